@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (./build-fuzz) and runs each for N seconds (default 60).
+# A crash fails the run and leaves the input in build-fuzz/crashes/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+if ! ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
+  echo "fuzz: no fuzz targets"
+  exit 0
+fi
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSTORMSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz --target fuzzers -j "$(nproc)"
+mkdir -p build-fuzz/crashes
+failed=0 ran=0
+for src in tests/fuzz/*_fuzz.cpp; do
+  name=$(basename "$src" .cpp)
+  corpus=build-fuzz/corpus/$name
+  mkdir -p "$corpus"
+  seeds=()
+  [ -d "tests/fuzz/seeds/$name" ] && seeds+=("tests/fuzz/seeds/$name")
+  if build-fuzz/tests/fuzz/$name -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix=build-fuzz/crashes/$name- "$corpus" "${seeds[@]}" >build-fuzz/$name.log 2>&1; then
+    echo "fuzz: $name ok ($(grep -o 'stat::number_of_executed_units: [0-9]*' build-fuzz/$name.log | awk '{print $2}') runs)"
+  else
+    echo "fuzz: $name FAILED, see build-fuzz/$name.log"; tail -30 build-fuzz/$name.log; failed=$((failed+1))
+  fi
+  ran=$((ran+1))
+done
+echo "fuzz: $((ran-failed)) passed, $failed failed"
+[ $failed -eq 0 ]
