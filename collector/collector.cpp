@@ -32,6 +32,7 @@ Collector::~Collector() { stop(); }
 
 int Collector::port() const { return impl_->port; }
 Store& Collector::store() { return *impl_->store; }
+IngestObservers& Collector::observers() { return impl_->observers; }
 
 std::string Collector::url() const {
   std::string host = impl_->config.http.host;

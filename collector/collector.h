@@ -6,6 +6,7 @@
 #include <string>
 
 #include "collector/config.h"
+#include "collector/ingest/observers.h"
 #include "collector/store/store.h"
 #include "common/result.h"
 
@@ -21,6 +22,7 @@ class Collector {
   int port() const;          // the bound port (useful with port 0)
   std::string url() const;   // http://host:port, with 127.0.0.1 for a wildcard host
   Store& store();
+  IngestObservers& observers();  // also reachable by modules through CollectorContext
 
   // Stops taking requests, lets requests in progress finish (their batches are durable before they are
   // answered), stops the modules and closes the store. Safe to call twice.
