@@ -159,6 +159,11 @@ Exporter::Exporter() : server_(std::make_unique<httplib::Server>()), text_(std::
   // Scrapers are few: Prometheus and a curl now and then.
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   server_->set_keep_alive_timeout(5);
+  // cpp-httplib sets SO_REUSEPORT by default, which would let a second agent bind the same port silently.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::shared_ptr<const std::string> text;
     {
