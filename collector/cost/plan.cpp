@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/config.h"
+#include "common/time.h"
 
 namespace ss::collector::cost {
 
@@ -123,7 +124,7 @@ std::string render_plan_table(const PlanResult& plan) {
     what += fmt::format(" ({} parameters x {} bytes)", short_number(in.parameters / 1e9, 100) + "B",
                         short_number(in.bytes_per_parameter, 100));
   out += fmt::format("checkpoint {} every {}, {} x {} at ${}/GPU-hour ({}) = {}/hour\n\n", what,
-                     format_seconds(in.interval_seconds), in.gpus, in.gpu_model.empty() ? "GPU" : in.gpu_model,
+                     format_duration(static_cast<int64_t>(std::llround(in.interval_seconds * 1000))), in.gpus, in.gpu_model.empty() ? "GPU" : in.gpu_model,
                      fmt::format("{:g}", in.price_per_gpu_hour), in.pricing,
                      format_dollars(plan.cluster_dollars_per_hour));
 

@@ -192,7 +192,7 @@ TEST(PlanCommand, PrintsTheArticleTable) {
                   "--utilization", "77%"},
                  out, err);
   ASSERT_EQ(code, 0) << err;
-  EXPECT_NE(out.find("140 GB (70B parameters x 2 bytes)"), std::string::npos) << out;
+  EXPECT_NE(out.find("140 GB (70B parameters x 2 bytes) every 10m"), std::string::npos) << out;
   EXPECT_NE(out.find("32 x H200 at $1.924/GPU-hour (spot) = $61.57/hour"), std::string::npos) << out;
   EXPECT_NE(out.find("1 GB/s            140 s       23 %      77 %"), std::string::npos) << out;
   EXPECT_NE(out.find("20 GB/s           7 s         1.2 %     98.8 %"), std::string::npos) << out;
