@@ -25,7 +25,6 @@ typedef struct {
 #define MAX_PROCS 64
 
 struct nvmlDevice_st {
-  unsigned int index;
   unsigned int util;
   unsigned long long used;
   unsigned int nprocs;
@@ -38,9 +37,11 @@ static unsigned int device_count = 2;
 static nvmlReturn_t init_result = 0;
 static int initialized = 0;
 
+/* The index follows from the handle, so the library needs no set-up before first use. */
+static unsigned int index_of(nvmlDevice_t d) { return (unsigned int)(d - devices); }
+
 void fake_nvml_reset(void) {
   memset(devices, 0, sizeof devices);
-  for (unsigned int i = 0; i < MAX_DEVICES; ++i) devices[i].index = i;
   device_count = 2;
   init_result = 0;
 }
@@ -86,11 +87,11 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t* dev
   return 0;
 }
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char* uuid, unsigned int length) {
-  snprintf(uuid, length, "GPU-00000000-1111-2222-3333-%012u", d->index);
+  snprintf(uuid, length, "GPU-00000000-1111-2222-3333-%012u", index_of(d));
   return 0;
 }
 nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char* name, unsigned int length) {
-  snprintf(name, length, "%s", d->index == 0 ? "NVIDIA H200" : "NVIDIA H100 80GB HBM3");
+  snprintf(name, length, "%s", index_of(d) == 0 ? "NVIDIA H200" : "NVIDIA H100 80GB HBM3");
   return 0;
 }
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t* u) {
