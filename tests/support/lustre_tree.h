@@ -86,6 +86,12 @@ inline void write_lustre_client_tree(const std::filesystem::path& root, const Lu
                              "1024:\t\t         0   0   0   |          1  50 100\n",
                              i % 9, i * 256));
     else
+      write_text(proc / type / dev / "rpc_stats",
+                 fmt::format("snapshot_time:            1760000000.000000001 secs.nsecs\n"
+                             "modify_RPCs_in_flight:  {}\n\n\t\t\tmodify\n"
+                             "rpcs in flight        rpcs   %% cum %%\n0:\t\t         4 100 100\n",
+                             i % 3));
+    if (!osc)
       write_text(proc / type / dev / "md_stats",
                  fmt::format("snapshot_time             1760000000.000000001 secs.nsecs\n"
                              "close                     {} samples [reqs]\n"

@@ -2,10 +2,12 @@
 // MDS+OSS tree (tests/fixtures/lustre/tree_mds_oss) read through the configurable root, with the exported
 // metrics checked by name, labels and value; counter resets, job_stats bounds, lctl fallback, config errors.
 #include <gtest/gtest.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +129,8 @@ TEST(LustreSourceClient, ManyTargetsEndToEnd) {
   EXPECT_EQ(value(c, "lustre_client_md_ops_total", {{"fs", "ai0"}, {"target", "ai0-MDT0002"}, {"op", "intent_lock"}}), 300);
   EXPECT_EQ(value(c, "lustre_client_md_ops_total", {{"fs", "ai0"}, {"target", "ai0-MDT0002"}, {"op", "close"}}), 5);
   EXPECT_EQ(value(c, "lustre_client_io_rpcs_in_flight", {{"fs", "ai0"}, {"target", "ai0-MDT0002"}, {"op", "write"}}), std::nullopt);
+  EXPECT_EQ(value(c, "lustre_client_io_rpcs_in_flight", {{"fs", "ai0"}, {"target", "ai0-MDT0002"}, {"op", "modify"}}), 2);
+  EXPECT_FALSE(value(c, "lustre_client_pending_pages", {{"fs", "ai0"}, {"target", "ai0-MDT0002"}, {"op", "modify"}}));
 
   EXPECT_EQ(value(c, "lustre_client_llite_ops_total", {{"fs", "ai0"}, {"op", "open"}}), 45);
   EXPECT_EQ(value(c, "lustre_client_llite_ops_total", {{"fs", "ai0"}, {"op", "read"}}), 3);  // the latency line
@@ -294,53 +298,100 @@ TEST(LustreSourceServer, JobStatsWorkCapStopsTheRead) {
   EXPECT_EQ(value(c, "stormscope_lustre_job_stats_truncated_total", {}), 1);
 }
 
-TEST(LustreSourceFallback, UnreadableDebugfsGoesToLctl) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: permissions cannot make debugfs unreadable";
-  TempDir root;
+namespace {
+
+// The fallback needs a debugfs the agent cannot read. As root, permissions do not stop us, so the check
+// runs in a child process (a gtest death-test fork) that drops to nobody first.
+void become_unprivileged() {
+  if (::geteuid() != 0) return;
+  if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) {
+    std::fprintf(stderr, "cannot drop privileges\n");
+    std::exit(3);
+  }
+}
+
+#define CHILD_CHECK(cond)                                             \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); \
+      std::exit(1);                                                   \
+    }                                                                 \
+  } while (0)
+
+// A tree only root can enter in debugfs, readable elsewhere by anyone.
+void prepare_denied_tree(const fs::path& root, int osts) {
   lustre_tree::LustreClientSpec spec;
-  spec.osts = 2;
-  lustre_tree::write_lustre_client_tree(root.path, spec);
-  auto dbg = root.path / "sys/kernel/debug";
-  fs::permissions(dbg, fs::perms::none);
+  spec.osts = osts;
+  lustre_tree::write_lustre_client_tree(root, spec);
+  fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(root / "sys/kernel/debug", fs::perms::none);
+}
+
+}  // namespace
+
+TEST(LustreSourceFallback, UnreadableDebugfsGoesToLctl) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir root;
+  prepare_denied_tree(root.path, 2);
   // A fake lctl that records its arguments and prints 2.16 -H style output for one osc.
   auto lctl = root.path / "lctl";
   auto args = root.path / "args";
+  lustre_tree::write_text(args, "");
+  fs::permissions(args, fs::perms::all);
   lustre_tree::write_text(lctl, fmt::format(
       "#!/bin/sh\necho \"$@\" > {}\n"
       "echo 'osc.ai0-OST0000-osc-ffff9a1b2c3d4000.stats=snapshot_time 1.0 secs.nsecs'\n"
       "echo 'osc.ai0-OST0000-osc-ffff9a1b2c3d4000.stats=req_waittime 77 samples [usecs] 1 2 770 9'\n"
       "echo 'llite.ai0-ffff9a1b2c3d4000.stats='\necho 'open 5 samples [usecs] 1 2 9 9'\n",
       args.string()));
-  fs::permissions(lctl, fs::perms::owner_all);
+  fs::permissions(lctl, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
   auto node = YAML::Load(fmt::format("root: {}\nlctl: {}\nlctl_timeout: 5s\n", root.path.string(), lctl.string()));
   auto cfg = parse_lustre_config(config::Section(node, "sources.lustre"));
   ASSERT_TRUE(cfg.ok());
-  LustreSource src(*cfg);
-  Collection c = collect(src);
-  fs::permissions(dbg, fs::perms::owner_all);
-  EXPECT_EQ(value(c, "lustre_client_rpcs_total", {{"fs", "ai0"}, {"target", "ai0-OST0000"}}), 77);
-  EXPECT_EQ(value(c, "lustre_client_llite_ops_total", {{"fs", "ai0"}, {"op", "open"}}), 5);
-  EXPECT_EQ(value(c, "lustre_client_import_state", {{"fs", "ai0"}, {"target", "ai0-OST0001"}}), 9);  // procfs
-  EXPECT_EQ(value(c, "stormscope_lustre_lctl_runs_total", {}), 1);
-  std::ifstream in(args);
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(line, "get_param osc.*.stats mdc.*.stats llite.*.stats");
+  EXPECT_EXIT(
+      {
+        become_unprivileged();
+        LustreSource src(*cfg);
+        Collection c(1'763'700'000'000);
+        auto r = src.collect(c);
+        if (!r.ok()) std::fprintf(stderr, "collect: %s\n", r.error().message.c_str());
+        CHILD_CHECK(r.ok());
+        CHILD_CHECK(value(c, "lustre_client_rpcs_total", {{"fs", "ai0"}, {"target", "ai0-OST0000"}}) == 77);
+        CHILD_CHECK(value(c, "lustre_client_llite_ops_total", {{"fs", "ai0"}, {"op", "open"}}) == 5);
+        CHILD_CHECK(value(c, "lustre_client_import_state", {{"fs", "ai0"}, {"target", "ai0-OST0001"}}) == 9);
+        CHILD_CHECK(value(c, "stormscope_lustre_lctl_runs_total", {}) == 1);
+        std::ifstream in(args);
+        std::string line;
+        std::getline(in, line);
+        if (line != "get_param osc.*.stats mdc.*.stats llite.*.stats") std::fprintf(stderr, "lctl args: %s\n", line.c_str());
+        CHILD_CHECK(line == "get_param osc.*.stats mdc.*.stats llite.*.stats");
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  fs::permissions(root.path / "sys/kernel/debug", fs::perms::owner_all);
 }
 
 TEST(LustreSourceFallback, LctlOffReportsTheUnreadableParameter) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: permissions cannot make debugfs unreadable";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   TempDir root;
-  lustre_tree::write_lustre_client_tree(root.path, {});
-  auto dbg = root.path / "sys/kernel/debug";
-  fs::permissions(dbg, fs::perms::none);
-  LustreSource src(config_for(root.path));
-  Collection c(1'763'700'000'000);
-  auto r = src.collect(c);
-  fs::permissions(dbg, fs::perms::owner_all);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("osc.*.stats not readable"), std::string::npos) << r.error().message;
-  EXPECT_TRUE(value(c, "lustre_client_import_state", {{"fs", "ai0"}, {"target", "ai0-OST0000"}}));  // partial output kept
+  prepare_denied_tree(root.path, 1);
+  LustreConfig cfg = config_for(root.path);
+  EXPECT_EXIT(
+      {
+        become_unprivileged();
+        LustreSource src(cfg);
+        Collection c(1'763'700'000'000);
+        auto r = src.collect(c);
+        CHILD_CHECK(!r.ok());
+        std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
+        // Partial output is kept: import comes from procfs.
+        CHILD_CHECK(value(c, "lustre_client_import_state", {{"fs", "ai0"}, {"target", "ai0-OST0000"}}) == 9);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "osc\\.\\*\\.stats not readable \\(debugfs needs root\\) and the lctl fallback is off");
+  fs::permissions(root.path / "sys/kernel/debug", fs::perms::owner_all);
 }
 
 TEST(LustreConfig, DefaultsErrorsAndAuto) {

@@ -1,6 +1,7 @@
 #include "agent/sources/lustre/lustre_source.h"
 
 #include <algorithm>
+#include <set>
 
 #include "agent/sources/lustre/import_format.h"
 #include "agent/sources/lustre/job_stats_format.h"
@@ -299,8 +300,9 @@ Result<void> LustreSource::collect(Collection& out) {
           if (!t) continue;
           auto rs = lustre::parse_rpc_stats(v.text);
           skipped_lines_ += rs.skipped_lines;
-          auto& [fs, g] = targets[t->target];
-          fs = t->fs;
+          auto& entry = targets[t->target];
+          entry.first = t->fs;
+          auto& g = entry.second;
           auto put = [&](const char* op, const std::optional<uint64_t>& in_flight, const std::optional<uint64_t>& pages) {
             if (!in_flight && !pages) return;
             auto& [f, p] = g[op];
@@ -436,6 +438,7 @@ void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& 
   if (due) {
     last_job_read_ms_ = now;
     job_rows_.clear();
+    std::set<std::string> seen_targets;
     for (const char* dir : {"mdt", "obdfilter"}) {
       std::string current;  // the device being parsed
       std::unique_ptr<lustre::JobStatsParser> parser;
@@ -458,6 +461,7 @@ void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& 
           current = std::string(device);
           auto t = lustre::target_of(current);
           if (!t) return;
+          seen_targets.insert(t->target);
           auto& slot = jobs_[t->target];
           if (!slot) slot = std::make_unique<lustre::JobTopK>(config_.job_stats.top_k);
           top = slot.get();
@@ -472,6 +476,8 @@ void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& 
       finish_device();
       if (!r) errors.push_back(r.error().message);
     }
+    // A target that is gone (failed over to the partner server) takes its job series with it.
+    std::erase_if(jobs_, [&](const auto& kv) { return !seen_targets.count(kv.first); });
     for (auto& [target, top] : jobs_) {
       auto t = lustre::target_of(target);
       for (auto& row : top->finish(now))
