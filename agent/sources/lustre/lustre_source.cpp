@@ -33,27 +33,46 @@ constexpr double kUsec = 1e-6;
 
 // Counters of one target, with repeated lines and several devices of one target (two mounts of the same
 // file system) summed by name.
-struct Merged {
-  std::string fs;
-  std::vector<StatsCounter> counters;
-  void add(const Stats& s) {
-    for (const auto& c : s.counters) {
-      auto it = std::find_if(counters.begin(), counters.end(), [&](const StatsCounter& m) { return m.name == c.name; });
-      if (it == counters.end()) {
-        counters.push_back(c);
-        continue;
-      }
-      it->count += c.count;
-      it->sum += c.sum;
-      it->max = std::max(it->max, c.max);
-      it->has_sum = it->has_sum || c.has_sum;
+struct TargetStats {
+  std::string fs, target;
+  Stats stats;
+  const StatsCounter* find(std::string_view name) const { return stats.find(name); }
+};
+
+void merge_into(Stats& into, const Stats& from) {
+  for (const auto& c : from.counters) {
+    auto it = std::find_if(into.counters.begin(), into.counters.end(), [&](const StatsCounter& m) { return m.name == c.name; });
+    if (it == into.counters.end()) {
+      into.counters.push_back(c);
+      continue;
     }
+    it->count += c.count;
+    it->sum += c.sum;
+    it->max = std::max(it->max, c.max);
+    it->has_sum = it->has_sum || c.has_sum;
   }
-  const StatsCounter* find(std::string_view name) const {
-    for (const auto& c : counters)
-      if (c.name == name) return &c;
-    return nullptr;
+}
+
+bool has_repeats(const Stats& s) {
+  for (size_t i = 1; i < s.counters.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (s.counters[i].name == s.counters[j].name) return true;
+  return false;
+}
+
+// Appends samples to a Collection without a family lookup per sample: the Lustre source knows each
+// family's type from its name (counters end in _total) and builds labels in sorted order.
+class Emitter {
+ public:
+  explicit Emitter(Collection& out) : out_(out) {}
+  void add(std::string_view name, Labels labels, double value) {
+    if (!std::is_sorted(labels.begin(), labels.end())) std::sort(labels.begin(), labels.end());
+    SeriesType type = name.ends_with("_total") ? SeriesType::Counter : SeriesType::Gauge;
+    out_.samples().push_back(Sample{std::string(name), std::move(labels), value, out_.t_ms(), type});
   }
+
+ private:
+  Collection& out_;
 };
 
 bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; }
@@ -140,6 +159,8 @@ void LustreSource::describe(Collection& out) const {
 
 Result<void> LustreSource::collect(Collection& out) {
   describe(out);
+  Emitter emit(out);
+  out.samples().reserve(out.samples().size() + 32 * 1024);
   const int64_t now = out.t_ms();
   auto dir_present = [&](std::string_view d) { return reader_.has_dir(d); };
   bool client = config_.client && (dir_present("osc") || dir_present("mdc") || dir_present("llite"));
@@ -194,15 +215,29 @@ Result<void> LustreSource::collect(Collection& out) {
   };
   // Devices grouped by target, so that two mounts of one file system give one series per target.
   auto by_target = [&](const std::vector<ParamValue>& values) {
-    std::map<std::string, Merged> targets;
+    std::vector<TargetStats> parsed;
+    parsed.reserve(values.size());
     for (const auto& v : values) {
       auto t = lustre::target_of(v.device);
       if (!t) continue;
-      Merged& m = targets[t->target];
-      m.fs = t->fs;
-      m.add(parse(v.text));
+      parsed.push_back(TargetStats{std::move(t->fs), std::move(t->target), parse(v.text)});
     }
-    return targets;
+    std::sort(parsed.begin(), parsed.end(), [](const TargetStats& x, const TargetStats& y) { return x.target < y.target; });
+    std::vector<TargetStats> merged;
+    merged.reserve(parsed.size());
+    for (auto& ts : parsed) {
+      if (!merged.empty() && merged.back().target == ts.target) {
+        merge_into(merged.back().stats, ts.stats);
+        continue;
+      }
+      if (has_repeats(ts.stats)) {
+        Stats folded;
+        merge_into(folded, ts.stats);
+        ts.stats.counters = std::move(folded.counters);
+      }
+      merged.push_back(std::move(ts));
+    }
+    return merged;
   };
   std::map<std::string, bool> capacity_seen;  // server osd values win over the client's view of a target
 
@@ -211,51 +246,48 @@ Result<void> LustreSource::collect(Collection& out) {
     switch (what[r]) {
       case What::OscStats:
       case What::MdcStats:
-        for (const auto& [target, m] : by_target(values)) {
-          Labels base{{"fs", m.fs}, {"target", target}};
-          for (const auto& c : m.counters) {
+        for (const auto& ts : by_target(values)) {
+          Labels base{{"fs", ts.fs}, {"target", ts.target}};
+          for (const auto& c : ts.stats.counters) {
             if (c.name == "req_waittime") {
-              out.add("lustre_client_rpcs_total", base, static_cast<double>(c.count));
-              if (c.has_sum) out.add("lustre_client_rpc_wait_seconds_total", base, static_cast<double>(c.sum) * kUsec);
+              emit.add("lustre_client_rpcs_total", base, static_cast<double>(c.count));
+              if (c.has_sum) emit.add("lustre_client_rpc_wait_seconds_total", base, static_cast<double>(c.sum) * kUsec);
             } else if (c.name == "req_active") {
               continue;
             } else if (c.name == "read_bytes" || c.name == "write_bytes") {
               Labels l = base;
               l.emplace_back("op", c.name == "read_bytes" ? "read" : "write");
-              out.add("lustre_client_bytes_total", std::move(l), static_cast<double>(c.sum));
+              emit.add("lustre_client_bytes_total", std::move(l), static_cast<double>(c.sum));
             } else {
               Labels l = base;
               l.emplace_back("op", c.name);
-              if (is_latency(c)) out.add("lustre_client_op_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-              out.add("lustre_client_ops_total", std::move(l), static_cast<double>(c.count));
+              if (is_latency(c)) emit.add("lustre_client_op_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+              emit.add("lustre_client_ops_total", std::move(l), static_cast<double>(c.count));
             }
           }
         }
         break;
       case What::MdcMdStats:
-        for (const auto& [target, m] : by_target(values))
-          for (const auto& c : m.counters)
-            out.add("lustre_client_md_ops_total", {{"fs", m.fs}, {"target", target}, {"op", c.name}},
+        for (const auto& ts : by_target(values))
+          for (const auto& c : ts.stats.counters)
+            emit.add("lustre_client_md_ops_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}},
                     static_cast<double>(c.count));
         break;
       case What::Llite: {
-        std::map<std::string, Merged> mounts;
-        for (const auto& v : values) {
-          Merged& m = mounts[lustre::llite_fsname(v.device)];
-          m.add(parse(v.text));
-        }
+        std::map<std::string, Stats> mounts;
+        for (const auto& v : values) merge_into(mounts[lustre::llite_fsname(v.device)], parse(v.text));
         for (const auto& [fs, m] : mounts) {
           for (const auto& c : m.counters) {
             if (c.name == "read_bytes" || c.name == "write_bytes") {
               std::string op = c.name == "read_bytes" ? "read" : "write";
-              if (c.has_sum) out.add("lustre_client_llite_bytes_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.sum));
+              if (c.has_sum) emit.add("lustre_client_llite_bytes_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.sum));
               // Before 2.14 there is no read/write line: the bytes line counts the calls.
-              if (!m.find(op)) out.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.count));
+              if (!m.find(op)) emit.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.count));
               continue;
             }
             if (is_latency(c))
-              out.add("lustre_client_llite_op_seconds_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.sum) * kUsec);
-            out.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.count));
+              emit.add("lustre_client_llite_op_seconds_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.count));
           }
         }
         break;
@@ -286,10 +318,10 @@ Result<void> LustreSource::collect(Collection& out) {
         }
         for (const auto& [target, a] : targets) {
           Labels l{{"fs", a.fs}, {"target", target}};
-          out.add("lustre_client_import_state", l, a.state);
-          out.add("lustre_client_import_healthy", l, a.healthy ? 1 : 0);
-          if (a.have_inflight) out.add("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight));
-          if (a.have_timeouts) out.add("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts));
+          emit.add("lustre_client_import_state", l, a.state);
+          emit.add("lustre_client_import_healthy", l, a.healthy ? 1 : 0);
+          if (a.have_inflight) emit.add("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight));
+          if (a.have_timeouts) emit.add("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts));
         }
         break;
       }
@@ -316,8 +348,8 @@ Result<void> LustreSource::collect(Collection& out) {
         for (const auto& [target, fg] : targets) {
           for (const auto& [op, fp] : fg.second) {
             Labels l{{"fs", fg.first}, {"target", target}, {"op", op}};
-            out.add("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first));
-            if (op != "modify") out.add("lustre_client_pending_pages", std::move(l), static_cast<double>(fp.second));
+            emit.add("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first));
+            if (op != "modify") emit.add("lustre_client_pending_pages", std::move(l), static_cast<double>(fp.second));
           }
         }
         break;
@@ -352,7 +384,7 @@ Result<void> LustreSource::collect(Collection& out) {
             l.emplace_back("fs", t->fs);
             l.emplace_back("target", t->target);
           }
-          out.add("lustre_ldlm_locks", std::move(l), static_cast<double>(*n));
+          emit.add("lustre_ldlm_locks", std::move(l), static_cast<double>(*n));
         }
         break;
       case What::Service:
@@ -362,8 +394,8 @@ Result<void> LustreSource::collect(Collection& out) {
           Labels l{{"service", svc}};
           for (const auto& c : s.counters) {
             if (c.name == "req_waittime") {
-              out.add("lustre_service_requests_total", l, static_cast<double>(c.count));
-              if (c.has_sum) out.add("lustre_service_request_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+              emit.add("lustre_service_requests_total", l, static_cast<double>(c.count));
+              if (c.has_sum) emit.add("lustre_service_request_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
             } else if (c.name == "req_qdepth" || c.name == "req_active") {
               // Each request samples the depth when it arrives: Δsum/Δcount is the mean over the interval.
               Mean& prev = previous_means_[svc + "\n" + c.name];
@@ -371,58 +403,58 @@ Result<void> LustreSource::collect(Collection& out) {
               bool have_prev = prev.count > 0;
               prev = Mean{static_cast<double>(c.count), static_cast<double>(c.sum)};
               if (!have_prev || dc < 0 || ds < 0) continue;  // first read or a reset: no interval to average
-              out.add(c.name == "req_qdepth" ? "lustre_service_queue_depth" : "lustre_service_active_requests", l,
+              emit.add(c.name == "req_qdepth" ? "lustre_service_queue_depth" : "lustre_service_active_requests", l,
                       dc > 0 ? ds / dc : 0.0);
             } else if (c.name == "req_timeout" || c.name == "reqbuf_avail") {
               continue;
             } else {
               Labels lo{{"service", svc}, {"op", c.name}};
-              if (is_latency(c)) out.add("lustre_service_op_seconds_total", lo, static_cast<double>(c.sum) * kUsec);
-              out.add("lustre_service_ops_total", std::move(lo), static_cast<double>(c.count));
+              if (is_latency(c)) emit.add("lustre_service_op_seconds_total", lo, static_cast<double>(c.sum) * kUsec);
+              emit.add("lustre_service_ops_total", std::move(lo), static_cast<double>(c.count));
             }
           }
         }
         break;
       case What::MdtMd:
-        for (const auto& [target, m] : by_target(values)) {
-          for (const auto& c : m.counters) {
+        for (const auto& ts : by_target(values)) {
+          for (const auto& c : ts.stats.counters) {
             if ((c.name == "read_bytes" || c.name == "write_bytes") && c.has_sum) {
-              out.add("lustre_mdt_bytes_total", {{"fs", m.fs}, {"target", target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
+              emit.add("lustre_mdt_bytes_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
                       static_cast<double>(c.sum));
               continue;
             }
-            Labels l{{"fs", m.fs}, {"target", target}, {"op", c.name}};
-            if (is_latency(c)) out.add("lustre_mdt_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-            out.add("lustre_mdt_ops_total", std::move(l), static_cast<double>(c.count));
+            Labels l{{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}};
+            if (is_latency(c)) emit.add("lustre_mdt_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_mdt_ops_total", std::move(l), static_cast<double>(c.count));
           }
         }
         break;
       case What::Obdfilter:
-        for (const auto& [target, m] : by_target(values)) {
-          for (const auto& c : m.counters) {
+        for (const auto& ts : by_target(values)) {
+          for (const auto& c : ts.stats.counters) {
             if (c.name == "read_bytes" || c.name == "write_bytes") {
               if (c.has_sum)
-                out.add("lustre_ost_bytes_total", {{"fs", m.fs}, {"target", target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
+                emit.add("lustre_ost_bytes_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
                         static_cast<double>(c.sum));
               continue;
             }
-            Labels l{{"fs", m.fs}, {"target", target}, {"op", c.name}};
-            if (is_latency(c)) out.add("lustre_ost_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-            out.add("lustre_ost_ops_total", std::move(l), static_cast<double>(c.count));
+            Labels l{{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}};
+            if (is_latency(c)) emit.add("lustre_ost_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_ost_ops_total", std::move(l), static_cast<double>(c.count));
           }
         }
         break;
     }
   }
-  for (const auto& g : capacity_) out.add(g.name, g.labels, g.value);
+  for (const auto& g : capacity_) emit.add(g.name, g.labels, g.value);
 
   std::vector<std::string> errors = std::move(batch.errors);
   if (server && config_.job_stats.enabled) collect_job_stats(out, errors);
 
-  out.add("stormscope_lustre_skipped_lines_total", {}, static_cast<double>(skipped_lines_));
-  out.add("stormscope_lustre_lctl_runs_total", {}, static_cast<double>(lctl_runs_));
+  emit.add("stormscope_lustre_skipped_lines_total", {}, static_cast<double>(skipped_lines_));
+  emit.add("stormscope_lustre_lctl_runs_total", {}, static_cast<double>(lctl_runs_));
   if (config_.job_stats.enabled)
-    out.add("stormscope_lustre_job_stats_truncated_total", {}, static_cast<double>(jobs_truncated_));
+    emit.add("stormscope_lustre_job_stats_truncated_total", {}, static_cast<double>(jobs_truncated_));
   if (!errors.empty()) {
     for (const auto& e : errors) log::debug("lustre: {}", e);
     if (errors.size() == 1) return Error{errors.front()};
@@ -433,6 +465,7 @@ Result<void> LustreSource::collect(Collection& out) {
 
 void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& errors) {
   const int64_t now = out.t_ms();
+  Emitter emit(out);
   bool due = last_job_read_ms_ == 0 || config_.job_stats.interval_ms == 0 ||
              now - last_job_read_ms_ >= config_.job_stats.interval_ms;
   if (due) {
@@ -486,7 +519,7 @@ void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& 
                                         row.value});
     }
   }
-  for (const auto& g : job_rows_) out.add(g.name, g.labels, g.value);
+  for (const auto& g : job_rows_) emit.add(g.name, g.labels, g.value);
 }
 
 Result<std::unique_ptr<Source>> make_lustre_source(const config::Section& section, const AgentContext&) {

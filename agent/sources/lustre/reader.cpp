@@ -46,25 +46,28 @@ namespace {
 
 bool denied_errno(int e) { return e == EACCES || e == EPERM; }
 
-// Reads a whole (proc/sys/debugfs) file: their size is unknown until read.
-Result<void> read_fd(int fd, std::string& out) {
+// Reads a whole (proc/sys/debugfs) file: their size is unknown until read. seq_file and sysfs reads fill
+// the buffer unless the text ends, so a short read is the end and saves a second read() per file.
+// A directory opened by mistake fails with EISDIR: `*is_dir` tells the caller to skip it quietly.
+Result<void> read_fd(int fd, std::string& out, bool* is_dir) {
   out.clear();
   char chunk[16384];
   while (true) {
     ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EISDIR && is_dir) *is_dir = true;
       return errorf("{}", std::strerror(errno));
     }
-    if (n == 0) return ok();
     out.append(chunk, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof chunk) return ok();
   }
 }
 
 }  // namespace
 
 void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
-                                const std::function<void(const std::string& device, int fd)>& fn) {
+                                const std::function<bool(const std::string& device, int fd)>& fn) {
   std::string key = req.dir + "\n" + req.param;
   auto pref = preferred_.find(key);
   size_t first = pref == preferred_.end() ? 0 : pref->second;
@@ -78,7 +81,7 @@ void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
     }
     int dfd = ::dirfd(d);
     bool found = false;
-    std::string rel;
+    std::string rel, device;
     while (dirent* e = ::readdir(d)) {
       if (e->d_name[0] == '.') continue;
       rel.assign(e->d_name).append("/").append(req.param);
@@ -87,11 +90,8 @@ void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
         if (denied_errno(errno)) denied = true;
         continue;
       }
-      struct stat st{};
-      if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        found = true;
-        fn(e->d_name, fd);
-      }
+      device.assign(e->d_name);
+      if (fn(device, fd)) found = true;
       ::close(fd);
     }
     ::closedir(d);
@@ -126,10 +126,14 @@ ParamReader::Batch ParamReader::read(const std::vector<ParamRequest>& requests) 
   for (size_t i = 0; i < requests.size(); ++i) {
     bool denied = false;
     for_each_file(requests[i], denied, [&](const std::string& device, int fd) {
-      if (auto r = read_fd(fd, buffer_); !r)
+      bool is_dir = false;
+      if (auto r = read_fd(fd, buffer_, &is_dir); !r) {
+        if (is_dir) return false;
         batch.errors.push_back(fmt::format("{}.{}: {}", requests[i].dir, device, r.error().message));
-      else
-        batch.values[i].push_back(ParamValue{device, buffer_});
+        return true;
+      }
+      batch.values[i].push_back(ParamValue{device, buffer_});
+      return true;
     });
     if (denied) need_lctl.push_back(i);
   }
@@ -165,11 +169,13 @@ Result<void> ParamReader::stream(const ParamRequest& req, const ChunkSink& sink)
     while (true) {
       ssize_t n = ::read(fd, chunk, sizeof chunk);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EISDIR) return false;
       if (n < 0) problems.push_back(fmt::format("{}.{}: {}", req.dir, device, std::strerror(errno)));
       if (n <= 0) break;
       sink(device, std::string_view(chunk, static_cast<size_t>(n)));
     }
     sink(device, {});
+    return true;
   });
   if (denied) {
     auto out = run_lctl({req.lctl_pattern()});

@@ -65,8 +65,9 @@ class ParamReader {
  private:
   // Opens the parameter file of every device in the first base directory that has it; `denied` is set
   // when nothing was found and something was not accessible (debugfs as non-root).
+  // fn returns false when the "file" turned out not to be one (a directory).
   void for_each_file(const ParamRequest& request, bool& denied,
-                     const std::function<void(const std::string& device, int fd)>& fn);
+                     const std::function<bool(const std::string& device, int fd)>& fn);
   Result<std::string> run_lctl(const std::vector<std::string>& patterns);
 
   ReaderOptions options_;
