@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/exec.h"
 #include "common/log.h"
+#include "common/time.h"
 
 namespace ss::agent {
 
@@ -37,15 +39,29 @@ std::string describe_command(const std::vector<std::string>& argv) {
   return out;
 }
 
+void ToolRunner::start_cycle() {
+  aborted_ = false;
+  deadline_ms_ = monotonic_ms() + cycle_budget_ms_;
+}
+
+int64_t ToolRunner::next_timeout_ms() const { return std::min(timeout_ms_, deadline_ms_ - monotonic_ms()); }
+
+std::optional<std::string> ToolRunner::refuse(const std::string& what) const {
+  if (aborted_) return what + ": skipped after an earlier timeout in this cycle";
+  if (next_timeout_ms() < 50)
+    return fmt::format("{}: skipped, the cycle budget of {} ms is used up (raise cycle_timeout)", what, cycle_budget_ms_);
+  return std::nullopt;
+}
+
 ToolOutput ToolRunner::run(const std::vector<std::string>& argv) {
   ToolOutput result;
   std::string what = describe_command(argv);
-  if (aborted_) {
-    result.error = what + ": skipped after an earlier timeout in this cycle";
+  if (auto refused = refuse(what)) {
+    result.error = *refused;
     return result;
   }
   ExecOptions opt;
-  opt.timeout_ms = timeout_ms_;
+  opt.timeout_ms = next_timeout_ms();
   auto r = run_command(argv, opt);
   if (!r) {
     result.error = what + ": " + r.error().message;

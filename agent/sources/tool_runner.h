@@ -1,7 +1,8 @@
 // Runs the storage tools (beegfs-ctl, beegfs, weka) for a source: every call has the configured timeout and is
 // logged with its duration; a failure becomes an error message naming the command. After a timeout the rest of
 // the cycle's commands are skipped, so one hung management daemon costs one timeout per cycle, not one per
-// command; the next cycle tries again.
+// command; the next cycle tries again. A cycle budget bounds all calls of one collect() together, so the source
+// returns its own reason before the agent's scheduler deadline for it runs out.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +25,14 @@ struct ToolOutput {
 
 class ToolRunner {
  public:
-  ToolRunner(std::string source, int64_t timeout_ms) : source_(std::move(source)), timeout_ms_(timeout_ms) {}
+  ToolRunner(std::string source, int64_t timeout_ms, int64_t cycle_budget_ms)
+      : source_(std::move(source)), timeout_ms_(timeout_ms), cycle_budget_ms_(cycle_budget_ms) {}
 
-  void start_cycle() { aborted_ = false; }
+  void start_cycle();
+  // The timeout for the next call: the per-call timeout, cut to what is left of the cycle budget (<= 0: none left).
+  int64_t next_timeout_ms() const;
+  // An error message when the next call must not start (after a timeout, or the budget is used up).
+  std::optional<std::string> refuse(const std::string& what) const;
   bool aborted() const { return aborted_; }
   void abort() { aborted_ = true; }  // for callers with their own I/O (HTTP) that timed out
 
@@ -35,6 +41,8 @@ class ToolRunner {
  private:
   std::string source_;
   int64_t timeout_ms_;
+  int64_t cycle_budget_ms_;
+  int64_t deadline_ms_ = 0;  // monotonic
   bool aborted_ = false;
 };
 

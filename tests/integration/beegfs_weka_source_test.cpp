@@ -376,3 +376,24 @@ TEST(WekaSource, RestApiEndToEnd) {
   std::remove(token_file.c_str());
   rmdir(dir_template);
 }
+
+TEST(ToolRunner, CycleBudgetBoundsAllCalls) {
+  ToolRunner none("test", 1000, 0);
+  none.start_cycle();
+  auto r = none.run({"true"});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->find("cycle budget of 0 ms is used up"), std::string::npos) << *r.error;
+
+  ToolRunner some("test", 5000, 600);
+  some.start_cycle();
+  EXPECT_LE(some.next_timeout_ms(), 600);
+  auto hung = some.run({kFake + "/hang"});
+  ASSERT_TRUE(hung.error);
+  EXPECT_NE(hung.error->find("timed out"), std::string::npos) << *hung.error;
+  EXPECT_EQ(hung.out, "partial output\n");
+  auto after = some.run({"true"});
+  ASSERT_TRUE(after.error);
+  EXPECT_NE(after.error->find("skipped after an earlier timeout"), std::string::npos) << *after.error;
+  some.start_cycle();  // the next cycle starts afresh
+  EXPECT_FALSE(some.run({"true"}).error);
+}

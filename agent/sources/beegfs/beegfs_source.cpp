@@ -17,8 +17,8 @@ bool contains(const std::vector<std::string>& v, std::string_view s) { return st
 
 Result<std::optional<BeegfsConfig>> read_beegfs_config(const config::Section& s, const AgentContext& ctx) {
   return config::read([&]() -> std::optional<BeegfsConfig> {
-    s.allow_only({"enabled", "run_on", "tool", "ctl_path", "cli_path", "args", "timeout", "history", "node_types",
-                  "collect"});
+    s.allow_only({"enabled", "run_on", "tool", "ctl_path", "cli_path", "args", "timeout", "cycle_timeout", "history",
+                  "node_types", "collect"});
     // A present section switches the source on unless it says enabled: false.
     bool present = s.node().IsDefined() && s.node().IsMap() && s.node().size() > 0;
     if (!s.boolean("enabled", present)) return std::nullopt;
@@ -33,6 +33,8 @@ Result<std::optional<BeegfsConfig>> read_beegfs_config(const config::Section& s,
     c.args = s.strings("args", {});
     c.timeout_ms = s.duration_ms("timeout", c.timeout_ms);
     if (c.timeout_ms < 100) s.fail("timeout", "must be at least 100ms");
+    c.cycle_timeout_ms = s.duration_ms("cycle_timeout", std::max(c.cycle_timeout_ms, c.timeout_ms));
+    if (c.cycle_timeout_ms < c.timeout_ms) s.fail("cycle_timeout", "must not be shorter than timeout");
     c.history_s = s.duration_ms("history", c.history_s * 1000) / 1000;
     if (c.history_s < 1 || c.history_s > 60) s.fail("history", "must be between 1s and 60s (servers keep 60 s)");
     c.node_types = s.strings("node_types", c.node_types);
@@ -46,7 +48,7 @@ Result<std::optional<BeegfsConfig>> read_beegfs_config(const config::Section& s,
   });
 }
 
-BeegfsSource::BeegfsSource(BeegfsConfig config) : config_(std::move(config)), runner_("beegfs", config_.timeout_ms) {}
+BeegfsSource::BeegfsSource(BeegfsConfig config) : config_(std::move(config)), runner_("beegfs", config_.timeout_ms, config_.cycle_timeout_ms) {}
 
 bool BeegfsSource::wants(std::string_view what) const { return contains(config_.collect, what); }
 

@@ -20,7 +20,8 @@ struct BeegfsConfig {
   std::string ctl_path = "beegfs-ctl";
   std::string cli_path = "beegfs";
   std::vector<std::string> args;  // extra arguments for every call (--cfgFile=..., --mgmtd-addr ...)
-  int64_t timeout_ms = 10'000;
+  int64_t timeout_ms = 4'000;        // one command
+  int64_t cycle_timeout_ms = 4'500;  // all commands of one cycle (below the agent's source timeout, 5 s by default)
   int64_t history_s = 60;
   std::vector<std::string> node_types = {"meta", "storage"};
   std::vector<std::string> collect = {"servers", "clients", "users", "targets"};

@@ -29,7 +29,7 @@ constexpr Category kCategories[] = {{"ops_driver", "weka_"}, {"ops", "weka_front
 Result<std::optional<WekaConfig>> read_weka_config(const config::Section& s, const AgentContext& ctx) {
   return config::read([&]() -> std::optional<WekaConfig> {
     s.allow_only({"enabled", "run_on", "mode", "cli_path", "args", "url", "token", "token_file", "tls_verify", "timeout",
-                  "interval", "collect"});
+                  "cycle_timeout", "interval", "collect"});
     bool present = s.node().IsDefined() && s.node().IsMap() && s.node().size() > 0;
     if (!s.boolean("enabled", present)) return std::nullopt;
     auto run_on = s.strings("run_on", {});
@@ -52,6 +52,8 @@ Result<std::optional<WekaConfig>> read_weka_config(const config::Section& s, con
     c.tls_verify = s.boolean("tls_verify", c.tls_verify);
     c.timeout_ms = s.duration_ms("timeout", c.timeout_ms);
     if (c.timeout_ms < 100) s.fail("timeout", "must be at least 100ms");
+    c.cycle_timeout_ms = s.duration_ms("cycle_timeout", std::max(c.cycle_timeout_ms, c.timeout_ms));
+    if (c.cycle_timeout_ms < c.timeout_ms) s.fail("cycle_timeout", "must not be shorter than timeout");
     c.interval_ms = s.duration_ms("interval", c.interval_ms);
     if (c.interval_ms < 60'000)
       s.fail("interval", "must be at least 60s: Weka keeps one-minute statistics, polling faster only repeats them");
@@ -63,7 +65,7 @@ Result<std::optional<WekaConfig>> read_weka_config(const config::Section& s, con
   });
 }
 
-WekaSource::WekaSource(WekaConfig config) : config_(std::move(config)), runner_("weka", config_.timeout_ms) {}
+WekaSource::WekaSource(WekaConfig config) : config_(std::move(config)), runner_("weka", config_.timeout_ms, config_.cycle_timeout_ms) {}
 
 Result<std::string> WekaSource::fetch(const std::vector<std::string>& cli_args, const std::string& rest_path) {
   if (config_.mode == "cli") {
@@ -74,7 +76,7 @@ Result<std::string> WekaSource::fetch(const std::vector<std::string>& cli_args, 
     if (r.error) return Error{*r.error};
     return std::move(r.out);
   }
-  if (runner_.aborted()) return errorf("GET {}: skipped after an earlier timeout in this cycle", rest_path);
+  if (auto refused = runner_.refuse("GET " + config_.url + "/api/v2" + rest_path)) return Error{*refused};
   std::string token = config_.token;
   if (!config_.token_file.empty()) {
     std::ifstream in(config_.token_file);
@@ -85,8 +87,9 @@ Result<std::string> WekaSource::fetch(const std::vector<std::string>& cli_args, 
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
   }
   httplib::Client client(config_.url);
-  auto secs = static_cast<time_t>(config_.timeout_ms / 1000);
-  auto usecs = static_cast<time_t>((config_.timeout_ms % 1000) * 1000);
+  int64_t timeout_ms = runner_.next_timeout_ms();
+  auto secs = static_cast<time_t>(timeout_ms / 1000);
+  auto usecs = static_cast<time_t>((timeout_ms % 1000) * 1000);
   client.set_connection_timeout(secs, usecs);
   client.set_read_timeout(secs, usecs);
   client.set_write_timeout(secs, usecs);

@@ -23,7 +23,8 @@ struct WekaConfig {
   std::string token;              // REST access token
   std::string token_file;         // or a file holding it (re-read every cycle, so it can be rotated)
   bool tls_verify = true;
-  int64_t timeout_ms = 30'000;
+  int64_t timeout_ms = 4'000;        // one command or request
+  int64_t cycle_timeout_ms = 4'500;  // all of one cycle (below the agent's source timeout, 5 s by default)
   int64_t interval_ms = 60'000;
   std::vector<std::string> collect = {"stats", "status", "filesystems"};
 };
