@@ -133,9 +133,9 @@ Result<void> WekaSource::collect(Collection& out) {
   out.describe("weka_hanging_ios", MetricKind::Gauge, "1 while Weka reports hanging IOs of a kind (its last event is newer than the all-clear).");
   out.describe("weka_active_alerts", MetricKind::Gauge, "Active Weka alerts.");
   out.describe("weka_drives_active", MetricKind::Gauge, "Active Weka drives.");
-  out.describe("weka_drives_total", MetricKind::Gauge, "Weka drives.");
-  out.describe("weka_io_nodes_active", MetricKind::Gauge, "Active Weka IO processes.");
-  out.describe("weka_io_nodes_total", MetricKind::Gauge, "Weka IO processes.");
+  out.describe("weka_drives", MetricKind::Gauge, "Weka drives, active or not.");
+  out.describe("weka_io_processes_active", MetricKind::Gauge, "Active Weka IO processes (io_nodes).");
+  out.describe("weka_io_processes", MetricKind::Gauge, "Weka IO processes (io_nodes), active or not.");
   out.describe("weka_info", MetricKind::Gauge, "Weka cluster name and release (value 1).");
   out.describe("stormscope_agent_unknown_fields_total", MetricKind::Counter,
                "Fields a parser did not understand and skipped, by source and command.");
@@ -212,9 +212,9 @@ void WekaSource::emit_status(const std::string& text, Collection& out, std::vect
   for (const auto& h : s.hanging_ios) out.add("weka_hanging_ios", {{"kind", h.kind}}, h.detected ? 1 : 0);
   if (s.active_alerts) out.add("weka_active_alerts", {}, *s.active_alerts);
   if (s.drives_active) out.add("weka_drives_active", {}, *s.drives_active);
-  if (s.drives_total) out.add("weka_drives_total", {}, *s.drives_total);
-  if (s.io_nodes_active) out.add("weka_io_nodes_active", {}, *s.io_nodes_active);
-  if (s.io_nodes_total) out.add("weka_io_nodes_total", {}, *s.io_nodes_total);
+  if (s.drives_total) out.add("weka_drives", {}, *s.drives_total);
+  if (s.io_nodes_active) out.add("weka_io_processes_active", {}, *s.io_nodes_active);
+  if (s.io_nodes_total) out.add("weka_io_processes", {}, *s.io_nodes_total);
 }
 
 void WekaSource::emit_filesystems(const std::string& text, Collection& out, std::vector<std::string>& errors) {
