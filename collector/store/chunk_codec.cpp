@@ -106,13 +106,9 @@ void ChunkEncoder::append(int64_t t, const double* values) {
     for (int c = 0; c < columns_; ++c) put_value(c, values[c]);
   }
   ++count_;
+  for (int i = 0; i < 4; ++i) out_[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
 }
 
-const std::string& ChunkEncoder::bytes() {
-  uint32_t n = count_;
-  for (int i = 0; i < 4; ++i) out_[i] = static_cast<char>((n >> (8 * i)) & 0xff);
-  return out_;
-}
 
 Result<ChunkDecoder> ChunkDecoder::open(std::string_view bytes) {
   if (bytes.size() < kHeader) return errorf("chunk of {} bytes is shorter than its header", bytes.size());

@@ -37,8 +37,9 @@ class ChunkEncoder {
   int columns() const { return columns_; }
   int64_t first_t() const { return first_t_; }
   int64_t last_t() const { return last_t_; }
-  // The encoded chunk (header patched with the current count).
-  const std::string& bytes();
+  uint64_t last_bits(int col = 0) const { return last_bits_[col]; }
+  // The encoded chunk.
+  const std::string& bytes() const { return out_; }
   size_t size() const { return out_.size(); }
 
  private:
