@@ -43,6 +43,7 @@ struct Token {
   Kind kind;
   std::string_view text;
   bool integer = false;  // a number without fraction or exponent
+  double number = 0;     // the value of a number that is not an integer
 };
 
 class Reader {
@@ -196,17 +197,18 @@ class Reader {
       while (p_ < s_.size() && isdigit(s_[p_])) ++p_;
     }
     std::string_view text = s_.substr(b, p_ - b);
+    double v = 0;
     if (!integer) {
       // As in nlohmann's grammar: a number beyond the double range is an error, a tiny one is zero.
-      double v;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       (void)end;
       if (ec == std::errc::result_out_of_range) {
         size_t e = text.find_first_of("eE");
         if (e == std::string_view::npos || text[e + 1] != '-') syntax("number out of range");
+        v = text[0] == '-' ? -0.0 : 0.0;
       }
     }
-    return {Kind::Number, text, integer};
+    return {Kind::Number, text, integer, v};
   }
 
   void literal(std::string_view word) {
@@ -323,10 +325,9 @@ int64_t to_timestamp(const Token& t, const std::string& where) {
 
 double to_value(const Token& t, std::string_view str, const std::string& where) {
   if (t.kind == Kind::Number) {
+    if (!t.integer) return t.number;
     double v = 0;
-    auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
-    (void)end;
-    if (ec == std::errc::result_out_of_range) return t.text[0] == '-' ? -0.0 : 0.0;  // underflow; see number()
+    std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);  // integers never underflow
     return v;
   }
   if (t.kind == Kind::String) {
@@ -409,6 +410,7 @@ Point read_point(Reader& r, const std::string& pw, size_t i) {
 void read_points(Reader& r, const std::string& pw, Series& s, const DecodeLimits& lim, size_t& points_total) {
   if (r.kind_here() != Kind::Array) r.wrong(pw, "an array");
   r.begin_array();
+  s.points.reserve(16);
   for (bool first = true; r.next_element(first); first = false) {
     if (++points_total > lim.max_points) fail(pw, fmt::format("batch has more than {} points", lim.max_points));
     s.points.push_back(read_point(r, pw, s.points.size()));

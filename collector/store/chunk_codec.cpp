@@ -123,6 +123,18 @@ Result<ChunkDecoder> ChunkDecoder::open(std::string_view bytes) {
 
 bool ChunkDecoder::get_bits(int n, uint64_t& out) {
   if (bit_pos_ + n > in_.size() * 8) return ok_ = false;
+  size_t first = bit_pos_ >> 3;
+  if (n > 0 && first + 9 <= in_.size()) {
+    // Fast path: take the bits from one big-endian 64-bit load (plus one byte when they straddle it).
+    int off = static_cast<int>(bit_pos_ & 7);
+    uint64_t word = 0;
+    for (int i = 0; i < 8; ++i) word = (word << 8) | static_cast<uint8_t>(in_[first + i]);
+    uint64_t v = word << off;
+    if (off + n > 64) v |= static_cast<uint64_t>(static_cast<uint8_t>(in_[first + 8])) >> (8 - off);
+    out = v >> (64 - n);
+    bit_pos_ += n;
+    return true;
+  }
   uint64_t v = 0;
   while (n > 0) {
     size_t byte = bit_pos_ >> 3;
