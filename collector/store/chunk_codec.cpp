@@ -1,6 +1,7 @@
 #include "collector/store/chunk_codec.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 namespace ss::collector {
@@ -25,6 +26,21 @@ bool fits(int64_t v, int width) {
   return v >= lo && v <= hi;
 }
 
+constexpr double kPow10[8] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
+
+// v as an integer count of 10^-k, when that integer divided by 10^k gives v back bit for bit. Encoder
+// and decoder both call this on the previous value, so they agree on its integer.
+bool scaled(uint64_t bits, int k, int64_t& out) {
+  double v = double_of(bits);
+  double x = v * kPow10[k];
+  if (!(std::fabs(x) < 4.0e15)) return false;  // also rejects NaN and infinities
+  double r = std::nearbyint(x);
+  int64_t i = static_cast<int64_t>(r);
+  if (bits_of(static_cast<double>(i) / kPow10[k]) != bits) return false;  // -0.0 fails here too
+  out = i;
+  return true;
+}
+
 int64_t sign_extend(uint64_t v, int width) {
   if (width >= 64) return static_cast<int64_t>(v);
   uint64_t sign = uint64_t(1) << (width - 1);
@@ -37,6 +53,7 @@ ChunkEncoder::ChunkEncoder(int columns) : columns_(columns < 1 ? 1 : columns > k
   out_.assign(kHeader, '\0');
   out_[4] = static_cast<char>(columns_);
   leading_.fill(-1);
+  scale_.fill(-1);
 }
 
 void ChunkEncoder::put_bits(uint64_t value, int n) {
@@ -53,15 +70,41 @@ void ChunkEncoder::put_bits(uint64_t value, int n) {
   }
 }
 
+void ChunkEncoder::put_class_coded(int64_t v) {
+  for (const auto& k : kClasses) {
+    if (!fits(v, k.width)) continue;
+    put_bits(k.prefix, k.prefix_len);
+    put_bits(static_cast<uint64_t>(v), k.width);
+    return;
+  }
+}
+
 void ChunkEncoder::put_value(int col, double v) {
   uint64_t b = bits_of(v);
-  uint64_t x = b ^ last_bits_[col];
+  uint64_t prev = last_bits_[col];
+  uint64_t x = b ^ prev;
   last_bits_[col] = b;
   if (x == 0) {
     put_bits(0, 1);
     return;
   }
-  put_bits(1, 1);
+  // Decimal path: the same scale as last time, else the smallest scale that fits both values.
+  int64_t vi, pi;
+  int k = scale_[col];
+  if (k >= 0 && scaled(b, k, vi) && scaled(prev, k, pi)) {
+    put_bits(0b10, 2);
+    put_class_coded(static_cast<int64_t>(static_cast<uint64_t>(vi) - static_cast<uint64_t>(pi)));
+    return;
+  }
+  for (k = 0; k < 8; ++k) {
+    if (k == scale_[col] || !scaled(b, k, vi) || !scaled(prev, k, pi)) continue;
+    put_bits(0b110, 3);
+    put_bits(static_cast<uint64_t>(k), 3);
+    put_class_coded(static_cast<int64_t>(static_cast<uint64_t>(vi) - static_cast<uint64_t>(pi)));
+    scale_[col] = k;
+    return;
+  }
+  put_bits(0b111, 3);
   int lead = std::countl_zero(x), trail = std::countr_zero(x);
   if (lead > 31) lead = 31;
   if (leading_[col] >= 0 && lead >= leading_[col] && trail >= trailing_[col]) {
@@ -91,16 +134,8 @@ void ChunkEncoder::append(int64_t t, const double* values) {
     // Unsigned arithmetic wraps instead of overflowing; the 64-bit class carries any value.
     int64_t delta = static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(last_t_));
     int64_t dod = static_cast<int64_t>(static_cast<uint64_t>(delta) - static_cast<uint64_t>(last_delta_));
-    if (dod == 0) {
-      put_bits(0, 1);
-    } else {
-      for (const auto& k : kClasses) {
-        if (!fits(dod, k.width)) continue;
-        put_bits(k.prefix, k.prefix_len);
-        put_bits(static_cast<uint64_t>(dod), k.width);
-        break;
-      }
-    }
+    if (dod == 0) put_bits(0, 1);
+    else put_class_coded(dod);
     last_delta_ = delta;
     last_t_ = t;
     for (int c = 0; c < columns_; ++c) put_value(c, values[c]);
@@ -118,6 +153,7 @@ Result<ChunkDecoder> ChunkDecoder::open(std::string_view bytes) {
   if (d.columns_ < 1 || d.columns_ > kMaxColumns) return errorf("chunk has {} columns", d.columns_);
   d.in_ = bytes.substr(kHeader);
   d.leading_.fill(-1);
+  d.scale_.fill(-1);
   return d;
 }
 
@@ -149,6 +185,21 @@ bool ChunkDecoder::get_bits(int n, uint64_t& out) {
   return true;
 }
 
+bool ChunkDecoder::get_class_coded(int64_t& v) {
+  // The caller has read the leading 1 of the prefix; further ones (at most 3) pick the class.
+  uint64_t b;
+  int ones = 1;
+  while (ones < 4) {
+    if (!get_bits(1, b)) return false;
+    if (b == 0) break;
+    ++ones;
+  }
+  int width = kClasses[ones - 1].width;
+  if (!get_bits(width, b)) return false;
+  v = sign_extend(b, width);
+  return true;
+}
+
 bool ChunkDecoder::get_value(int col, double& v) {
   uint64_t bit;
   if (!get_bits(1, bit)) return false;
@@ -156,6 +207,27 @@ bool ChunkDecoder::get_value(int col, double& v) {
     v = double_of(last_bits_[col]);
     return true;
   }
+  if (!get_bits(1, bit)) return false;
+  bool decimal = bit == 0;  // '10': the column's current scale
+  if (!decimal) {
+    if (!get_bits(1, bit)) return false;
+    if (bit == 0) {  // '110': a new scale
+      uint64_t k;
+      if (!get_bits(3, k)) return false;
+      scale_[col] = static_cast<int>(k);
+      decimal = true;
+    }
+  }
+  if (decimal) {
+    int64_t prev, delta;
+    if (scale_[col] < 0 || !scaled(last_bits_[col], scale_[col], prev)) return ok_ = false;
+    if (!get_bits(1, bit) || bit != 1 || !get_class_coded(delta)) return ok_ = false;
+    int64_t vi = static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(delta));
+    v = static_cast<double>(vi) / kPow10[scale_[col]];
+    last_bits_[col] = bits_of(v);
+    return true;
+  }
+  // '111': Gorilla XOR code.
   if (!get_bits(1, bit)) return false;
   uint64_t x;
   if (bit == 0) {
@@ -192,18 +264,7 @@ bool ChunkDecoder::next(Row& row) {
   } else {
     int64_t dod = 0;
     if (!get_bits(1, b)) return false;
-    if (b == 1) {
-      // Count further one bits (at most 3) to find the class.
-      int ones = 1;
-      while (ones < 4) {
-        if (!get_bits(1, b)) return false;
-        if (b == 0) break;
-        ++ones;
-      }
-      int width = kClasses[ones - 1].width;
-      if (!get_bits(width, b)) return false;
-      dod = sign_extend(b, width);
-    }
+    if (b == 1 && !get_class_coded(dod)) return false;
     last_delta_ = static_cast<int64_t>(static_cast<uint64_t>(last_delta_) + static_cast<uint64_t>(dod));
     last_t_ = static_cast<int64_t>(static_cast<uint64_t>(last_t_) + static_cast<uint64_t>(last_delta_));
     for (int c = 0; c < columns_; ++c)

@@ -4,8 +4,11 @@
 //
 // Layout: 4-byte little-endian row count, 1-byte column count, then a bit stream (MSB first):
 //   row 0: t as 64 bits, every column as 64 bits
-//   row 1: delta t as a dod-class code, every column XOR-coded
-//   row n: delta-of-delta t as a dod-class code, every column XOR-coded
+//   row 1: delta t as a dod-class code, then every column's value code
+//   row n: delta-of-delta t as a dod-class code, then every column's value code
+// Value codes: '0' same bits as before; '10' + class-coded delta of v*10^k as an integer, with the
+// column's current decimal scale k; '110' + 3-bit new k + delta; '111' + Gorilla XOR code. Counters and
+// gauges with few decimals (most metrics) take the integer paths; any other double takes the XOR one.
 #pragma once
 
 #include <array>
@@ -45,12 +48,13 @@ class ChunkEncoder {
  private:
   void put_bits(uint64_t value, int n);
   void put_value(int col, double v);
+  void put_class_coded(int64_t v);
 
   int columns_;
   uint32_t count_ = 0;
   int64_t first_t_ = 0, last_t_ = 0, last_delta_ = 0;
   std::array<uint64_t, kMaxColumns> last_bits_{};
-  std::array<int, kMaxColumns> leading_{}, trailing_{};
+  std::array<int, kMaxColumns> leading_{}, trailing_{}, scale_{};
   std::string out_;
   int free_bits_ = 0;  // unused low bits in out_.back()
 };
@@ -70,6 +74,7 @@ class ChunkDecoder {
   ChunkDecoder() = default;
   bool get_bits(int n, uint64_t& out);
   bool get_value(int col, double& v);
+  bool get_class_coded(int64_t& v);
 
   std::string_view in_;
   size_t bit_pos_ = 0;
@@ -78,7 +83,7 @@ class ChunkDecoder {
   bool ok_ = true;
   int64_t last_t_ = 0, last_delta_ = 0;
   std::array<uint64_t, kMaxColumns> last_bits_{};
-  std::array<int, kMaxColumns> leading_{}, trailing_{};
+  std::array<int, kMaxColumns> leading_{}, trailing_{}, scale_{};
 };
 
 // Decodes a whole chunk.
