@@ -69,6 +69,8 @@ int run_storm_command(StormCommand& cmd) {
   fmt::print("{:<8} {:>12} {:>12}\n", "op", "ops", "ops/s");
   for (auto& [op, n] : result->ops) fmt::print("{:<8} {:>12} {:>12.0f}\n", storm_op_name(op), n, result->per_second(op));
   fmt::print("{:<8} {:>12} {:>12.0f}\n", "total", result->total(), result->total_per_second());
+  fmt::print("cpu: {:.2f} s in the storm threads, {:.0f} ops per CPU-second\n", result->cpu_seconds,
+             result->total_per_cpu_second());
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <time.h>
 
 namespace ss::cli {
 
@@ -70,6 +71,17 @@ double StormResult::per_second(StormOp op) const {
   return it == ops.end() || seconds <= 0 ? 0 : static_cast<double>(it->second) / seconds;
 }
 double StormResult::total_per_second() const { return seconds <= 0 ? 0 : static_cast<double>(total()) / seconds; }
+double StormResult::total_per_cpu_second() const {
+  return cpu_seconds <= 0 ? 0 : static_cast<double>(total()) / cpu_seconds;
+}
+
+namespace {
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+}  // namespace
 
 Result<void> prepare_storm_tree(const StormOptions& o) {
   if (o.threads < 1 || o.dirs < 1 || o.files < 1) return Error{"storm: threads, dirs and files must be positive"};
@@ -95,6 +107,7 @@ Result<StormResult> run_storm(const StormOptions& o) {
   std::mutex mu;
   std::optional<Error> failure;
   std::vector<std::map<StormOp, uint64_t>> counts(o.threads);
+  std::vector<double> cpu(o.threads);
 
   auto worker = [&](int t) {
     // Paths are built up front so the loop measures system calls, not string formatting.
@@ -108,6 +121,7 @@ Result<StormResult> run_storm(const StormOptions& o) {
     alignas(8) char buf[8192];
     struct stat st;
     size_t i = static_cast<size_t>(t) * 7919;
+    double cpu_start = thread_cpu_seconds();
     auto fail = [&](Error e) {
       std::lock_guard lock(mu);
       if (!failure) failure = std::move(e);
@@ -149,6 +163,7 @@ Result<StormResult> run_storm(const StormOptions& o) {
         n[static_cast<size_t>(op)]++;
       }
     }
+    cpu[t] = thread_cpu_seconds() - cpu_start;
     for (size_t k = 0; k < n.size(); k++)
       if (n[k]) counts[t][kAllOps[k]] = n[k];
   };
@@ -169,6 +184,7 @@ Result<StormResult> run_storm(const StormOptions& o) {
   if (failure) return *failure;
   StormResult r;
   r.seconds = std::chrono::duration<double>(end - start).count();
+  for (double c : cpu) r.cpu_seconds += c;
   for (auto& per_thread : counts)
     for (auto& [op, c] : per_thread) r.ops[op] += c;
   return r;

@@ -29,11 +29,13 @@ struct StormOptions {
 };
 
 struct StormResult {
-  double seconds = 0;
+  double seconds = 0;      // wall time
+  double cpu_seconds = 0;  // CPU time of the storm threads (user + system): steadier on a busy machine
   std::map<StormOp, uint64_t> ops;  // completed ops per kind
   uint64_t total() const;
   double per_second(StormOp op) const;
   double total_per_second() const;
+  double total_per_cpu_second() const;
 };
 
 // Makes <dir>/storm/d<i>/f<j> (idempotent).

@@ -26,11 +26,16 @@ const volatile __u32 target_tgid = 0;      /* trace only this process (tests); 0
 const volatile __u32 ignore_tgid = 0;      /* never trace this process (the agent itself) */
 const volatile __u64 timed_per_sec = 0;    /* time at most this many calls per second per CPU; 0 = all */
 const volatile __u64 samples_per_sec = 0;  /* path samples per second per CPU; 0 = none */
+/* Path bytes read for attribution: user space sets the length of the longest mount point that can change the
+ * answer (so usually few bytes are copied; the copy is the dearest step of a path-based call). */
+volatile __u32 attr_bytes = SS_PATH_MAX;
 
+/* Per-thread state from sys_enter to sys_exit, only for timed calls and calls with a byte count. */
 struct entry {
-  __u64 ts;      /* 0 when this call is not timed */
-  __u32 dev;
-  __u8 op;
+  struct ss_op_key key;
+  __u64 ts; /* 0 when this call is not timed */
+  __u8 active;
+  __u8 sized;
   __u8 time_shift;
 };
 
@@ -249,9 +254,16 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
     __u32 zero = 0;
     struct ss_path_key *key = bpf_map_lookup_elem(&scratch, &zero);
     if (!key) return 0;
-    long n = bpf_probe_read_user_str(key->data, sizeof(key->data), path);
-    if (n > 1 && key->data[0] == '/') {
-      key->prefixlen = (__u32)(n - 1) * 8;
+    /* A fixed-size copy of attr_bytes: bytes past the string's end cannot create a false match (mount-point
+     * prefixes hold no NUL). Near an unmapped page the copy fails; then the string copy. */
+    __u32 len = attr_bytes;
+    if (len == 0 || len > SS_PATH_MAX) len = SS_PATH_MAX;
+    if (bpf_probe_read_user(key->data, len, path) != 0) {
+      long n = bpf_probe_read_user_str(key->data, len, path);
+      len = n > 1 ? (__u32)(n - 1) : 0;
+    }
+    if (len && key->data[0] == '/') {
+      key->prefixlen = len * 8;
       __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
       if (id) dev = *id;
       base = SS_BASE_ABSOLUTE;
@@ -269,40 +281,9 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
   __u32 *w = bpf_map_lookup_elem(&watched, &dev);
   if (!w || !*w) return 0;
 
-  __u32 zero = 0;
-  struct cpu_state *st = bpf_map_lookup_elem(&cpu_states, &zero);
-  if (!st) return 0;
-  __u32 time_shift = 0;
-  if (timed_per_sec) {
-    st->calls++;
-    if ((st->calls & (WINDOW_CALLS - 1)) == 0) {
-      __u64 now = bpf_ktime_get_ns();
-      st->time_shift = shift_for(now - st->window_start, timed_per_sec);
-      st->window_start = now;
-    }
-    time_shift = st->time_shift & 31;
-  }
-  struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-  if (!e) return 0;
-  e->dev = dev;
-  e->op = op;
-  e->time_shift = time_shift;
-  e->ts = (st->calls & ((1ULL << time_shift) - 1)) == 0 ? bpf_ktime_get_ns() : 0;
-
-  if (samples_per_sec && SS_OP_IS_META(op)) emit_sample(st, tgid, dev, op, base, fd, path);
-  return 0;
-}
-
-static __always_inline int on_exit(long nr, long ret) {
-  if ((unsigned long)nr >= SS_NR_MAX || !nr_table[nr].op) return 0;
-  struct task_struct *task = bpf_get_current_task_btf();
-  struct entry *e = bpf_task_storage_get(&entries, task, 0, 0);
-  if (!e || !e->op) return 0;
-  __u64 ts = e->ts;
-  struct ss_op_key key = {.cgroup_id = bpf_get_current_cgroup_id(), .dev = e->dev, .op = e->op};
-  __u32 time_shift = e->time_shift & 31;
-  e->op = 0;
-
+  /* Counted here, exactly, so that most calls need no per-thread state: only timed calls and calls with a
+   * byte count carry an entry to sys_exit (task storage cost about 7% of a stat() when paid per call). */
+  struct ss_op_key key = {.cgroup_id = bpf_get_current_cgroup_id(), .dev = dev, .op = op};
   struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &key);
   if (!s) {
     static const struct ss_op_stats empty = {};
@@ -314,13 +295,52 @@ static __always_inline int on_exit(long nr, long ret) {
     if (!s) return 0;
   }
   s->count++;
+
+  __u32 zero = 0;
+  struct cpu_state *st = bpf_map_lookup_elem(&cpu_states, &zero);
+  if (!st) return 0;
+  __u32 time_shift = 0;
+  st->calls++;
+  if (timed_per_sec && (st->calls & (WINDOW_CALLS - 1)) == 0) {
+    __u64 now = bpf_ktime_get_ns();
+    st->time_shift = shift_for(now - st->window_start, timed_per_sec);
+    st->window_start = now;
+  }
+  if (timed_per_sec) time_shift = st->time_shift & 31;
+  int timed = (st->calls & ((1ULL << time_shift) - 1)) == 0;
+  int sized = flags & SS_NR_BYTES;
+  if (timed || sized) {
+    struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (e) {
+      e->key = key;
+      e->active = 1;
+      e->sized = sized;
+      e->time_shift = time_shift;
+      e->ts = timed ? bpf_ktime_get_ns() : 0;
+    }
+  }
+
+  if (samples_per_sec && SS_OP_IS_META(op)) emit_sample(st, tgid, dev, op, base, fd, path);
+  return 0;
+}
+
+static __always_inline int on_exit(long nr, long ret) {
+  if ((unsigned long)nr >= SS_NR_MAX || !nr_table[nr].op) return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct entry *e = bpf_task_storage_get(&entries, task, 0, 0);
+  if (!e || !e->active) return 0;
+  e->active = 0;
+  struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &e->key);
+  if (!s) return 0;
+  __u64 ts = e->ts;
+  __u64 weight = 1ULL << (e->time_shift & 31);
+  /* Errors are exact for calls with a byte count, else estimated from the timed sample. */
   if (ret < 0)
-    s->errors++;
-  else if (nr_table[nr].flags & SS_NR_BYTES)
+    s->errors += e->sized ? 1 : weight;
+  else if (e->sized)
     s->bytes += ret;
   if (ts) {
     __u64 ns = bpf_ktime_get_ns() - ts;
-    __u64 weight = 1ULL << time_shift;
     __u32 b = log2_u64(ns);
     if (b >= SS_HIST_BUCKETS) b = SS_HIST_BUCKETS - 1;
     s->hist[b] += weight;

@@ -213,6 +213,26 @@ Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
     wanted[prefix] = m.dev;
     if (m.watched) watched.insert(m.dev);
   }
+  // How many path bytes the probes must read: the longest mount point whose answer (dev, watched) differs
+  // from that of the mount it sits in — a shorter read would already give the same answer.
+  std::map<std::string, bool> watched_of;
+  for (const WatchedMount& m : mounts) {
+    std::string prefix = m.mount_point;
+    if (prefix.empty() || prefix[0] != '/') continue;
+    if (prefix.back() != '/') prefix += '/';
+    watched_of[prefix] = m.watched;
+  }
+  size_t need = 8;
+  for (const auto& [prefix, dev] : wanted) {
+    const std::string* parent = nullptr;
+    for (const auto& [other, other_dev] : wanted)
+      if (other.size() < prefix.size() && prefix.starts_with(other) && (!parent || other.size() > parent->size()))
+        parent = &other;
+    bool differs = !parent || wanted[*parent] != dev || watched_of[*parent] != watched_of[prefix];
+    if (differs && (watched_of[prefix] || (parent && watched_of[*parent]))) need = std::max(need, prefix.size());
+  }
+  impl_->skel->data->attr_bytes = static_cast<__u32>(std::min<size_t>((need + 7) / 8 * 8, SS_PATH_MAX));
+
   auto make_key = [](const std::string& prefix) {
     ss_path_key key{};
     key.prefixlen = static_cast<__u32>(prefix.size() * 8);
