@@ -1,5 +1,51 @@
 #include "agent/sources/vfs/vfs_probe.h"
 
+#include "common/log.h"
+
+namespace ss::agent::vfs {
+
+std::string_view attach_mode_name(AttachMode mode) {
+  switch (mode) {
+    case AttachMode::Auto: return "auto";
+    case AttachMode::TpBtf: return "tp_btf";
+    case AttachMode::RawTp: return "raw_tp";
+    case AttachMode::Syscalls: return "syscalls";
+  }
+  return "?";
+}
+
+Result<AttachMode> parse_attach_mode(std::string_view text) {
+  for (AttachMode m : {AttachMode::Auto, AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls})
+    if (text == attach_mode_name(m)) return m;
+  return errorf("unknown attach mode '{}' (auto, tp_btf, raw_tp, syscalls)", text);
+}
+
+std::string_view op_name(uint32_t op) {
+  static constexpr std::string_view names[SS_OP_COUNT] = {"",       "open",  "stat",    "readdir", "create",
+                                                          "unlink", "mkdir", "rmdir",   "rename",  "setattr",
+                                                          "xattr",  "close", "read",    "write",   "fsync"};
+  return op < SS_OP_COUNT ? names[op] : "";
+}
+
+}  // namespace ss::agent::vfs
+
+#ifndef STORMSCOPE_HAVE_EBPF
+// Built without the BPF toolchain (or for fuzzing): the source exists and says why it cannot load.
+namespace ss::agent::vfs {
+struct Probe::Impl {};
+Probe::Probe(std::unique_ptr<Impl> impl, AttachMode mode) : impl_(std::move(impl)), mode_(mode) {}
+Probe::~Probe() = default;
+Result<std::unique_ptr<Probe>> Probe::load(const ProbeOptions&) {
+  return Error{"vfs probes: this build has no eBPF support (configure with clang, bpftool and libbpf)"};
+}
+Result<void> Probe::set_mounts(const std::vector<WatchedMount>&) { return ok(); }
+Result<std::vector<OpCounts>> Probe::read_counts() const { return std::vector<OpCounts>{}; }
+void Probe::forget(const std::vector<ss_op_key>&) {}
+ProbeCounters Probe::counters() const { return {}; }
+Result<int> Probe::poll_samples(int, const std::function<void(const ss_path_sample&)>&) { return 0; }
+}  // namespace ss::agent::vfs
+#else
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/mount.h>
@@ -13,7 +59,6 @@
 #include <mutex>
 #include <set>
 
-#include "common/log.h"
 #include "vfs.skel.h"
 
 namespace ss::agent::vfs {
@@ -72,29 +117,6 @@ Result<void> ensure_tracefs(bool may_mount) {
 }
 
 }  // namespace
-
-std::string_view attach_mode_name(AttachMode mode) {
-  switch (mode) {
-    case AttachMode::Auto: return "auto";
-    case AttachMode::TpBtf: return "tp_btf";
-    case AttachMode::RawTp: return "raw_tp";
-    case AttachMode::Syscalls: return "syscalls";
-  }
-  return "?";
-}
-
-Result<AttachMode> parse_attach_mode(std::string_view text) {
-  for (AttachMode m : {AttachMode::Auto, AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls})
-    if (text == attach_mode_name(m)) return m;
-  return errorf("unknown attach mode '{}' (auto, tp_btf, raw_tp, syscalls)", text);
-}
-
-std::string_view op_name(uint32_t op) {
-  static constexpr std::string_view names[SS_OP_COUNT] = {"",       "open",  "stat",    "readdir", "create",
-                                                          "unlink", "mkdir", "rmdir",   "rename",  "setattr",
-                                                          "xattr",  "close", "read",    "write",   "fsync"};
-  return op < SS_OP_COUNT ? names[op] : "";
-}
 
 struct Probe::Impl {
   vfs_bpf* skel = nullptr;
@@ -314,3 +336,5 @@ Result<int> Probe::poll_samples(int timeout_ms, const std::function<void(const s
 }
 
 }  // namespace ss::agent::vfs
+
+#endif  // STORMSCOPE_HAVE_EBPF
