@@ -1,0 +1,210 @@
+#include "agent/exporter.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+
+#include "common/log.h"
+
+namespace ss::agent {
+namespace {
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+std::string escape_help(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string_view type_name(const Family* f) {
+  if (!f) return "untyped";
+  switch (f->kind) {
+    case MetricKind::Counter: return "counter";
+    case MetricKind::Gauge: return "gauge";
+    case MetricKind::Histogram: return "histogram";
+  }
+  return "untyped";
+}
+
+bool renderable(const Sample& s) {
+  if (!valid_metric_name(s.name)) return false;
+  for (const auto& [k, v] : s.labels)
+    if (!valid_label_name(k)) return false;
+  return true;
+}
+
+void write_sample(std::string& out, const Sample& s) {
+  out += s.name;
+  if (!s.labels.empty()) {
+    out += '{';
+    for (size_t i = 0; i < s.labels.size(); ++i) {
+      if (i) out += ',';
+      out += s.labels[i].first;
+      out += "=\"";
+      out += escape_label_value(s.labels[i].second);
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ' ';
+  out += format_value(s.value);
+  out += '\n';
+}
+
+double le_of(const Sample& s) {
+  auto le = label_value(s.labels, "le");
+  if (le == "+Inf" || le == "Inf") return INFINITY;
+  double v = 0;
+  auto [p, ec] = std::from_chars(le.data(), le.data() + le.size(), v);
+  return ec == std::errc() ? v : INFINITY;
+}
+
+// Orders the series of one histogram: per label set (without le), buckets by le, then _sum, then _count.
+std::vector<const Sample*> order_histogram(const std::string& family, const std::vector<const Sample*>& in) {
+  struct Group {
+    std::vector<const Sample*> buckets;
+    const Sample* sum = nullptr;
+    const Sample* count = nullptr;
+  };
+  std::vector<std::string> order;
+  std::unordered_map<std::string, Group> groups;
+  for (const Sample* s : in) {
+    Labels without_le;
+    for (const auto& l : s->labels)
+      if (l.first != "le") without_le.push_back(l);
+    std::string key = series_key("", without_le);
+    auto [it, added] = groups.try_emplace(key);
+    if (added) order.push_back(key);
+    if (s->name == family + "_bucket") it->second.buckets.push_back(s);
+    else if (s->name == family + "_sum") it->second.sum = s;
+    else it->second.count = s;
+  }
+  std::vector<const Sample*> out;
+  for (const auto& key : order) {
+    auto& g = groups[key];
+    std::stable_sort(g.buckets.begin(), g.buckets.end(),
+                     [](const Sample* a, const Sample* b) { return le_of(*a) < le_of(*b); });
+    out.insert(out.end(), g.buckets.begin(), g.buckets.end());
+    if (g.sum) out.push_back(g.sum);
+    if (g.count) out.push_back(g.count);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_prometheus(const Collection& c) {
+  struct FamilySamples {
+    const Family* family = nullptr;
+    std::vector<const Sample*> samples;
+    std::unordered_map<std::string, size_t> index;  // series key → position, so a repeat replaces
+  };
+  std::map<std::string, FamilySamples> families;
+  for (const Sample& s : c.samples()) {
+    if (!renderable(s)) continue;
+    std::string family_name;
+    const Family* f = c.family_of(s.name, &family_name);
+    if (!f) family_name = s.name;
+    auto& fs = families[family_name];
+    fs.family = f;
+    std::string key = series_key(s.name, s.labels);
+    if (auto it = fs.index.find(key); it != fs.index.end()) {
+      fs.samples[it->second] = &s;
+    } else {
+      fs.index.emplace(std::move(key), fs.samples.size());
+      fs.samples.push_back(&s);
+    }
+  }
+  std::string out;
+  out.reserve(c.samples().size() * 80);
+  for (auto& [name, fs] : families) {
+    out += "# HELP " + name + " " + escape_help(fs.family ? fs.family->help : "No description.") + "\n";
+    out += "# TYPE " + name + " " + std::string(type_name(fs.family)) + "\n";
+    auto samples = fs.family && fs.family->kind == MetricKind::Histogram ? order_histogram(name, fs.samples)
+                                                                         : fs.samples;
+    for (const Sample* s : samples) write_sample(out, *s);
+  }
+  return out;
+}
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return errorf("\"{}\" is not HOST:PORT", text);
+  HostPort hp;
+  hp.host = std::string(text.substr(0, colon));
+  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') hp.host = hp.host.substr(1, hp.host.size() - 2);
+  if (hp.host.empty()) hp.host = "0.0.0.0";
+  auto port = text.substr(colon + 1);
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), hp.port);
+  if (ec != std::errc() || p != port.data() + port.size() || hp.port < 0 || hp.port > 65535)
+    return errorf("\"{}\": port \"{}\" is not a number from 0 to 65535", text, port);
+  return hp;
+}
+
+Exporter::Exporter() : server_(std::make_unique<httplib::Server>()), text_(std::make_shared<std::string>()) {
+  server_->set_tcp_nodelay(true);
+  // Scrapers are few: Prometheus and a curl now and then.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+  server_->set_keep_alive_timeout(5);
+  // cpp-httplib sets SO_REUSEPORT by default, which would let a second agent bind the same port silently.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::shared_ptr<const std::string> text;
+    {
+      std::lock_guard lk(mu_);
+      text = text_;
+    }
+    res.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("stormscope-agent: see /metrics and /healthz\n", "text/plain; charset=utf-8");
+  });
+}
+
+Exporter::~Exporter() { stop(); }
+
+Result<int> Exporter::start(const HostPort& listen) {
+  int port = listen.port;
+  if (port == 0) {
+    port = server_->bind_to_any_port(listen.host);
+    if (port < 0) return errorf("cannot listen on {}:0", listen.host);
+  } else if (!server_->bind_to_port(listen.host, port)) {
+    return errorf("cannot listen on {}:{} (in use, or not an address of this host)", listen.host, port);
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return port;
+}
+
+void Exporter::stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+void Exporter::publish(const Collection& c) {
+  auto text = std::make_shared<const std::string>(render_prometheus(c));
+  std::lock_guard lk(mu_);
+  text_ = std::move(text);
+}
+
+}  // namespace ss::agent

@@ -1,0 +1,276 @@
+#include "agent/shipper.h"
+
+#include <httplib.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <unordered_map>
+
+#include "common/codec.h"
+#include "common/log.h"
+#include "common/time.h"
+
+namespace ss::agent {
+namespace {
+
+bool labels_acceptable(const Labels& labels) {
+  DecodeLimits limits;
+  if (labels.size() > limits.max_labels_per_series) return false;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto& [k, v] = labels[i];
+    if (!valid_label_name(k) || k.starts_with("__") || k == "node") return false;
+    if (v.size() > limits.max_label_value_bytes) return false;
+    if (i > 0 && labels[i - 1].first == k) return false;
+  }
+  return true;
+}
+
+bool time_acceptable(int64_t t) { return t >= kMinTimestampMs && t <= kMaxTimestampMs; }
+
+}  // namespace
+
+Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
+                 size_t* skipped) {
+  Batch b;
+  b.node = node;
+  b.stream = stream;
+  b.seq = seq;
+  size_t bad = 0;
+  std::unordered_map<std::string, size_t> index;
+  for (const Sample& s : c.samples()) {
+    if (!valid_metric_name(s.name) || !labels_acceptable(s.labels) || !time_acceptable(s.t_ms) ||
+        (s.type == SeriesType::Counter && s.value < 0)) {
+      ++bad;
+      continue;
+    }
+    auto [it, added] = index.try_emplace(series_key(s.name, s.labels), b.series.size());
+    if (added) b.series.push_back(Series{s.name, s.type, s.labels, {}});
+    auto& points = b.series[it->second].points;
+    // The same series twice at one time keeps the last value, as the exporter does.
+    auto same = std::find_if(points.begin(), points.end(), [&](const Point& p) { return p.t_ms == s.t_ms; });
+    if (same != points.end()) same->value = s.value;
+    else points.push_back({s.t_ms, s.value});
+  }
+  for (auto& s : b.series)
+    std::sort(s.points.begin(), s.points.end(), [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; });
+  for (const Event& e : c.events()) {
+    if (!valid_label_name(e.kind) || !labels_acceptable(e.labels) || !time_acceptable(e.t_ms)) {
+      ++bad;
+      continue;
+    }
+    b.events.push_back(e);
+  }
+  if (skipped) *skipped = bad;
+  return b;
+}
+
+std::string gzip_compress(std::string_view data) {
+  z_stream zs{};
+  // windowBits 15 + 16: a gzip header and trailer rather than a bare zlib stream.
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+Result<std::unique_ptr<Shipper>> Shipper::create(Spool& spool, ShipperOptions options) {
+  const std::string& url = options.collector_url;
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos || (url.substr(0, scheme_end) != "http" && url.substr(0, scheme_end) != "https"))
+    return errorf("collector URL \"{}\" must start with http:// or https://", url);
+  auto path_start = url.find('/', scheme_end + 3);
+  std::string base = url.substr(0, path_start);
+  std::string prefix = path_start == std::string::npos ? "" : url.substr(path_start);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (base.size() <= scheme_end + 3) return errorf("collector URL \"{}\" has no host", url);
+  if (prefix.find_first_of("?#") != std::string::npos)
+    return errorf("collector URL \"{}\" must not have a query or fragment", url);
+  return std::unique_ptr<Shipper>(new Shipper(spool, std::move(options), base, prefix));
+}
+
+Shipper::Shipper(Spool& spool, ShipperOptions options, std::string base, std::string path_prefix)
+    : spool_(spool), options_(std::move(options)), base_(std::move(base)),
+      ingest_path_(path_prefix + "/api/v1/ingest") {
+  client_ = std::make_unique<httplib::Client>(base_);
+  client_->set_tcp_nodelay(true);
+  client_->set_keep_alive(true);
+  auto timeout = std::chrono::milliseconds(options_.request_timeout_ms);
+  client_->set_connection_timeout(timeout);
+  client_->set_read_timeout(timeout);
+  client_->set_write_timeout(timeout);
+  if (!options_.token.empty()) client_->set_bearer_token_auth(options_.token);
+}
+
+Shipper::~Shipper() { stop(); }
+
+Result<uint64_t> Shipper::enqueue(const Collection& c) {
+  auto seq = spool_.next_seq();
+  if (!seq) {
+    ++spool_errors_;
+    return seq.error();
+  }
+  size_t skipped = 0;
+  Batch b = make_batch(c, options_.node, spool_.stream(), *seq, &skipped);
+  if (skipped) {
+    invalid_samples_ += skipped;
+    log::warn("{} samples or events of this cycle were left out of batch {}: the collector would reject them",
+              skipped, *seq);
+  }
+  std::string body = gzip_compress(encode_batch(b));
+  if (body.empty()) {
+    ++spool_errors_;
+    return errorf("cannot compress batch {}", *seq);
+  }
+  if (auto r = spool_.append(*seq, body); !r) {
+    ++spool_errors_;
+    return r.error();
+  }
+  { std::lock_guard lk(mu_); }  // the sender is either before its check or waiting: no lost wake-up
+  cv_.notify_all();
+  return *seq;
+}
+
+void Shipper::start() {
+  std::lock_guard lk(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Shipper::stop() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  client_->stop();  // aborts a request in flight; its batch stays in the spool
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Shipper::wait_until_drained(int64_t timeout_ms) {
+  int64_t deadline = monotonic_ms() + timeout_ms;
+  while (spool_.oldest()) {
+    if (monotonic_ms() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+Shipper::Outcome Shipper::send(uint64_t seq, const std::string& body, uint64_t& accepted) {
+  httplib::Headers headers{{"Content-Encoding", "gzip"}};
+  auto res = client_->Post(ingest_path_, headers, body, "application/json");
+  if (!res) {
+    log::debug("batch {}: {}{}: {}", seq, base_, ingest_path_, httplib::to_string(res.error()));
+    return Outcome::Retry;
+  }
+  if (res->status == 200) {
+    auto j = nlohmann::json::parse(res->body, nullptr, false);
+    accepted = (!j.is_discarded() && j.is_object() && j.contains("accepted") && j["accepted"].is_number_unsigned())
+                   ? j["accepted"].get<uint64_t>()
+                   : 0;
+    return Outcome::Stored;
+  }
+  std::string detail = res->body.substr(0, 500);
+  if (res->status == 400 || res->status == 413) {
+    log::error("batch {} was refused by the collector with {} ({}); moved to {}/rejected/", seq, res->status, detail,
+               spool_.dir());
+    return Outcome::Rejected;
+  }
+  log::debug("batch {}: collector answered {} {}", seq, res->status, detail);
+  if (res->status == 401 || res->status == 403)
+    log::warn("collector {} refused the agent's token ({}): check the token; retrying", base_, res->status);
+  return Outcome::Retry;
+}
+
+void Shipper::run() {
+  std::mt19937_64 rng(std::random_device{}());
+  int64_t backoff_ms = 0;
+  uint64_t streak = 0;  // consecutive failed attempts
+  for (;;) {
+    std::optional<SpoolEntry> entry;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || (entry = spool_.oldest()).has_value(); });
+      if (stop_) return;
+    }
+    auto body = spool_.read(entry->seq);
+    if (!body) {
+      // Dropped by a full spool between oldest() and read(): nothing to send.
+      log::debug("{}", body.error().message);
+      spool_.remove(entry->seq);
+      continue;
+    }
+    uint64_t accepted = 0;
+    Outcome outcome = send(entry->seq, *body, accepted);
+    if (outcome == Outcome::Stored) {
+      spool_.remove(entry->seq);
+      ++shipped_batches_;
+      shipped_points_ += accepted;
+      last_success_ms_ = now_ms();
+      if (streak > 0)
+        log::info("collector {} reachable again after {} failed attempts; {} batches waiting in the spool", base_,
+                  streak, spool_.stats().batches);
+      streak = 0;
+      backoff_ms = 0;
+      continue;
+    }
+    if (outcome == Outcome::Rejected) {
+      spool_.set_aside(entry->seq);
+      continue;
+    }
+    ++failures_;
+    ++streak;
+    backoff_ms = backoff_ms == 0 ? options_.min_backoff_ms : std::min(options_.max_backoff_ms, backoff_ms * 2);
+    // ±20 % jitter so that a fleet of agents does not return to a restarted collector in lockstep.
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    auto wait_ms = std::min<int64_t>(options_.max_backoff_ms, static_cast<int64_t>(backoff_ms * jitter(rng)));
+    if (streak == 1 || streak % 20 == 0)
+      log::warn("cannot ship batch {} to {} (attempt {}); {} batches spooled; retrying in {} ms", entry->seq, base_,
+                streak, spool_.stats().batches, wait_ms);
+    std::unique_lock lk(mu_);
+    cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stop_; });
+    if (stop_) return;
+  }
+}
+
+void Shipper::add_metrics(Collection& out) const {
+  auto spool = spool_.stats();
+  out.describe("stormscope_agent_spool_bytes", MetricKind::Gauge, "Bytes of batches waiting in the spool.");
+  out.describe("stormscope_agent_spool_batches", MetricKind::Gauge, "Batches waiting in the spool.");
+  out.describe("stormscope_agent_spool_dropped_batches_total", MetricKind::Counter,
+               "Oldest batches dropped unsent because the spool reached its size limit.");
+  out.describe("stormscope_agent_spool_errors_total", MetricKind::Counter,
+               "Cycles whose batch could not be written to the spool (disk full, permissions).");
+  out.describe("stormscope_agent_batches_rejected_total", MetricKind::Counter,
+               "Batches the collector refused as malformed or too large (400/413), moved to rejected/.");
+  out.describe("stormscope_agent_batches_shipped_total", MetricKind::Counter,
+               "Batches the collector acknowledged as stored.");
+  out.describe("stormscope_agent_points_shipped_total", MetricKind::Counter,
+               "Points the collector acknowledged as stored.");
+  out.describe("stormscope_agent_ship_failures_total", MetricKind::Counter,
+               "Attempts to send a batch that failed and will be retried (no connection, 401, 5xx).");
+  out.describe("stormscope_agent_invalid_samples_total", MetricKind::Counter,
+               "Samples and events left out of batches because the collector would reject them.");
+  out.describe("stormscope_agent_last_ship_success_timestamp_seconds", MetricKind::Gauge,
+               "When the collector last acknowledged a batch (0 when never).");
+  out.add("stormscope_agent_spool_bytes", {}, static_cast<double>(spool.bytes));
+  out.add("stormscope_agent_spool_batches", {}, static_cast<double>(spool.batches));
+  out.add("stormscope_agent_spool_dropped_batches_total", {}, static_cast<double>(spool.dropped_batches));
+  out.add("stormscope_agent_spool_errors_total", {}, static_cast<double>(spool_errors_.load()));
+  out.add("stormscope_agent_batches_rejected_total", {}, static_cast<double>(spool.rejected_batches));
+  out.add("stormscope_agent_batches_shipped_total", {}, static_cast<double>(shipped_batches_.load()));
+  out.add("stormscope_agent_points_shipped_total", {}, static_cast<double>(shipped_points_.load()));
+  out.add("stormscope_agent_ship_failures_total", {}, static_cast<double>(failures_.load()));
+  out.add("stormscope_agent_invalid_samples_total", {}, static_cast<double>(invalid_samples_.load()));
+  out.add("stormscope_agent_last_ship_success_timestamp_seconds", {}, last_success_ms_.load() / 1000.0);
+}
+
+}  // namespace ss::agent

@@ -1,0 +1,82 @@
+// The shipper turns each cycle's samples into an ingest batch (DESIGN.md §4), writes it to the spool and sends
+// the spool to the collector in order, oldest first, with capped exponential backoff. 200 deletes a batch,
+// 400/413 set it aside (it would never succeed), anything else (401, 5xx, no connection) is retried.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/source.h"
+#include "agent/spool.h"
+#include "common/sample.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace ss::agent {
+
+// Groups a cycle's samples into series and copies its events, leaving out whatever the collector would reject
+// (invalid names, the reserved `node` label, negative counters, out-of-range timestamps) so that one bad sample
+// never costs the whole batch. `skipped` counts what was left out.
+Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
+                 size_t* skipped = nullptr);
+
+std::string gzip_compress(std::string_view data);
+
+struct ShipperOptions {
+  std::string collector_url;  // http://host:port, optionally with a path prefix; https works too
+  std::string token;          // bearer token, empty for none
+  std::string node;
+  int64_t request_timeout_ms = 10'000;
+  int64_t min_backoff_ms = 500;
+  int64_t max_backoff_ms = 60'000;
+};
+
+class Shipper {
+ public:
+  // Fails when the collector URL is not http(s)://HOST[:PORT][/PATH].
+  static Result<std::unique_ptr<Shipper>> create(Spool& spool, ShipperOptions options);
+  ~Shipper();
+  Shipper(const Shipper&) = delete;
+  Shipper& operator=(const Shipper&) = delete;
+
+  // Makes a batch of the cycle and writes it to the spool; the sender picks it up. Returns its seq.
+  Result<uint64_t> enqueue(const Collection& c);
+
+  void start();  // the sender thread
+  void stop();   // interrupts a wait or a request in flight; unsent batches stay in the spool
+
+  // True once the spool is empty (or false after timeout_ms); for tests and shutdown.
+  bool wait_until_drained(int64_t timeout_ms);
+
+  void add_metrics(Collection& out) const;
+
+ private:
+  Shipper(Spool& spool, ShipperOptions options, std::string base, std::string path_prefix);
+  void run();
+  enum class Outcome { Stored, Rejected, Retry };
+  Outcome send(uint64_t seq, const std::string& body, uint64_t& accepted);
+
+  Spool& spool_;
+  ShipperOptions options_;
+  std::string base_;         // scheme://host:port
+  std::string ingest_path_;  // /prefix/api/v1/ingest
+  std::unique_ptr<httplib::Client> client_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+
+  std::atomic<uint64_t> shipped_batches_{0}, shipped_points_{0}, failures_{0}, invalid_samples_{0},
+      spool_errors_{0};
+  std::atomic<int64_t> last_success_ms_{0};
+};
+
+}  // namespace ss::agent

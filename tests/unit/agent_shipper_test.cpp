@@ -1,0 +1,275 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "agent/shipper.h"
+#include "common/codec.h"
+
+using namespace ss;
+using namespace ss::agent;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kT0 = 1763700000000;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/ss_shipper_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+// A stand-in collector: answers the statuses queued (then 200), and records what it stored.
+class FakeCollector {
+ public:
+  FakeCollector() {
+    server_.Post("/api/v1/ingest", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lk(mu_);
+      ++requests;
+      authorization.push_back(req.get_header_value("Authorization"));
+      encoding.push_back(req.get_header_value("Content-Encoding"));
+      int status = 200;
+      if (!statuses.empty()) {
+        status = statuses.front();
+        statuses.pop_front();
+      }
+      res.status = status;
+      if (status != 200) {
+        res.set_content(R"({"error": "test says no"})", "application/json");
+        return;
+      }
+      auto batch = decode_batch(req.body);  // cpp-httplib inflated the gzip body
+      if (!batch) {
+        res.status = 400;
+        res.set_content(batch.error().message, "text/plain");
+        return;
+      }
+      stored.push_back(*batch);
+      res.set_content(fmt::format(R"({{"accepted": {}, "duplicate": false}})", batch->point_count()),
+                      "application/json");
+    });
+  }
+  ~FakeCollector() { stop(); }
+
+  int start(int port = 0) {
+    if (port == 0) port = server_.bind_to_any_port("127.0.0.1");
+    else if (!server_.bind_to_port("127.0.0.1", port)) return -1;
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return port;
+  }
+  void stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+  std::vector<Batch> stored_batches() {
+    std::lock_guard lk(mu_);
+    return stored;
+  }
+
+  std::mutex mu_;
+  std::deque<int> statuses;
+  int requests = 0;
+  std::vector<std::string> authorization, encoding;
+  std::vector<Batch> stored;
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+// A port nobody listens on right now (bound and released), for the "collector is down" case.
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+Collection cycle(int64_t t, double value) {
+  Collection c(t);
+  c.describe("test_bytes_total", MetricKind::Counter, "Bytes.");
+  c.add("test_bytes_total", {{"fs", "ai0"}}, value);
+  return c;
+}
+
+ShipperOptions options(int port, std::string token = "") {
+  return ShipperOptions{fmt::format("http://127.0.0.1:{}", port), std::move(token), "gpu017", 2000, 10, 50};
+}
+
+std::uint64_t metric(const Shipper& s, const std::string& name) {
+  Collection c(kT0);
+  s.add_metrics(c);
+  for (const auto& sample : c.samples())
+    if (sample.name == name) return static_cast<uint64_t>(sample.value);
+  ADD_FAILURE() << "no metric " << name;
+  return 0;
+}
+
+}  // namespace
+
+TEST(AgentShipper, MakesBatchesAndLeavesOutWhatTheCollectorWouldReject) {
+  Collection c(kT0);
+  c.describe("ok_total", MetricKind::Counter, "ok");
+  c.describe("level", MetricKind::Gauge, "level");
+  c.add("ok_total", {{"fs", "ai0"}}, 5);
+  c.add_at("ok_total", {{"fs", "ai0"}}, 6, kT0 + 1000);
+  c.add("ok_total", {{"fs", "ai1"}}, 1);
+  c.add("level", {}, -3);  // negative gauges are fine
+  c.add("ok_total", {{"fs", "ai2"}}, -1);            // negative counter
+  c.add("ok_total", {{"node", "x"}}, 1);             // reserved label
+  c.add("bad-name", {}, 1);                          // invalid metric name
+  c.add_at("level", {{"fs", "ai0"}}, 1, 1763700000);  // seconds, not ms
+  c.add_event(Event{"vfs_hot_dirs", kT0, {{"fstype", "lustre"}}, R"({"dirs": []})"});
+  c.add_event(Event{"bad kind", kT0, {}, "{}"});
+  size_t skipped = 0;
+  Batch b = make_batch(c, "gpu017", "abc", 7, &skipped);
+  EXPECT_EQ(skipped, 5u);
+  EXPECT_EQ(b.seq, 7u);
+  EXPECT_EQ(b.stream, "abc");
+  ASSERT_EQ(b.series.size(), 3u);
+  EXPECT_EQ(b.series[0].name, "ok_total");
+  EXPECT_EQ(b.series[0].type, SeriesType::Counter);
+  EXPECT_EQ(b.series[0].points, (std::vector<Point>{{kT0, 5}, {kT0 + 1000, 6}}));
+  EXPECT_EQ(b.series[2].type, SeriesType::Gauge);
+  ASSERT_EQ(b.events.size(), 1u);
+  // What we send always passes the collector's own validation.
+  auto decoded = decode_batch(encode_batch(b));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->point_count(), 4u);
+}
+
+TEST(AgentShipper, RejectsBadCollectorUrls) {
+  TempDir d;
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool.ok());
+  for (std::string url : {"collector:9480", "ftp://x", "http://", "http://x/?a=b"}) {
+    ShipperOptions o;
+    o.collector_url = url;
+    EXPECT_FALSE(Shipper::create(**spool, o).ok()) << url;
+  }
+}
+
+TEST(AgentShipper, RetriesServerErrorsAndUnauthorizedWithTheToken) {
+  TempDir d;
+  FakeCollector collector;
+  collector.statuses = {503, 401, 500};
+  int port = collector.start();
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool.ok());
+  auto shipper = Shipper::create(**spool, options(port, "s3cret"));
+  ASSERT_TRUE(shipper.ok());
+  (*shipper)->start();
+  ASSERT_TRUE((*shipper)->enqueue(cycle(kT0, 1)).ok());
+  ASSERT_TRUE((*shipper)->wait_until_drained(10'000));
+  auto stored = collector.stored_batches();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].seq, 1u);
+  EXPECT_EQ(stored[0].node, "gpu017");
+  EXPECT_EQ(stored[0].stream, (*spool)->stream());
+  EXPECT_EQ(stored[0].series.at(0).points.at(0), (Point{kT0, 1}));
+  {
+    std::lock_guard lk(collector.mu_);
+    EXPECT_EQ(collector.requests, 4);
+    for (const auto& a : collector.authorization) EXPECT_EQ(a, "Bearer s3cret");
+    for (const auto& e : collector.encoding) EXPECT_EQ(e, "gzip");
+  }
+  EXPECT_EQ(metric(**shipper, "stormscope_agent_ship_failures_total"), 3u);
+  EXPECT_EQ(metric(**shipper, "stormscope_agent_batches_shipped_total"), 1u);
+  EXPECT_EQ(metric(**shipper, "stormscope_agent_points_shipped_total"), 1u);
+  EXPECT_GT(metric(**shipper, "stormscope_agent_last_ship_success_timestamp_seconds"), 0u);
+  (*shipper)->stop();
+}
+
+TEST(AgentShipper, SetsAsideWhatTheCollectorRefusesAndGoesOn) {
+  TempDir d;
+  FakeCollector collector;
+  collector.statuses = {400, 413};
+  int port = collector.start();
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool.ok());
+  auto shipper = Shipper::create(**spool, options(port));
+  ASSERT_TRUE(shipper.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + i * 10'000, i)).ok());
+  (*shipper)->start();
+  ASSERT_TRUE((*shipper)->wait_until_drained(10'000));
+  auto stored = collector.stored_batches();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].seq, 3u);
+  EXPECT_TRUE(fs::exists(d.path + "/rejected/batch-00000000000000000001.json.gz"));
+  EXPECT_TRUE(fs::exists(d.path + "/rejected/batch-00000000000000000002.json.gz"));
+  EXPECT_EQ(metric(**shipper, "stormscope_agent_batches_rejected_total"), 2u);
+  EXPECT_EQ(metric(**shipper, "stormscope_agent_ship_failures_total"), 0u);
+}
+
+TEST(AgentShipper, DeliversEverythingInOrderAfterAnOutage) {
+  TempDir d;
+  int port = free_port();
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool.ok());
+  auto shipper = Shipper::create(**spool, options(port));
+  ASSERT_TRUE(shipper.ok());
+  (*shipper)->start();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + i * 10'000, i)).ok());
+  // Nobody listens: the batches wait in the spool while the shipper retries.
+  for (int i = 0; i < 500 && metric(**shipper, "stormscope_agent_ship_failures_total") < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(metric(**shipper, "stormscope_agent_ship_failures_total"), 2u);
+  EXPECT_EQ((*spool)->stats().batches, 5u);
+
+  FakeCollector collector;
+  ASSERT_EQ(collector.start(port), port);
+  ASSERT_TRUE((*shipper)->wait_until_drained(10'000));
+  auto stored = collector.stored_batches();
+  ASSERT_EQ(stored.size(), 5u);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].seq, i + 1);
+    EXPECT_EQ(stored[i].series.at(0).points.at(0), (Point{kT0 + static_cast<int64_t>(i) * 10'000, double(i)}));
+  }
+  (*shipper)->stop();
+}
+
+TEST(AgentShipper, UnsentBatchesSurviveARestartOfTheAgent) {
+  TempDir d;
+  int port = free_port();
+  {
+    auto spool = Spool::open(d.path);
+    ASSERT_TRUE(spool.ok());
+    auto shipper = Shipper::create(**spool, options(port));
+    ASSERT_TRUE(shipper.ok());
+    (*shipper)->start();
+    ASSERT_TRUE((*shipper)->enqueue(cycle(kT0, 1)).ok());
+    ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + 10'000, 2)).ok());
+    (*shipper)->stop();
+  }
+  FakeCollector collector;
+  ASSERT_EQ(collector.start(port), port);
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool.ok());
+  auto shipper = Shipper::create(**spool, options(port));
+  ASSERT_TRUE(shipper.ok());
+  (*shipper)->start();
+  ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + 20'000, 3)).ok());
+  ASSERT_TRUE((*shipper)->wait_until_drained(10'000));
+  auto stored = collector.stored_batches();
+  ASSERT_EQ(stored.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(stored[i].seq, i + 1);
+  EXPECT_EQ(stored[0].stream, stored[2].stream);
+}
