@@ -46,7 +46,9 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorConfig& confi
   auto impl = std::make_unique<Impl>();
   Impl& c = *impl;
   c.config = config;
-  auto store = open_store({config.db_path});
+  StoreOptions store_options;
+  store_options.path = config.db_path;
+  auto store = open_store(store_options);
   if (!store) return store.error();
   c.store = std::move(*store);
 

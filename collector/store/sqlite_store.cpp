@@ -135,14 +135,16 @@ int64_t file_size(const std::string& path) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  SqliteStore(std::string path, bool sync_full) : path_(std::move(path)), sync_full_(sync_full) {}
   ~SqliteStore() override { close(); }
 
   Result<void> open() {
     auto db = open_connection(path_, true);
     if (!db) return db.error();
     writer_db_ = *db;
-    for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY",
+    // FULL syncs the WAL on every commit (survives power loss); NORMAL survives process crashes only.
+    const char* sync = sync_full_ ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    for (const char* sql : {"PRAGMA journal_mode=WAL", sync, "PRAGMA temp_store=MEMORY",
                             "PRAGMA cache_size=-131072"}) {
       if (auto r = exec(writer_db_, sql); !r) return r;
     }
@@ -527,6 +529,7 @@ class SqliteStore final : public Store {
   }
 
   std::string path_;
+  bool sync_full_ = true;
   sqlite3* writer_db_ = nullptr;
   Stmt insert_point_, insert_series_, insert_event_, upsert_stream_;
   std::thread writer_;
@@ -562,7 +565,7 @@ Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
     std::filesystem::create_directories(p.parent_path(), ec);
     if (ec) return errorf("cannot create directory {}: {}", p.parent_path().string(), ec.message());
   }
-  auto store = std::make_unique<SqliteStore>(options.path);
+  auto store = std::make_unique<SqliteStore>(options.path, options.sync_full);
   if (auto r = store->open(); !r) return r.error();
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -315,7 +315,9 @@ TEST_F(CollectorHttp, StopLosesNothingAcknowledged) {
   for (auto a : acked) total += a;
   EXPECT_GT(total, 0);
   // Reopen the database: every acknowledged point is there.
-  auto store = open_store({dir_ + "/db.sqlite"});
+  StoreOptions options;
+  options.path = dir_ + "/db.sqlite";
+  auto store = open_store(options);
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_GE((*store)->stats().points, total);
   for (int c = 0; c < kClients; ++c) {

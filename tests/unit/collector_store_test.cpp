@@ -29,7 +29,9 @@ class StoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void open() {
-    auto s = open_store({dir_ + "/sub/db.sqlite"});
+    StoreOptions options;
+    options.path = dir_ + "/sub/db.sqlite";
+    auto s = open_store(options);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
   }
