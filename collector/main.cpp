@@ -1,0 +1,75 @@
+// stormscope-collector: ingest, store, query API and /metrics (docs/collector.md).
+#include <CLI/CLI.hpp>
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "collector/collector.h"
+#include "common/config.h"
+#include "common/log.h"
+
+using namespace ss;
+
+int main(int argc, char** argv) {
+  CLI::App app{"stormscope-collector: receives samples from agents, stores them and serves queries"};
+  std::string config_path, listen, db, log_level;
+  int threads = 0;
+  app.add_option("--config", config_path, "YAML configuration file (every flag is also a key in it)");
+  app.add_option("--listen", listen, "HTTP address HOST:PORT (default 0.0.0.0:9480)");
+  app.add_option("--db", db, "SQLite database file (default ./data/stormscope.db)");
+  app.add_option("--threads", threads, "HTTP worker threads: one per open agent connection (default 64)");
+  app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
+  app.set_version_flag("--version", std::string("stormscope-collector ") + STORMSCOPE_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  YAML::Node root(YAML::NodeType::Map);
+  if (!config_path.empty()) {
+    auto loaded = config::load_file(config_path);
+    if (!loaded) {
+      log::error("{}", loaded.error().message);
+      return 2;
+    }
+    root = *loaded;
+  }
+  // Flags win over the file: write them into the tree before reading it, so both go through one reader.
+  if (!listen.empty()) root["listen"] = listen;
+  if (!db.empty()) root["db"] = db;
+  if (!log_level.empty()) root["log_level"] = log_level;
+  if (threads != 0) root["http"]["threads"] = threads;
+  auto cfg = collector::read_collector_config(root);
+  if (!cfg) {
+    log::error("{}{}", config_path.empty() ? "" : config_path + ": ", cfg.error().message);
+    return 2;
+  }
+  log::Level level;
+  log::parse_level(cfg->log_level, level);
+  log::set_level(level);
+
+  // Signals are taken by a waiting thread (sigwait) rather than a handler, so shutdown runs normal code.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto collector = collector::Collector::start(*cfg);
+  if (!collector) {
+    log::error("{}", collector.error().message);
+    return 1;
+  }
+  std::string url = (*collector)->url();
+  log::info("stormscope-collector {} listening on {}:{} (database {})", STORMSCOPE_VERSION, cfg->http.host,
+            (*collector)->port(), cfg->db_path);
+  log::info("ingest:  POST {}/api/v1/ingest", url);
+  log::info("query:   GET  {}/api/v1/series?match=...  GET {}/api/v1/query_range?match=...", url, url);
+  log::info("metrics: GET  {}/metrics   health: GET {}/healthz", url, url);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("received {}, shutting down: finishing requests in progress", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*collector)->stop();
+  log::info("stopped; every acknowledged batch is in {}", cfg->db_path);
+  return 0;
+}

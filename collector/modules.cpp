@@ -1,0 +1,18 @@
+#include "collector/modules.h"
+
+#include "collector/cost/cost_module.h"
+
+namespace ss::collector {
+
+const std::vector<Module>& collector_modules() {
+  static const std::vector<Module> modules{
+      {"ingest", start_ingest_api},  // POST /api/v1/ingest
+      {"", start_query_api},         // GET /api/v1/series, /api/v1/query_range
+      {"", start_ops_api},           // GET /metrics, /healthz
+      {"cost", start_cost},          // GET /api/v1/cost
+      // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
+  };
+  return modules;
+}
+
+}  // namespace ss::collector
