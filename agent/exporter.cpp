@@ -13,11 +13,6 @@
 namespace ss::agent {
 namespace {
 
-std::string format_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{}", v);
-}
 
 std::string escape_help(std::string_view s) {
   std::string out;
@@ -40,10 +35,14 @@ std::string_view type_name(const Family* f) {
 }
 
 bool renderable(const Sample& s) {
-  if (!valid_metric_name(s.name)) return false;
   for (const auto& [k, v] : s.labels)
     if (!valid_label_name(k)) return false;
   return true;
+}
+
+void write_escaped(std::string& out, std::string_view v) {
+  if (v.find_first_of("\\\"\n") == std::string_view::npos) out += v;
+  else out += escape_label_value(v);
 }
 
 void write_sample(std::string& out, const Sample& s) {
@@ -54,13 +53,15 @@ void write_sample(std::string& out, const Sample& s) {
       if (i) out += ',';
       out += s.labels[i].first;
       out += "=\"";
-      out += escape_label_value(s.labels[i].second);
+      write_escaped(out, s.labels[i].second);
       out += '"';
     }
     out += '}';
   }
   out += ' ';
-  out += format_value(s.value);
+  if (std::isnan(s.value)) out += "NaN";
+  else if (std::isinf(s.value)) out += s.value > 0 ? "+Inf" : "-Inf";
+  else fmt::format_to(std::back_inserter(out), "{}", s.value);
   out += '\n';
 }
 
@@ -106,38 +107,57 @@ std::vector<const Sample*> order_histogram(const std::string& family, const std:
 
 }  // namespace
 
-std::string render_prometheus(const Collection& c) {
+std::string render_prometheus(const Outputs& outputs) {
   struct FamilySamples {
     const Family* family = nullptr;
     std::vector<const Sample*> samples;
-    std::unordered_map<std::string, size_t> index;  // series key → position, so a repeat replaces
+    std::unordered_map<uint64_t, size_t> index;  // series hash → position, so a repeat replaces
   };
   std::map<std::string, FamilySamples> families;
-  for (const Sample& s : c.samples()) {
-    if (!renderable(s)) continue;
-    std::string family_name;
-    const Family* f = c.family_of(s.name, &family_name);
-    if (!f) family_name = s.name;
-    auto& fs = families[family_name];
-    fs.family = f;
-    std::string key = series_key(s.name, s.labels);
-    if (auto it = fs.index.find(key); it != fs.index.end()) {
-      fs.samples[it->second] = &s;
-    } else {
-      fs.index.emplace(std::move(key), fs.samples.size());
-      fs.samples.push_back(&s);
+  size_t total = 0;
+  for (const auto& c : outputs) {
+    // Samples of one family come in runs: look the family up only when the name changes.
+    const std::string* last_name = nullptr;
+    FamilySamples* fs = nullptr;
+    bool name_ok = false;
+    for (const Sample& s : c->samples()) {
+      if (!last_name || s.name != *last_name) {
+        last_name = &s.name;
+        name_ok = valid_metric_name(s.name);
+        std::string family_name;
+        const Family* f = c->family_of(s.name, &family_name);
+        if (!f) family_name = s.name;
+        fs = &families[family_name];
+        if (f) fs->family = f;
+      }
+      if (!name_ok || !renderable(s)) continue;
+      auto [it, added] = fs->index.try_emplace(series_hash(s), fs->samples.size());
+      if (!added && same_series(*fs->samples[it->second], s)) {
+        fs->samples[it->second] = &s;
+      } else {
+        fs->samples.push_back(&s);  // new, or a hash collision of two different series: keep both
+        ++total;
+      }
     }
   }
   std::string out;
-  out.reserve(c.samples().size() * 80);
+  out.reserve(total * 96);
   for (auto& [name, fs] : families) {
+    if (fs.samples.empty()) continue;
     out += "# HELP " + name + " " + escape_help(fs.family ? fs.family->help : "No description.") + "\n";
     out += "# TYPE " + name + " " + std::string(type_name(fs.family)) + "\n";
-    auto samples = fs.family && fs.family->kind == MetricKind::Histogram ? order_histogram(name, fs.samples)
-                                                                         : fs.samples;
-    for (const Sample* s : samples) write_sample(out, *s);
+    if (fs.family && fs.family->kind == MetricKind::Histogram) {
+      for (const Sample* s : order_histogram(name, fs.samples)) write_sample(out, *s);
+    } else {
+      for (const Sample* s : fs.samples) write_sample(out, *s);
+    }
   }
   return out;
+}
+
+std::string render_prometheus(const Collection& c) {
+  // A non-owning view: the Collection outlives the call.
+  return render_prometheus(Outputs{std::shared_ptr<const Collection>(&c, [](const Collection*) {})});
 }
 
 Result<HostPort> parse_host_port(std::string_view text) {
@@ -154,7 +174,7 @@ Result<HostPort> parse_host_port(std::string_view text) {
   return hp;
 }
 
-Exporter::Exporter() : server_(std::make_unique<httplib::Server>()), text_(std::make_shared<std::string>()) {
+Exporter::Exporter() : server_(std::make_unique<httplib::Server>()) {
   server_->set_tcp_nodelay(true);
   // Scrapers are few: Prometheus and a curl now and then.
   server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
@@ -165,12 +185,7 @@ Exporter::Exporter() : server_(std::make_unique<httplib::Server>()), text_(std::
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::shared_ptr<const std::string> text;
-    {
-      std::lock_guard lk(mu_);
-      text = text_;
-    }
-    res.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(*text(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
@@ -201,10 +216,18 @@ void Exporter::stop() {
   }
 }
 
-void Exporter::publish(const Collection& c) {
-  auto text = std::make_shared<const std::string>(render_prometheus(c));
-  std::lock_guard lk(mu_);
-  text_ = std::move(text);
+std::shared_ptr<const std::string> Exporter::text() {
+  std::lock_guard lk(mu_);  // concurrent scrapes wait for one rendering rather than each doing it
+  if (!text_) text_ = std::make_shared<const std::string>(render_prometheus(outputs_));
+  return text_;
 }
+
+void Exporter::publish(Outputs outputs) {
+  std::lock_guard lk(mu_);
+  outputs_ = std::move(outputs);
+  text_ = nullptr;
+}
+
+void Exporter::publish(const Collection& c) { publish(Outputs{std::make_shared<const Collection>(c)}); }
 
 }  // namespace ss::agent

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <thread>
 
+#include "agent/scheduler.h"
 #include "agent/source.h"
 #include "common/result.h"
 
@@ -21,6 +22,7 @@ namespace ss::agent {
 // Prometheus text format 0.0.4: one HELP and TYPE per family (families sorted by name), histogram series
 // grouped per label set with buckets in ascending `le` then _sum and _count, label values escaped, no
 // timestamps. A repeated series keeps its last value. Samples of undescribed families are rendered untyped.
+std::string render_prometheus(const Outputs& outputs);
 std::string render_prometheus(const Collection& c);
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT" (all addresses); port 0 asks the kernel for a free one.
@@ -41,14 +43,19 @@ class Exporter {
   Result<int> start(const HostPort& listen);
   void stop();
 
-  // Replaces what /metrics serves.
+  // Replaces what /metrics serves. The text is rendered when first asked for, so an agent nobody scrapes
+  // spends nothing on it.
+  void publish(Outputs outputs);
   void publish(const Collection& c);
 
  private:
+  std::shared_ptr<const std::string> text();
+
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::mutex mu_;
-  std::shared_ptr<const std::string> text_;
+  Outputs outputs_;
+  std::shared_ptr<const std::string> text_;  // rendered from outputs_, null until asked for
 };
 
 }  // namespace ss::agent

@@ -35,14 +35,19 @@ std::string host_name() {
   return h.substr(0, h.find('.'));  // the short name, as Slurm and Prometheus targets use it
 }
 
-// Collects the sources' latest output and the agent's own metrics into what /metrics serves.
-void publish(Exporter& exporter, const Scheduler& scheduler, const Shipper* shipper, int64_t t_ms) {
-  Collection view = scheduler.latest();
-  Collection self(t_ms);
-  scheduler.add_self_metrics(self);
-  if (shipper) shipper->add_metrics(self);
-  view.merge(std::move(self));
-  exporter.publish(view);
+// The agent's own metrics at cycle time t_ms.
+std::shared_ptr<const Collection> self_metrics(const Scheduler& scheduler, const Shipper* shipper, int64_t t_ms) {
+  auto self = std::make_shared<Collection>(t_ms);
+  scheduler.add_self_metrics(*self);
+  if (shipper) shipper->add_metrics(*self);
+  return self;
+}
+
+// /metrics serves the latest output of every source and the agent's own metrics.
+void publish(Exporter& exporter, const Scheduler& scheduler, std::shared_ptr<const Collection> self) {
+  Outputs view = scheduler.latest();
+  view.push_back(std::move(self));
+  exporter.publish(std::move(view));
 }
 
 int run(const AgentConfig& cfg) {
@@ -105,7 +110,7 @@ int run(const AgentConfig& cfg) {
   }
 
   Scheduler scheduler(std::move(*sources), sopts);
-  publish(exporter, scheduler, shipper.get(), now_ms());
+  publish(exporter, scheduler, self_metrics(scheduler, shipper.get(), now_ms()));
 
   int64_t next = align_up(now_ms(), cfg.interval_ms);
   for (;;) {
@@ -116,15 +121,13 @@ int run(const AgentConfig& cfg) {
         stop_cv.wait_for(lk, std::chrono::milliseconds(std::min<int64_t>(next - now_ms(), 1000)));
       if (stop_requested) break;
     }
-    Collection cycle = scheduler.run_cycle(next);
-    Collection self(next);
-    scheduler.add_self_metrics(self);
-    if (shipper) shipper->add_metrics(self);
-    cycle.merge(std::move(self));
+    Outputs cycle = scheduler.run_cycle(next);
+    auto self = self_metrics(scheduler, shipper.get(), next);
     if (shipper) {
+      cycle.push_back(self);
       if (auto seq = shipper->enqueue(cycle); !seq) log::error("cycle {}: {}", format_rfc3339(next), seq.error().message);
     }
-    publish(exporter, scheduler, shipper.get(), next);
+    publish(exporter, scheduler, std::move(self));
 
     int64_t now = now_ms();
     next += cfg.interval_ms;

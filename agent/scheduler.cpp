@@ -45,8 +45,17 @@ struct Scheduler::Worker {
   bool up = false;
   uint64_t errors = 0;
   double last_duration_s = 0;
-  Collection latest{0};
+  std::shared_ptr<const Collection> latest;
 };
+
+uint64_t series_hash(const Sample& s) {
+  std::hash<std::string_view> h;
+  uint64_t v = h(s.name);
+  for (const auto& [k, val] : s.labels) v = (v * 0x100000001b3ull) ^ (h(k) + 0x9e3779b97f4a7c15ull * h(val));
+  return v;
+}
+
+bool same_series(const Sample& a, const Sample& b) { return a.name == b.name && a.labels == b.labels; }
 
 int64_t align_up(int64_t now_ms, int64_t interval_ms) {
   if (interval_ms <= 0) return now_ms;
@@ -126,8 +135,8 @@ void Scheduler::work(std::shared_ptr<Shared> shared, std::shared_ptr<Worker> w) 
   }
 }
 
-Collection Scheduler::run_cycle(int64_t t_ms) {
-  Collection fresh(t_ms);
+Outputs Scheduler::run_cycle(int64_t t_ms) {
+  Outputs fresh;
   std::unique_lock lk(shared_->mu);
   struct Pending {
     Worker* w;
@@ -165,9 +174,9 @@ Collection Scheduler::run_cycle(int64_t t_ms) {
           ++w->errors;
           log::warn("source {} failed: {}", w->name, w->error);
         }
-        w->latest = w->result;
-        fresh.merge(std::move(w->result));
+        w->latest = std::make_shared<const Collection>(std::move(w->result));
         w->result = Collection(0);
+        fresh.push_back(w->latest);
         it = pending.erase(it);
       } else if (Clock::now() >= it->deadline) {
         w->abandoned = w->running;
@@ -175,7 +184,7 @@ Collection Scheduler::run_cycle(int64_t t_ms) {
         w->up = false;
         ++w->errors;
         w->last_duration_s = static_cast<double>(w->timeout_ms) / 1000.0;
-        w->latest = Collection(t_ms);
+        w->latest = nullptr;
         log::warn("source {} timed out after {}; reported down and not started again until the call returns",
                   w->name, w->timeout_ms >= 1000 ? fmt::format("{}s", w->timeout_ms / 1000.0)
                                                  : fmt::format("{}ms", w->timeout_ms));
@@ -190,13 +199,11 @@ Collection Scheduler::run_cycle(int64_t t_ms) {
   return fresh;
 }
 
-Collection Scheduler::latest() const {
+Outputs Scheduler::latest() const {
   std::lock_guard lk(shared_->mu);
-  Collection out(0);
-  for (auto& w : workers_) {
-    Collection copy = w->latest;
-    out.merge(std::move(copy));
-  }
+  Outputs out;
+  for (auto& w : workers_)
+    if (w->latest) out.push_back(w->latest);
   return out;
 }
 

@@ -13,6 +13,13 @@
 
 namespace ss::agent {
 
+// The outputs of several sources, shared rather than copied (a Lustre client's cycle is ~20k samples).
+using Outputs = std::vector<std::shared_ptr<const Collection>>;
+
+// A series' identity hash (name and labels), for grouping samples without building key strings.
+uint64_t series_hash(const Sample& s);
+bool same_series(const Sample& a, const Sample& b);
+
 struct SchedulerOptions {
   int64_t interval_ms = 10'000;
   int64_t default_timeout_ms = 5'000;
@@ -28,10 +35,10 @@ class Scheduler {
 
   // Starts every source due at cycle time t_ms, waits for each up to its timeout and returns what the sources
   // produced in this cycle (sources with a longer interval that did not run add nothing).
-  Collection run_cycle(int64_t t_ms);
+  Outputs run_cycle(int64_t t_ms);
 
   // The latest output of every source (a source that timed out contributes nothing), for the exporter.
-  Collection latest() const;
+  Outputs latest() const;
 
   // stormscope_agent_source_up / _errors_total / _duration_seconds for every source, stamped t_ms.
   void add_self_metrics(Collection& out) const;

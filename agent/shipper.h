@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "agent/scheduler.h"
 #include "agent/source.h"
 #include "agent/spool.h"
 #include "common/sample.h"
@@ -24,6 +25,8 @@ namespace ss::agent {
 // Groups a cycle's samples into series and copies its events, leaving out whatever the collector would reject
 // (invalid names, the reserved `node` label, negative counters, out-of-range timestamps) so that one bad sample
 // never costs the whole batch. `skipped` counts what was left out.
+Batch make_batch(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                 size_t* skipped = nullptr);
 Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
                  size_t* skipped = nullptr);
 
@@ -47,6 +50,7 @@ class Shipper {
   Shipper& operator=(const Shipper&) = delete;
 
   // Makes a batch of the cycle and writes it to the spool; the sender picks it up. Returns its seq.
+  Result<uint64_t> enqueue(const Outputs& outputs);
   Result<uint64_t> enqueue(const Collection& c);
 
   void start();  // the sender thread

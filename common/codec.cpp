@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -565,41 +566,137 @@ Result<Batch> decode_batch(std::string_view text, const DecodeLimits& lim) {
 }
 
 namespace {
-json encode_labels(const Labels& labels) {
-  json o = json::object();
-  for (const auto& [k, v] : labels) o[k] = v;
-  return o;
+
+// The encoder writes JSON text directly (no DOM): an agent encodes tens of thousands of series per cycle.
+void put_string(std::string& out, std::string_view s) {
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    // Copy runs of plain ASCII in one append.
+    size_t run = i;
+    while (run < s.size()) {
+      auto r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      }
+      ++i;
+    } else {
+      // Copy a well-formed UTF-8 sequence; anything else becomes U+FFFD so the output is always valid JSON.
+      size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+      bool ok = len > 0 && i + len <= s.size();
+      for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+      if (ok && len == 3) {
+        auto c1 = static_cast<unsigned char>(s[i + 1]);
+        ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+      }
+      if (ok && len == 4) {
+        auto c1 = static_cast<unsigned char>(s[i + 1]);
+        ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+      }
+      if (ok) {
+        out.append(s.data() + i, len);
+        i += len;
+      } else {
+        out += "\\ufffd";
+        ++i;
+      }
+    }
+  }
+  out += '"';
 }
-json encode_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return v;
+
+void put_labels(std::string& out, const Labels& labels) {
+  out += '{';
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out += ',';
+    put_string(out, labels[i].first);
+    out += ':';
+    put_string(out, labels[i].second);
+  }
+  out += '}';
 }
+
+void put_value(std::string& out, double v) {
+  if (std::isnan(v)) out += "\"NaN\"";
+  else if (std::isinf(v)) out += v > 0 ? "\"+Inf\"" : "\"-Inf\"";
+  else {
+    char buf[40];
+    out.append(buf, fmt::format_to(buf, "{}", v));
+  }
+}
+
+void put_int(std::string& out, int64_t v) {
+  char buf[24];
+  out.append(buf, fmt::format_to(buf, "{}", v));
+}
+
 }  // namespace
 
 std::string encode_batch(const Batch& b) {
-  json j = json::object();
-  j["node"] = b.node;
-  if (!b.stream.empty()) j["stream"] = b.stream;
-  j["seq"] = b.seq;
-  json series = json::array();
-  for (const auto& s : b.series) {
-    json pts = json::array();
-    for (const auto& p : s.points) pts.push_back(json::array({p.t_ms, encode_value(p.value)}));
-    series.push_back({{"name", s.name}, {"type", series_type_name(s.type)}, {"labels", encode_labels(s.labels)},
-                      {"points", std::move(pts)}});
+  std::string out;
+  out.reserve(128 + b.series.size() * 96 + b.point_count() * 24);
+  out += "{\"node\":";
+  put_string(out, b.node);
+  if (!b.stream.empty()) {
+    out += ",\"stream\":";
+    put_string(out, b.stream);
   }
-  j["series"] = std::move(series);
+  fmt::format_to(std::back_inserter(out), ",\"seq\":{},\"series\":[", b.seq);
+  for (size_t i = 0; i < b.series.size(); ++i) {
+    const Series& s = b.series[i];
+    if (i) out += ',';
+    out += "{\"name\":";
+    put_string(out, s.name);
+    out += ",\"type\":";
+    put_string(out, series_type_name(s.type));
+    out += ",\"labels\":";
+    put_labels(out, s.labels);
+    out += ",\"points\":[";
+    for (size_t k = 0; k < s.points.size(); ++k) {
+      if (k) out += ',';
+      out += '[';
+      put_int(out, s.points[k].t_ms);
+      out += ',';
+      put_value(out, s.points[k].value);
+      out += ']';
+    }
+    out += "]}";
+  }
+  out += ']';
   if (!b.events.empty()) {
-    json events = json::array();
-    for (const auto& e : b.events) {
+    out += ",\"events\":[";
+    for (size_t i = 0; i < b.events.size(); ++i) {
+      const Event& e = b.events[i];
+      if (i) out += ',';
+      out += "{\"kind\":";
+      put_string(out, e.kind);
+      fmt::format_to(std::back_inserter(out), ",\"t\":{},\"labels\":", e.t_ms);
+      put_labels(out, e.labels);
+      out += ",\"fields\":";
       json fields = json::parse(e.fields_json, nullptr, false);
       if (fields.is_discarded() || !fields.is_object()) fields = json::object();
-      events.push_back({{"kind", e.kind}, {"t", e.t_ms}, {"labels", encode_labels(e.labels)}, {"fields", fields}});
+      out += fields.dump(-1, ' ', false, json::error_handler_t::replace);
+      out += '}';
     }
-    j["events"] = std::move(events);
+    out += ']';
   }
-  return j.dump();
+  out += '}';
+  return out;
 }
 
 }  // namespace ss

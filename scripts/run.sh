@@ -53,9 +53,14 @@ run: try       curl -s 'http://127.0.0.1:$collector_port/api/v1/series?match=sto
 run: Ctrl-C stops both.
 MSG
 
-# If either one exits on its own, stop the other and report it.
+# Ctrl-C reaches both processes directly (they stop on SIGINT) and this script's trap; if either one exits on
+# its own, the other is stopped too.
 status=0
 wait -n "$collector_pid" "$agent_pid" || status=$?
-echo "run: a process exited (status $status); stopping the other" >&2
 stop_all
+if [ "$status" -eq 0 ]; then
+  echo "run: stopped"
+else
+  echo "run: a process exited with status $status; both are stopped" >&2
+fi
 exit "$status"

@@ -23,6 +23,13 @@ std::optional<double> value_of(const Collection& c, const std::string& name, con
   return v;
 }
 
+std::optional<double> value_of(const Outputs& outputs, const std::string& name, const Labels& labels) {
+  std::optional<double> v;
+  for (const auto& c : outputs)
+    if (auto x = value_of(*c, name, labels)) v = x;
+  return v;
+}
+
 class OkSource : public Source {
  public:
   explicit OkSource(std::string name, int64_t interval = 0) : name_(std::move(name)), interval_(interval) {}
@@ -108,10 +115,12 @@ TEST(AgentScheduler, MergesSourcesAndReportsThemUp) {
   sources.push_back(std::move(a));
   sources.push_back(std::move(b));
   Scheduler s(std::move(sources), {1000, 500, {}});
-  Collection c = s.run_cycle(kT0);
+  Outputs c = s.run_cycle(kT0);
   EXPECT_EQ(value_of(c, "test_value", {{"source", "a"}}), 42);
   EXPECT_EQ(value_of(c, "test_value", {{"source", "b"}}), 42);
-  for (const auto& sample : c.samples()) EXPECT_EQ(sample.t_ms, kT0);
+  ASSERT_EQ(c.size(), 2u);
+  for (const auto& out : c)
+    for (const auto& sample : out->samples()) EXPECT_EQ(sample.t_ms, kT0);
   Collection self(kT0);
   s.add_self_metrics(self);
   EXPECT_EQ(value_of(self, "stormscope_agent_source_up", {{"source", "a"}}), 1);
@@ -126,7 +135,7 @@ TEST(AgentScheduler, FailingAndThrowingSourcesAreDownButOthersRun) {
   sources.push_back(std::make_unique<OkSource>("ok"));
   Scheduler s(std::move(sources), {1000, 500, {}});
   for (int i = 0; i < 3; ++i) {
-    Collection c = s.run_cycle(kT0 + i * 1000);
+    Outputs c = s.run_cycle(kT0 + i * 1000);
     EXPECT_EQ(value_of(c, "test_value", {{"source", "ok"}}), 42);
     EXPECT_EQ(value_of(c, "test_partial", {}), 1) << "a failing source's partial output is kept";
   }
@@ -147,7 +156,7 @@ TEST(AgentScheduler, HangingSourceTimesOutAndIsNotRestartedUntilItReturns) {
   sources.push_back(std::make_unique<OkSource>("ok"));
   Scheduler s(std::move(sources), {1000, 10'000, {{"hanging", 200}}});
 
-  Collection c1 = s.run_cycle(kT0);
+  Outputs c1 = s.run_cycle(kT0);
   EXPECT_EQ(value_of(c1, "test_value", {{"source", "ok"}}), 42) << "the others are not held up";
   Collection self(kT0);
   s.add_self_metrics(self);
@@ -156,7 +165,7 @@ TEST(AgentScheduler, HangingSourceTimesOutAndIsNotRestartedUntilItReturns) {
   EXPECT_EQ(value_of(self, "stormscope_agent_source_duration_seconds", {{"source", "hanging"}}), 0.2);
 
   // Still stuck: the next cycle does not start a second call.
-  Collection c2 = s.run_cycle(kT0 + 1000);
+  Outputs c2 = s.run_cycle(kT0 + 1000);
   EXPECT_EQ(h->calls.load(), 1);
   EXPECT_FALSE(value_of(c2, "test_late", {}).has_value());
   Collection self2(kT0);
@@ -168,7 +177,7 @@ TEST(AgentScheduler, HangingSourceTimesOutAndIsNotRestartedUntilItReturns) {
   h->release();
   ASSERT_TRUE(h->wait_returned(1));
   // The worker marks itself idle just after collect() returns; until then cycles still skip it.
-  Collection c3(0);
+  Outputs c3;
   for (int i = 0; i < 200 && h->calls.load() < 2; ++i) {
     c3 = s.run_cycle(kT0 + 2000 + i * 1000);
     if (h->calls.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -188,7 +197,7 @@ TEST(AgentScheduler, SourceWithLongerIntervalRunsOnlyWhenDue) {
   Scheduler s(std::move(sources), {1000, 500, {}});
   std::vector<bool> ran;
   for (int i = 0; i < 7; ++i) {
-    Collection c = s.run_cycle(kT0 + i * 1000);
+    Outputs c = s.run_cycle(kT0 + i * 1000);
     ran.push_back(value_of(c, "test_value", {{"source", "slow"}}).has_value());
   }
   EXPECT_EQ(ran, (std::vector<bool>{true, false, false, true, false, false, true}));
