@@ -1,6 +1,10 @@
 #include "cli/plan.h"
 
 #include <charconv>
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
 
 #include "collector/cost/prices.h"
 #include "common/config.h"
@@ -58,6 +62,14 @@ CLI::App* add_plan_command(CLI::App& parent, PlanOptions& o, int& exit_code, std
   define_plan_options(*cmd, o);
   cmd->callback([&o, &exit_code, &out, &err] { exit_code = run_plan(o, out, err); });
   return cmd;
+}
+
+Command plan_command() {
+  return {"plan", kPlanHelp, [](CLI::App& sub) -> CommandRun {
+            auto options = std::make_shared<PlanOptions>();
+            define_plan_options(sub, *options);
+            return [options](const Globals&) { return run_plan(*options, std::cout, std::cerr); };
+          }};
 }
 
 Result<cost::PlanInput> plan_input(const PlanOptions& o) {
