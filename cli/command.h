@@ -26,5 +26,6 @@ struct Command {
 
 Command query_command();   // cli/query.cpp
 Command replay_command();  // cli/replay.cpp
+Command plan_command();    // cli/plan.cpp
 
 }  // namespace ss::cli

@@ -1,6 +1,10 @@
 #include "cli/plan.h"
 
 #include <charconv>
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
 
 #include "collector/cost/prices.h"
 #include "common/config.h"
@@ -29,30 +33,43 @@ Result<double> parse_fraction(std::string_view text, std::string_view what) {
 
 }  // namespace
 
-CLI::App* add_plan_command(CLI::App& parent, PlanOptions& o, int& exit_code, std::ostream& out, std::ostream& err) {
-  auto* cmd = parent.add_subcommand(
-      "plan",
-      "What-if calculator: GPU idle time and cost of checkpoints at given storage write throughputs, the "
-      "throughput a target checkpoint time needs, and the break-even of faster storage (docs/cost.md)");
-  cmd->add_option("--params", o.params, "Model parameters (70B, 405B, 7e9); the checkpoint is params x bytes-per-param");
-  cmd->add_option("--bytes-per-param", o.bytes_per_param, "Bytes per parameter in the checkpoint (2 for bf16)")
+const char* const kPlanHelp =
+    "What-if calculator: GPU idle time and cost of checkpoints at given storage write throughputs, the "
+    "throughput a target checkpoint time needs, and the break-even of faster storage (docs/cost.md)";
+
+void define_plan_options(CLI::App& cmd, PlanOptions& o) {
+  cmd.add_option("--params", o.params, "Model parameters (70B, 405B, 7e9); the checkpoint is params x bytes-per-param");
+  cmd.add_option("--bytes-per-param", o.bytes_per_param, "Bytes per parameter in the checkpoint (2 for bf16)")
       ->capture_default_str();
-  cmd->add_option("--checkpoint-size", o.checkpoint_size, "Checkpoint size instead of --params (140GB, 1.5TB)");
-  cmd->add_option("--gpus", o.gpus, "GPUs that wait while the checkpoint is written")->required();
-  cmd->add_option("--gpu-model", o.gpu_model, "GPU model, priced through the table")->capture_default_str();
-  cmd->add_option("--pricing", o.pricing, "spot or on_demand")->capture_default_str();
-  cmd->add_option("--price", o.price, "$/GPU-hour, instead of the table's price");
-  cmd->add_option("--interval", o.interval, "Checkpoint interval (10m, 30m, 1h)")->capture_default_str();
-  cmd->add_option("--write", o.write, "Aggregate storage write throughput, one table row each (1GB/s 20GB/s)")
+  cmd.add_option("--checkpoint-size", o.checkpoint_size, "Checkpoint size instead of --params (140GB, 1.5TB)");
+  cmd.add_option("--gpus", o.gpus, "GPUs that wait while the checkpoint is written")->required();
+  cmd.add_option("--gpu-model", o.gpu_model, "GPU model, priced through the table")->capture_default_str();
+  cmd.add_option("--pricing", o.pricing, "spot or on_demand")->capture_default_str();
+  cmd.add_option("--price", o.price, "$/GPU-hour, instead of the table's price");
+  cmd.add_option("--interval", o.interval, "Checkpoint interval (10m, 30m, 1h)")->capture_default_str();
+  cmd.add_option("--write", o.write, "Aggregate storage write throughput, one table row each (1GB/s 20GB/s)")
       ->required();
-  cmd->add_option("--target", o.target, "Target checkpoint time: prints the throughput it needs (60s)");
-  cmd->add_option("--overhead", o.overhead, "Storage overhead $/hour of the faster storage (for break-even)");
-  cmd->add_option("--gain", o.gain, "Utilization gain of the faster storage (8% or 0.08)");
-  cmd->add_option("--utilization", o.utilization, "Measured effective GPU utilization (77% or 0.77): its idle $/hour");
-  cmd->add_option("--config", o.config, "YAML file whose cost: section sets the price table");
-  cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+  cmd.add_option("--target", o.target, "Target checkpoint time: prints the throughput it needs (60s)");
+  cmd.add_option("--overhead", o.overhead, "Storage overhead $/hour of the faster storage (for break-even)");
+  cmd.add_option("--gain", o.gain, "Utilization gain of the faster storage (8% or 0.08)");
+  cmd.add_option("--utilization", o.utilization, "Measured effective GPU utilization (77% or 0.77): its idle $/hour");
+  cmd.add_option("--prices", o.config, "YAML file whose cost: section sets the price table (the collector's file)");
+  cmd.add_flag("--json", o.json, "Print JSON instead of a table");
+}
+
+CLI::App* add_plan_command(CLI::App& parent, PlanOptions& o, int& exit_code, std::ostream& out, std::ostream& err) {
+  auto* cmd = parent.add_subcommand("plan", kPlanHelp);
+  define_plan_options(*cmd, o);
   cmd->callback([&o, &exit_code, &out, &err] { exit_code = run_plan(o, out, err); });
   return cmd;
+}
+
+Command plan_command() {
+  return {"plan", kPlanHelp, [](CLI::App& sub) -> CommandRun {
+            auto options = std::make_shared<PlanOptions>();
+            define_plan_options(sub, *options);
+            return [options](const Globals&) { return run_plan(*options, std::cout, std::cerr); };
+          }};
 }
 
 Result<cost::PlanInput> plan_input(const PlanOptions& o) {

@@ -26,9 +26,14 @@ struct PlanOptions {
   double overhead = -1;            // storage overhead $/hour; < 0: none
   std::string gain;                // "8%" or "0.08"
   std::string utilization;         // measured effective utilization, "77%" or "0.77"
-  std::string config;              // YAML file whose cost: section holds the price table
+  std::string config;              // --prices: YAML file whose cost: section holds the price table
   bool json = false;
 };
+
+extern const char* const kPlanHelp;
+
+// Defines plan's flags on `cmd`.
+void define_plan_options(CLI::App& cmd, PlanOptions& options);
 
 // Registers `plan` under `parent`; the callback prints to `out`, errors to `err`, and sets `exit_code`.
 CLI::App* add_plan_command(CLI::App& parent, PlanOptions& options, int& exit_code, std::ostream& out,

@@ -2,6 +2,8 @@
 // 70B parameters in bf16 = 140 GB, checkpoints every 10 minutes, 32 H200 at $1.924/GPU-hour spot.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "cli/plan.h"
@@ -225,4 +227,23 @@ TEST(PlanCommand, ExplainsBadInput) {
   EXPECT_NE(err.find("--overhead"), std::string::npos) << err;
   EXPECT_EQ(run({"--params", "70B", "--gpus", "32", "--write", "1GB/s", "--pricing", "reserved"}, out, err), 2);
   EXPECT_NE(err.find("reserved"), std::string::npos) << err;
+}
+
+TEST(PlanCommand, PricesFromACostSection) {
+  char tmpl[] = "/tmp/ss_plan_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::ofstream(dir + "/c.yaml") << "listen: 0.0.0.0:9480\ncost:\n  prices:\n    B200: {spot: 3, on_demand: 6}\n";
+  std::ofstream(dir + "/bad.yaml") << "cost:\n  prices:\n    B200: {spot: 3}\n";
+  std::string out, err;
+  int code = run({"--params", "70B", "--gpus", "8", "--gpu-model", "NVIDIA B200", "--write", "1GB/s", "--prices",
+                  dir + "/c.yaml", "--json"},
+                 out, err);
+  ASSERT_EQ(code, 0) << err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(out)["price_per_gpu_hour"].get<double>(), 3.0);
+  EXPECT_EQ(run({"--params", "70B", "--gpus", "8", "--write", "1GB/s", "--prices", dir + "/bad.yaml"}, out, err), 2);
+  EXPECT_NE(err.find("cost.prices.B200"), std::string::npos) << err;
+  EXPECT_EQ(run({"--params", "70B", "--gpus", "8", "--write", "1GB/s", "--prices", dir + "/absent.yaml"}, out, err), 2);
+  EXPECT_NE(err.find("absent.yaml"), std::string::npos) << err;
+  std::filesystem::remove_all(dir);
 }
