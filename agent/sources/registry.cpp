@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "agent/sources/beegfs/beegfs_source.h"
+#include "agent/sources/gpu/gpu_source.h"
 #include "agent/sources/mounts/mounts_source.h"
 #include "agent/sources/weka/weka_source.h"
 // One include per source, for example:
@@ -23,6 +24,7 @@ const std::pair<std::string_view, Factory> kFactories[] = {
     {"mounts", make_mounts_source},
     {"beegfs", make_beegfs_source},
     {"weka", make_weka_source},
+    {"gpu", make_gpu_source},
 };
 
 }  // namespace
