@@ -64,6 +64,8 @@ Result<ClientStats> parse_ctl_clientstats(std::string_view text) {
         if (v && !op.empty() && op.find("-rd") == std::string::npos && op.find("-wr") == std::string::npos)
           others += *v;
       }
+      if (others < 0 || others > 1e18)
+        return errorf("{}: line {}: cannot separate the id from the first value in \"{}\"", kCtl, i + 1, toks[0]);
       std::string sum = fmt::format("{}", static_cast<unsigned long long>(others));
       if (toks[1] != "[sum]" || toks[0].size() <= sum.size() || !toks[0].ends_with(sum))
         return errorf("{}: line {}: cannot separate the id from the first value in \"{}\"", kCtl, i + 1, toks[0]);

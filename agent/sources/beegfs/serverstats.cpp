@@ -77,7 +77,10 @@ Result<ServerStats> parse_ctl_serverstats(std::string_view text) {
       auto v = parse_number(toks[c]);
       if (!v) return errorf("{}: line {}: column {} is not a number: \"{}\"", kCtl, i + 1, c + 1, toks[c]);
       switch (cols[c]) {
-        case Col::Time: row.time_s = static_cast<int64_t>(*v); break;
+        case Col::Time:
+          if (*v < 0 || *v > 1e12) return errorf("{}: line {}: time_index out of range: \"{}\"", kCtl, i + 1, toks[c]);
+          row.time_s = static_cast<int64_t>(*v);
+          break;
         case Col::WriteKiB: row.write_bytes = *v * 1024, row.has_disk = true; break;
         case Col::ReadKiB: row.read_bytes = *v * 1024, row.has_disk = true; break;
         case Col::RecvKiB: row.recv_bytes = *v * 1024, row.has_net = true; break;
@@ -125,6 +128,8 @@ Result<ServerStats> parse_cli_stats_server(std::string_view text) {
           if (!t) return errorf("{}: line {}: \"time\" is not a time: \"{}\"", kCli, rec.line, s);
           row.time_s = *t / 1000;
         }
+        if (row.time_s < 0 || row.time_s > 1'000'000'000'000)
+          return errorf("{}: line {}: \"time\" out of range: {}", kCli, rec.line, value.dump());
         continue;
       }
       double* target = nullptr;

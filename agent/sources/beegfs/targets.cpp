@@ -127,7 +127,9 @@ Result<Targets> parse_cli_targets(std::string_view text) {
   for (const auto& rec : *records) {
     TargetRow row;
     int type = 0;
-    for (const auto& [key, value] : rec.object.items()) {
+    for (auto it = rec.object.begin(); it != rec.object.end(); ++it) {
+      const std::string& key = it.key();
+      const nlohmann::json& value = it.value();
       auto number = [&](std::optional<double>& slot) -> Result<void> {
         // space_used is "<bytes> (<pct>%)" even with --raw; only the plain numbers are read.
         auto v = json_number(value);

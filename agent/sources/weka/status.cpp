@@ -50,7 +50,8 @@ Result<ClusterStatus> parse_status(std::string_view text) {
     for (size_t i = 0; i < ps.size(); ++i) {
       auto f = at(ps[i], {"numFailures"});
       auto p = at(ps[i], {"percent"});
-      if (!f || !p) return errorf("{}: rebuild.protectionState[{}] needs numFailures and percent", kCmd, i);
+      if (!f || !p || *f < 0 || *f > 1000)
+        return errorf("{}: rebuild.protectionState[{}] needs numFailures (0..1000) and percent", kCmd, i);
       s.protection.push_back({static_cast<int>(*f), *p});
     }
   }
