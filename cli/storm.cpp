@@ -10,9 +10,7 @@
 #include <memory>
 
 #include "common/time.h"
-#if __has_include("cli/command.h")
 #include "cli/command.h"
-#endif
 
 namespace ss::cli {
 
@@ -77,7 +75,6 @@ int run_storm_command(StormCommand& cmd) {
   return 0;
 }
 
-#if __has_include("cli/command.h")
 Command storm_command() {
   return {"storm", "Generate a metadata storm (stat/open/getdents/create+unlink) and print ops/s",
           [](CLI::App& sub) -> CommandRun {
@@ -86,6 +83,5 @@ Command storm_command() {
             return [cmd](const Globals&) { return run_storm_command(*cmd); };
           }};
 }
-#endif
 
 }  // namespace ss::cli

@@ -1,5 +1,5 @@
 // `stormscope storm`: runs the metadata-storm load generator (cli/storm_load.h) and prints ops/s.
-// Listed in cli/main.cpp as cli::storm_command() (declared in cli/command.h) where that file exists.
+// Listed in cli/main.cpp as cli::storm_command() (declared in cli/command.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
