@@ -27,5 +27,6 @@ struct Command {
 Command query_command();   // cli/query.cpp
 Command replay_command();  // cli/replay.cpp
 Command plan_command();    // cli/plan.cpp
+Command storm_command();   // cli/storm.cpp
 
 }  // namespace ss::cli

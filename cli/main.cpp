@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       cli::query_command(),
       cli::replay_command(),
       cli::plan_command(),
+      cli::storm_command(),
   };
 
   CLI::App app{"stormscope: query a collector, replay recorded batches, and more"};

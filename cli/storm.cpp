@@ -7,13 +7,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "common/time.h"
+#include "cli/command.h"
 
 namespace ss::cli {
 
-CLI::App* add_storm_command(CLI::App& app, StormCommand& cmd) {
-  CLI::App* sub = app.add_subcommand("storm", "Generate a metadata storm (stat/open/getdents/create+unlink) and print ops/s");
+void add_storm_flags(CLI::App& app, StormCommand& cmd) {
+  CLI::App* sub = &app;
   sub->add_option("--dir", cmd.options.dir, "Directory to storm in (a tree is made in <dir>/storm); default: a new temporary directory");
   sub->add_option("--threads,-t", cmd.options.threads, "Threads")->capture_default_str()->check(CLI::Range(1, 1024));
   sub->add_option("--duration,-d", cmd.duration, "How long (10s, 500ms, 1m)")->capture_default_str();
@@ -23,7 +25,6 @@ CLI::App* add_storm_command(CLI::App& app, StormCommand& cmd) {
   sub->add_option("--dirs", cmd.options.dirs, "Sub-directories in the tree")->capture_default_str()->check(CLI::Range(1, 100000));
   sub->add_option("--files", cmd.options.files, "Files per sub-directory")->capture_default_str()->check(CLI::Range(1, 1000000));
   sub->add_flag("--keep", cmd.keep, "Keep the tree afterwards");
-  return sub;
 }
 
 int run_storm_command(StormCommand& cmd) {
@@ -72,6 +73,15 @@ int run_storm_command(StormCommand& cmd) {
   fmt::print("cpu: {:.2f} s in the storm threads, {:.0f} ops per CPU-second\n", result->cpu_seconds,
              result->total_per_cpu_second());
   return 0;
+}
+
+Command storm_command() {
+  return {"storm", "Generate a metadata storm (stat/open/getdents/create+unlink) and print ops/s",
+          [](CLI::App& sub) -> CommandRun {
+            auto cmd = std::make_shared<StormCommand>();
+            add_storm_flags(sub, *cmd);
+            return [cmd](const Globals&) { return run_storm_command(*cmd); };
+          }};
 }
 
 }  // namespace ss::cli

@@ -1,4 +1,5 @@
 // `stormscope storm`: runs the metadata-storm load generator (cli/storm_load.h) and prints ops/s.
+// Listed in cli/main.cpp as cli::storm_command() (declared in cli/command.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,8 +17,8 @@ struct StormCommand {
   bool keep = false;
 };
 
-// Registers the `storm` subcommand and its flags on `app`; `cmd` receives the values.
-CLI::App* add_storm_command(CLI::App& app, StormCommand& cmd);
+// Defines the flags of `storm` on its subcommand `sub`; `cmd` receives the values.
+void add_storm_flags(CLI::App& sub, StormCommand& cmd);
 
 // Runs it: prints a table of ops and ops/s on stdout, errors on stderr; returns the exit code.
 int run_storm_command(StormCommand& cmd);

@@ -6,6 +6,7 @@
 #include "agent/sources/beegfs/beegfs_source.h"
 #include "agent/sources/gpu/gpu_source.h"
 #include "agent/sources/mounts/mounts_source.h"
+#include "agent/sources/vfs/vfs_source.h"
 #include "agent/sources/weka/weka_source.h"
 // One include per source, for example:
 // #include "agent/sources/lustre/lustre_source.h"
@@ -25,6 +26,7 @@ const std::pair<std::string_view, Factory> kFactories[] = {
     {"beegfs", make_beegfs_source},
     {"weka", make_weka_source},
     {"gpu", make_gpu_source},
+    {"vfs", make_vfs_source},
 };
 
 }  // namespace

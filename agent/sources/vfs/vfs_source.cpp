@@ -36,7 +36,7 @@ Result<VfsOptions> parse_vfs_options(const config::Section& s) {
                   "timed_calls_per_cpu", "max_keys", "mount_tracefs", "exclude_self", "only_pid", "cgroup_root",
                   "retry"});
     VfsOptions o;
-    o.enabled = s.boolean("enabled", true);
+    o.enabled = s.boolean("enabled", false);
     auto mode = parse_attach_mode(s.string("attach", "auto"));
     if (!mode) s.fail("attach", mode.error().message);
     o.probe.attach = *mode;

@@ -13,7 +13,7 @@
 namespace ss::agent {
 
 struct VfsOptions {
-  bool enabled = true;
+  bool enabled = true;  // the YAML default is false: BPF probes are switched on explicitly
   vfs::ProbeOptions probe;
   std::vector<std::string> fstypes;  // watched file-system types; empty = every non-pseudo file system
   size_t top_jobs = 20;
