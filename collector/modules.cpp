@@ -1,12 +1,23 @@
 #include "collector/modules.h"
 
+#include "collector/store/chunk_store.h"
+
 namespace ss::collector {
+
+namespace {
+Result<std::unique_ptr<RunningModule>> check_retention(const config::Section& section, CollectorContext&) {
+  StoreOptions ignored;
+  if (auto r = read_retention(section, ignored); !r.ok()) return r.error();
+  return std::unique_ptr<RunningModule>();
+}
+}  // namespace
 
 const std::vector<Module>& collector_modules() {
   static const std::vector<Module> modules{
       {"ingest", start_ingest_api},  // POST /api/v1/ingest
       {"", start_query_api},         // GET /api/v1/series, /api/v1/query_range
       {"", start_ops_api},           // GET /metrics, /healthz
+      {"retention", check_retention},  // applied when the store opens (collector.cpp); validated here
       // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
   };
   return modules;
