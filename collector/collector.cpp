@@ -1,5 +1,7 @@
 #include "collector/collector.h"
 
+#include "collector/store/chunk_store.h"
+
 #include <httplib.h>
 #include <prometheus/registry.h>
 
@@ -48,6 +50,10 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorConfig& confi
   c.config = config;
   StoreOptions store_options;
   store_options.path = config.db_path;
+  if (config.root["retention"]) {
+    if (auto r = read_retention(config::Section(config.root["retention"], "retention"), store_options); !r.ok())
+      return r.error();
+  }
   auto store = open_store(store_options);
   if (!store) return store.error();
   c.store = std::move(*store);

@@ -1,8 +1,17 @@
 #include "collector/modules.h"
 
 #include "collector/cost/cost_module.h"
+#include "collector/store/chunk_store.h"
 
 namespace ss::collector {
+
+namespace {
+Result<std::unique_ptr<RunningModule>> check_retention(const config::Section& section, CollectorContext&) {
+  StoreOptions ignored;
+  if (auto r = read_retention(section, ignored); !r.ok()) return r.error();
+  return std::unique_ptr<RunningModule>();
+}
+}  // namespace
 
 const std::vector<Module>& collector_modules() {
   static const std::vector<Module> modules{
@@ -10,6 +19,7 @@ const std::vector<Module>& collector_modules() {
       {"", start_query_api},         // GET /api/v1/series, /api/v1/query_range
       {"", start_ops_api},           // GET /metrics, /healthz
       {"cost", start_cost},          // GET /api/v1/cost
+      {"retention", check_retention},  // applied when the store opens (collector.cpp); validated here
       // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
   };
   return modules;

@@ -62,6 +62,8 @@ struct RetentionOptions {
 };
 
 struct StoreOptions {
+  StoreOptions() = default;
+  StoreOptions(std::string p) : path(std::move(p)) {}  // NOLINT: open_store({path}) stays valid
   std::string path;  // SQLite database file; its directory is created
   RetentionOptions retention;
   int64_t out_of_order_ms = 5 * 60'000;    // how far behind a series' newest point a point may arrive
