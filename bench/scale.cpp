@@ -1,0 +1,163 @@
+// Scale (DESIGN.md §8): many simulated agents × 300 series every 10 s for 10 minutes against a real
+// stormscope-collector process. Prints the achieved ingest rate, the worst lag behind schedule (backlog),
+// request latency, rejections and the collector's peak RSS (target: no backlog, RSS ≤ 2 GB).
+//   bench_scale [--agents 10000] [--series 300] [--interval 10s] [--duration 10m] [--senders 16]
+//               [--collector-bin PATH]
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "common/time.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+// Peak resident set of a process in bytes (VmHWM).
+int64_t peak_rss(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return -1;
+}
+
+// One agent's batch, written directly: 300 series of a Lustre client (targets × ops) with one point each.
+std::string batch_body(int agent, uint64_t seq, int series, int64_t t_ms) {
+  std::string b = fmt::format(R"({{"node":"sim{:05}","stream":"scale","seq":{},"series":[)", agent, seq);
+  static const char* kOps[] = {"ost_read", "ost_write", "ldlm_enqueue", "obd_ping", "ost_punch",
+                               "ost_setattr", "ost_statfs", "ost_sync", "ost_get_info", "ldlm_cancel"};
+  for (int s = 0; s < series; ++s) {
+    if (s) b += ',';
+    fmt::format_to(std::back_inserter(b),
+                   R"({{"name":"lustre_client_ops_total","type":"counter","labels":{{"fs":"ai0","op":"{}","target":"ai0-OST{:04x}"}},"points":[[{},{}]]}})",
+                   kOps[s % 10], s / 10, t_ms, double(seq * (s + 1)));
+  }
+  b += "]}";
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Collector at scale: simulated agents on a schedule against a real collector process"};
+  int agents = 10000, series = 300, senders = 16;
+  std::string interval_s = "10s", duration_s = "10m";
+  std::string bin = (std::filesystem::path(argv[0]).parent_path().parent_path() / "collector/stormscope-collector").string();
+  app.add_option("--agents", agents, "simulated agents (default 10000)");
+  app.add_option("--series", series, "series per agent (default 300)");
+  app.add_option("--interval", interval_s, "each agent sends once per interval (default 10s)");
+  app.add_option("--duration", duration_s, "how long (default 10m)");
+  app.add_option("--senders", senders, "HTTP client threads (default 16)");
+  app.add_option("--collector-bin", bin, "the stormscope-collector binary");
+  CLI11_PARSE(app, argc, argv);
+  auto interval = ss::parse_duration_ms(interval_s), duration = ss::parse_duration_ms(duration_s);
+  if (!interval || !duration || *interval <= 0) {
+    std::cerr << "bad --interval or --duration\n";
+    return 2;
+  }
+
+  char tmpl[] = "/tmp/ss_bench_scale_XXXXXX";
+  if (!mkdtemp(tmpl)) return 1;
+  std::string dir = tmpl;
+  int port = free_port();
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string listen = fmt::format("127.0.0.1:{}", port), db = dir + "/scale.db";
+    std::string threads = std::to_string(senders + 8);
+    execl(bin.c_str(), bin.c_str(), "--listen", listen.c_str(), "--db", db.c_str(), "--threads", threads.c_str(),
+          "--log-level", "warn", nullptr);
+    _exit(127);
+  }
+  httplib::Client probe("127.0.0.1", port);
+  for (int i = 0; i < 200 && !probe.Get("/healthz"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (!probe.Get("/healthz")) {
+    std::cerr << "collector did not start: " << bin << "\n";
+    kill(pid, SIGKILL);
+    return 1;
+  }
+
+  std::atomic<int64_t> points{0}, batches{0}, rejected{0}, worst_lag_ms{0};
+  std::mutex lat_mu;
+  std::vector<double> latencies_ms;
+  auto start = Clock::now();
+  const int64_t rounds = std::max<int64_t>(1, *duration / *interval);
+  std::vector<std::thread> threads;
+  for (int s = 0; s < senders; ++s)
+    threads.emplace_back([&, s] {
+      httplib::Client cli("127.0.0.1", port);
+      cli.set_tcp_nodelay(true);
+      cli.set_keep_alive(true);
+      cli.set_read_timeout(60, 0);
+      std::vector<double> lat;
+      int64_t t0 = ss::now_ms();
+      for (int64_t r = 0; r < rounds; ++r)
+        for (int a = s; a < agents; a += senders) {
+          // Agents are spread evenly over the interval, as real agents' clocks are.
+          auto due = start + std::chrono::milliseconds(r * *interval + int64_t(a) * *interval / agents);
+          auto now = Clock::now();
+          if (now < due) std::this_thread::sleep_until(due);
+          int64_t lag = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - due).count();
+          int64_t prev = worst_lag_ms.load();
+          while (lag > prev && !worst_lag_ms.compare_exchange_weak(prev, lag)) {
+          }
+          std::string body = batch_body(a, uint64_t(r + 1), series, t0 + r * *interval);
+          auto sent = Clock::now();
+          auto res = cli.Post("/api/v1/ingest", body, "application/json");
+          lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
+          if (res && res->status == 200) {
+            points += series;
+            batches++;
+          } else {
+            rejected++;
+          }
+        }
+      std::lock_guard lock(lat_mu);
+      latencies_ms.insert(latencies_ms.end(), lat.begin(), lat.end());
+    });
+  for (auto& t : threads) t.join();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  int64_t rss = peak_rss(pid);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::filesystem::remove_all(dir);
+
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double q) { return latencies_ms.empty() ? 0 : latencies_ms[size_t(q * (latencies_ms.size() - 1))]; };
+  double offered = double(agents) * series * 1000.0 / *interval;
+  fmt::print("scale: {} agents x {} series every {} for {} ({} rounds), {} sender threads\n", agents, series,
+             interval_s, duration_s, rounds, senders);
+  fmt::print("scale: offered {:.0f} points/s, stored {:.0f} points/s ({} points in {} batches, {} rejected)\n",
+             offered, points / secs, points.load(), batches.load(), rejected.load());
+  fmt::print("scale: worst lag behind schedule {} ms ({} interval) -> {}\n", worst_lag_ms.load(), interval_s,
+             worst_lag_ms.load() < *interval ? "no backlog" : "BACKLOG");
+  fmt::print("scale: request latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms\n", pct(0.5), pct(0.99), pct(1.0));
+  fmt::print("scale: collector peak RSS {:.0f} MB (target <= 2048 MB)\n", rss / 1048576.0);
+  return rejected == 0 && worst_lag_ms < *interval ? 0 : 1;
+}
