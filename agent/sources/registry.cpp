@@ -3,6 +3,7 @@
 #include <exception>
 #include <string_view>
 
+#include "agent/sources/lustre/lustre_source.h"
 #include "agent/sources/mounts/mounts_source.h"
 // One include per source, for example:
 // #include "agent/sources/lustre/lustre_source.h"
@@ -19,6 +20,7 @@ using Factory = Result<std::unique_ptr<Source>> (*)(const config::Section&, cons
 // Its YAML section is `sources.<name>` (an empty mapping when absent).
 const std::pair<std::string_view, Factory> kFactories[] = {
     {"mounts", make_mounts_source},
+    {"lustre", make_lustre_source},
 };
 
 }  // namespace
