@@ -3,8 +3,11 @@
 #include <exception>
 #include <string_view>
 
+#include "agent/sources/beegfs/beegfs_source.h"
+#include "agent/sources/gpu/gpu_source.h"
 #include "agent/sources/lustre/lustre_source.h"
 #include "agent/sources/mounts/mounts_source.h"
+#include "agent/sources/weka/weka_source.h"
 // One include per source, for example:
 // #include "agent/sources/lustre/lustre_source.h"
 
@@ -21,6 +24,9 @@ using Factory = Result<std::unique_ptr<Source>> (*)(const config::Section&, cons
 const std::pair<std::string_view, Factory> kFactories[] = {
     {"mounts", make_mounts_source},
     {"lustre", make_lustre_source},
+    {"beegfs", make_beegfs_source},
+    {"weka", make_weka_source},
+    {"gpu", make_gpu_source},
 };
 
 }  // namespace

@@ -1,0 +1,94 @@
+// metadata_storm (DESIGN.md §6): the metadata op rate of a file system far above its own robust baseline.
+//
+// Each source of metadata ops is a separate signal per file system, never summed with the others (they
+// count the same ops twice): vfs (eBPF, per job), mdc (Lustre client ops on MDT targets), llite, mdt
+// (server md_stats), beegfs (meta server requests, per client, per user), weka (metadata op rates).
+// Every node keeps its own baseline (median and MAD of its trailing rates), so a node that stops
+// reporting neither lowers the total nor, when it returns, raises it: only nodes present in a bucket
+// and with enough history are compared, each with its own baseline. The excess E = Σ rate − Σ baseline
+// fires when it is above all of: min_excess (absolute floor: a flat baseline has MAD ≈ 0),
+// k · sqrt(Σ sigma²) (noise) and (min_ratio − 1) · Σ baseline (a ratio). A mean MDC req_waittime above
+// mdc_wait_ms also fires, but only with the op rate above wait_min_ratio · baseline: a slow MDS
+// without more ops is a waittime_spike, not a storm.
+// Culprits: per directory from vfs_hot_dirs (job, node, comm, path) by excess ops; else per job and node
+// from vfs_ops_total; else per job from lustre_job_ops_total; else per client and user from BeeGFS.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/detect/detector.h"
+#include "collector/detect/robust.h"
+
+namespace ss::collector::detect {
+
+struct MetadataStormParams {
+  int64_t window_ms = 30 * 60'000;  // trailing baseline window
+  int64_t min_history_ms = 5 * 60'000;
+  double k = 6;               // MADs (as sigma) above the baseline
+  double min_ratio = 2.0;     // the total at least this times the baseline total
+  double min_excess = 5000;   // ops/s above the baseline, at least
+  double mdc_wait_ms = 100;   // mean MDC wait per RPC that signals a storm …
+  double wait_min_ratio = 1.3;  // … when the op rate is at least this times its baseline
+  double min_wait_rpcs = 20;    // RPCs in a bucket for a mean wait to count
+  std::set<std::string> vfs_ops = {"open", "stat", "readdir", "create", "unlink", "mkdir", "rmdir",
+                                   "rename", "setattr", "xattr", "close"};
+  std::map<std::string, std::string> mounts;  // mount point → fs name (default: the last path component)
+  size_t max_culprits = 10;
+};
+
+class MetadataStorm : public Detector {
+ public:
+  MetadataStorm(MetadataStormParams params, int64_t interval_ms);
+  std::string_view kind() const override { return "metadata_storm"; }
+  bool wants(std::string_view name) const override;
+  bool wants_event(std::string_view kind) const override { return kind == "vfs_hot_dirs"; }
+  void observe(const Observation& o) override;
+  void observe_event(std::string_view node, const Event& e, int64_t bucket) override;
+  void evaluate(int64_t bucket, std::vector<Finding>& out) override;
+
+ private:
+  struct Signal {  // one source on one file system (or target) in one bucket
+    std::string source, fs, target, series;
+    std::map<std::string, double> by_node;  // ops/s
+    std::map<std::string, double> by_op;
+  };
+  struct Wait {
+    double wait_s = 0, rpcs = 0;
+    std::map<std::string, std::pair<double, double>> by_node;
+  };
+  struct Party {  // a possible culprit's rate in one bucket
+    Culprit who;
+    double rate = 0;
+  };
+  struct Pending {
+    std::map<std::string, Signal> signals;  // "source|fs|target"
+    std::map<std::string, Wait> waits;      // "fs|target"
+    // culprit candidates per fs and source ("dirs", "jobs", "lustre_jobs", "beegfs_clients", "beegfs_users")
+    std::map<std::string, std::map<std::string, std::map<std::string, Party>>> parties;
+  };
+  struct Tracked {
+    History history;
+    int64_t last_bucket = 0;
+  };
+
+  std::string fs_of_mount(std::string_view mount) const;
+  Pending& at(int64_t bucket) { return pending_[bucket]; }
+  History& history(const std::string& key, int64_t bucket);
+  void add_party(Pending& p, const std::string& fs, const std::string& source, Culprit who, double rate);
+  void prune(int64_t bucket);
+
+  MetadataStormParams params_;
+  int64_t interval_ms_;
+  size_t window_buckets_, min_history_;
+  std::map<int64_t, Pending> pending_;
+  std::unordered_map<std::string, Tracked> tracked_;  // per signal/node, per culprit identity
+  std::map<std::string, std::string> mount_fs_;       // learned from vfs labels, for hot dir paths
+  std::map<std::string, std::set<std::string>> storm_nodes_;  // fs → nodes of its last anomalous bucket
+  int64_t buckets_seen_ = 0;
+};
+
+}  // namespace ss::collector::detect

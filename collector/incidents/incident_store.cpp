@@ -1,0 +1,127 @@
+#include "collector/incidents/incident_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace ss::collector::incidents {
+
+namespace {
+
+constexpr const char* kSchema = R"(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  fs TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_start ON incidents(start_ms);
+CREATE INDEX IF NOT EXISTS incidents_open ON incidents(end_ms) WHERE end_ms IS NULL;
+)";
+
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IncidentStore>> IncidentStore::open(const std::string& path) {
+  if (path != ":memory:") {
+    std::error_code ec;
+    auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return errorf("incident database {}: {}", path, msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* err = nullptr;
+  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    return errorf("incident database {}: {}", path, msg);
+  }
+  return std::unique_ptr<IncidentStore>(new IncidentStore(db));
+}
+
+IncidentStore::~IncidentStore() { sqlite3_close(db_); }
+
+Result<void> IncidentStore::put(const Incident& i) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  const char* sql = "INSERT OR REPLACE INTO incidents(id, kind, fs, start_ms, end_ms, body) VALUES(?,?,?,?,?,?)";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) return errorf("incidents: {}", sqlite3_errmsg(db_));
+  std::string body = to_json(i).dump();
+  sqlite3_bind_text(st.s, 1, i.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 2, i.kind.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 3, i.fs.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st.s, 4, i.start_ms);
+  if (i.end_ms)
+    sqlite3_bind_int64(st.s, 5, *i.end_ms);
+  else
+    sqlite3_bind_null(st.s, 5);
+  sqlite3_bind_text(st.s, 6, body.c_str(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(st.s) != SQLITE_DONE) return errorf("incidents: {}", sqlite3_errmsg(db_));
+  return ok();
+}
+
+Result<std::vector<Incident>> IncidentStore::select(const std::string& sql, const std::vector<std::string>& text,
+                                                    const std::vector<int64_t>& ints) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
+    return errorf("incidents: {}", sqlite3_errmsg(db_));
+  int n = 1;
+  for (const auto& v : ints) sqlite3_bind_int64(st.s, n++, v);
+  for (const auto& t : text) sqlite3_bind_text(st.s, n++, t.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<Incident> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    const char* body = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
+    auto j = nlohmann::json::parse(body ? body : "", nullptr, false);
+    auto inc = incident_from_json(j);
+    if (!inc) return inc.error();
+    out.push_back(std::move(*inc));
+  }
+  if (rc != SQLITE_DONE) return errorf("incidents: {}", sqlite3_errmsg(db_));
+  return out;
+}
+
+Result<std::vector<Incident>> IncidentStore::query(const IncidentQuery& q) {
+  std::string sql = "SELECT body FROM incidents WHERE start_ms <= ?1 AND (end_ms IS NULL OR end_ms >= ?2)";
+  std::vector<std::string> text;
+  int n = 3;
+  if (!q.kind.empty()) {
+    sql += " AND kind = ?" + std::to_string(n++);
+    text.push_back(q.kind);
+  }
+  if (!q.fs.empty()) {
+    sql += " AND fs = ?" + std::to_string(n++);
+    text.push_back(q.fs);
+  }
+  sql += " ORDER BY start_ms, id LIMIT " + std::to_string(q.limit);
+  return select(sql, text, {q.to_ms, q.from_ms});
+}
+
+Result<std::optional<Incident>> IncidentStore::get(const std::string& id) {
+  auto r = select("SELECT body FROM incidents WHERE id = ?1", {id}, {});
+  if (!r) return r.error();
+  if (r->empty()) return std::optional<Incident>();
+  return std::optional<Incident>(std::move(r->front()));
+}
+
+Result<std::vector<Incident>> IncidentStore::open_incidents() {
+  return select("SELECT body FROM incidents WHERE end_ms IS NULL ORDER BY start_ms", {}, {});
+}
+
+}  // namespace ss::collector::incidents
