@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 
+#include "agent/sources/lustre/job_top.h"
 #include "agent/sources/lustre/lustre_source.h"
 #include "tests/support/lustre_tree.h"
 
@@ -429,4 +430,36 @@ TEST(LustreConfig, DefaultsErrorsAndAuto) {
   ASSERT_TRUE(on.ok());
   ASSERT_NE(on->get(), nullptr);
   EXPECT_EQ((*on)->name(), "lustre");
+}
+
+TEST(LustreJobTopK, IdleTopJobsKeepTheirSeriesAndOtherNeverDrops) {
+  using lustre::Job;
+  using lustre::JobCounter;
+  auto job = [](std::string id, uint64_t opens) {
+    Job j;
+    j.id = std::move(id);
+    JobCounter c;
+    c.op = "open";
+    c.samples = opens;
+    j.counters.push_back(c);
+    return j;
+  };
+  lustre::JobTopK top(1);
+  auto read = [&](std::vector<Job> jobs, int64_t t) {
+    for (const auto& j : jobs) top.add(j, t);
+    std::map<std::string, double> rows;
+    for (auto& r : top.finish(t)) rows[r.job] = r.value;
+    return rows;
+  };
+  auto r1 = read({job("a", 10), job("b", 5)}, 1);
+  EXPECT_EQ(r1, (std::map<std::string, double>{{"a", 10}, {"other", 5}}));
+  auto r2 = read({job("a", 10), job("b", 5)}, 2);  // nobody moved: "a" keeps its place
+  EXPECT_EQ(r2, r1);
+  auto r3 = read({job("a", 11), job("b", 9)}, 3);  // b +4 beats a +1
+  EXPECT_EQ(r3, (std::map<std::string, double>{{"b", 9}, {"other", 6}}));
+  auto r4 = read({job("a", 2), job("b", 9)}, 4);  // a was cleared and re-created: +2, b idle
+  EXPECT_EQ(r4, (std::map<std::string, double>{{"a", 2}, {"other", 6}}));  // a's +2 > b's 0; b's 0 adds nothing
+  auto r5 = read({job("c", 1)}, 4 + 31 * 60 * 1000);  // a and b vanished; c is new
+  EXPECT_EQ(r5, (std::map<std::string, double>{{"c", 1}, {"other", 6}}));
+  EXPECT_EQ(top.tracked_jobs(), 1u);  // a and b forgotten after 30 minutes unseen
 }

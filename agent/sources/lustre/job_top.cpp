@@ -56,22 +56,33 @@ void JobTopK::add(const Job& job, int64_t now_ms) {
 }
 
 std::vector<JobTopK::Row> JobTopK::finish(int64_t now_ms) {
-  std::vector<std::pair<uint64_t, const std::string*>> ranked;
+  // Candidates: jobs with new ops, and the current top jobs even when idle, so that quiet intervals do
+  // not make series flap; on equal increases the current top jobs keep their places.
+  struct Candidate {
+    uint64_t increase;
+    bool was_top;
+    const std::string* id;
+  };
+  std::vector<Candidate> ranked;
   for (auto& [id, s] : jobs_)
-    if (s.seen && s.total_increase > 0) ranked.emplace_back(s.total_increase, &id);
+    if (s.seen && (s.total_increase > 0 || s.top)) ranked.push_back(Candidate{s.total_increase, s.top, &id});
   size_t k = std::min(top_k_, ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+                    [](const Candidate& a, const Candidate& b) {
+                      if (a.increase != b.increase) return a.increase > b.increase;
+                      if (a.was_top != b.was_top) return a.was_top;
+                      return *a.id < *b.id;
                     });
+  for (auto& [id, s] : jobs_) s.top = false;
   std::vector<Row> rows;
   std::vector<const std::string*> top;
-  for (size_t i = 0; i < k; ++i) top.push_back(ranked[i].second);
+  for (size_t i = 0; i < k; ++i) top.push_back(ranked[i].id);
   std::sort(top.begin(), top.end());
   for (size_t i = 0; i < k; ++i) {
-    const JobState& s = jobs_.at(*ranked[i].second);
+    JobState& s = jobs_.at(*ranked[i].id);
+    s.top = true;
     for (size_t op = 0; op < s.samples.size(); ++op)
-      if (s.samples[op] > 0) rows.push_back(Row{*ranked[i].second, ops_[op], static_cast<double>(s.samples[op])});
+      if (s.samples[op] > 0) rows.push_back(Row{*ranked[i].id, ops_[op], static_cast<double>(s.samples[op])});
   }
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     JobState& s = it->second;

@@ -3,7 +3,8 @@
 //
 // "other" is an accumulator of increases, so it never goes down when jobs move in and out of the top K or
 // are dropped by Lustre's job_cleanup_interval; a job's own series shows a real reset when Lustre clears it.
-// Ranking follows lljobstat (sum of `samples` over ops) but on increases, not lifetime totals.
+// Ranking follows lljobstat (sum of `samples` over ops) but on increases, not lifetime totals; idle top
+// jobs keep their places until a busier job takes them, so quiet intervals do not make series flap.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,7 @@ class JobTopK {
     uint64_t total_increase = 0;
     int64_t last_seen_ms = 0;
     bool seen = false;  // in the current read
+    bool top = false;   // had its own series after the last read
   };
   size_t op_index(const std::string& op);
 

@@ -81,7 +81,8 @@ bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; 
 
 Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   return config::read([&] {
-    s.allow_only({"enabled", "root", "lctl", "lctl_timeout", "client", "server", "capacity_interval", "job_stats"});
+    s.allow_only({"enabled", "root", "lctl", "lctl_timeout", "client", "server", "capacity_interval", "state_interval",
+                  "job_stats"});
     LustreConfig c;
     c.enabled = parse_switch(s, "enabled", Switch::Auto);
     c.reader.root = s.string("root", "/");
@@ -92,6 +93,7 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
     c.client = s.boolean("client", true);
     c.server = parse_switch(s, "server", Switch::Auto);
     c.capacity_interval_ms = s.duration_ms("capacity_interval", 60'000);
+    c.state_interval_ms = s.duration_ms("state_interval", 0);
     auto j = s.child("job_stats");
     j.allow_only({"enabled", "top_k", "max_jobs", "interval"});
     c.job_stats.enabled = j.boolean("enabled", false);
@@ -168,6 +170,7 @@ Result<void> LustreSource::collect(Collection& out) {
                 (config_.server == Switch::Auto && (dir_present("mdt") || dir_present("obdfilter") ||
                                                     dir_present("ost") || dir_present("mds")));
   bool capacity_due = !capacity_read_ || now - last_capacity_ms_ >= config_.capacity_interval_ms;
+  bool state_due = !state_read_ || now - last_state_ms_ >= config_.state_interval_ms;
 
   enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter };
   std::vector<ParamRequest> reqs;
@@ -190,15 +193,17 @@ Result<void> LustreSource::collect(Collection& out) {
     want("mdc", "stats", What::MdcStats);
     want("mdc", "md_stats", What::MdcMdStats);
     want("llite", "stats", What::Llite);
-    want("osc", "import", What::Import);
-    want("mdc", "import", What::Import);
-    want("osc", "rpc_stats", What::Rpc);
-    want("mdc", "rpc_stats", What::Rpc);
+    if (state_due) {
+      want("osc", "import", What::Import);
+      want("mdc", "import", What::Import);
+      want("osc", "rpc_stats", What::Rpc);
+      want("mdc", "rpc_stats", What::Rpc);
+    }
     if (capacity_due)
       for (const char* dev : {"osc", "mdc"})
         for (const char* p : kCapacity) want(dev, p, What::Capacity);
   }
-  if (client || server) want("ldlm/namespaces", "lock_count", What::Locks);
+  if ((client || server) && state_due) want("ldlm/namespaces", "lock_count", What::Locks);
 
   auto batch = reader_.read(reqs);
   lctl_runs_ += static_cast<uint64_t>(batch.lctl_runs);
@@ -207,6 +212,13 @@ Result<void> LustreSource::collect(Collection& out) {
     capacity_read_ = true;
     last_capacity_ms_ = now;
   }
+  if (state_due) {
+    state_.clear();
+    state_read_ = true;
+    last_state_ms_ = now;
+  }
+  // Import, rpc_stats and lock counts go through a cache re-exported between reads (state_interval).
+  auto keep = [&](const char* name, Labels labels, double v) { state_.push_back(CachedGauge{name, std::move(labels), v}); };
 
   auto parse = [&](const std::string& text) {
     Stats s = lustre::parse_stats(text);
@@ -318,10 +330,10 @@ Result<void> LustreSource::collect(Collection& out) {
         }
         for (const auto& [target, a] : targets) {
           Labels l{{"fs", a.fs}, {"target", target}};
-          emit.add("lustre_client_import_state", l, a.state);
-          emit.add("lustre_client_import_healthy", l, a.healthy ? 1 : 0);
-          if (a.have_inflight) emit.add("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight));
-          if (a.have_timeouts) emit.add("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts));
+          keep("lustre_client_import_state", l, a.state);
+          keep("lustre_client_import_healthy", l, a.healthy ? 1 : 0);
+          if (a.have_inflight) keep("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight));
+          if (a.have_timeouts) keep("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts));
         }
         break;
       }
@@ -348,8 +360,8 @@ Result<void> LustreSource::collect(Collection& out) {
         for (const auto& [target, fg] : targets) {
           for (const auto& [op, fp] : fg.second) {
             Labels l{{"fs", fg.first}, {"target", target}, {"op", op}};
-            emit.add("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first));
-            if (op != "modify") emit.add("lustre_client_pending_pages", std::move(l), static_cast<double>(fp.second));
+            keep("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first));
+            if (op != "modify") keep("lustre_client_pending_pages", std::move(l), static_cast<double>(fp.second));
           }
         }
         break;
@@ -384,7 +396,7 @@ Result<void> LustreSource::collect(Collection& out) {
             l.emplace_back("fs", t->fs);
             l.emplace_back("target", t->target);
           }
-          emit.add("lustre_ldlm_locks", std::move(l), static_cast<double>(*n));
+          keep("lustre_ldlm_locks", std::move(l), static_cast<double>(*n));
         }
         break;
       case What::Service:
@@ -447,6 +459,7 @@ Result<void> LustreSource::collect(Collection& out) {
     }
   }
   for (const auto& g : capacity_) emit.add(g.name, g.labels, g.value);
+  for (const auto& g : state_) emit.add(g.name, g.labels, g.value);
 
   std::vector<std::string> errors = std::move(batch.errors);
   if (server && config_.job_stats.enabled) collect_job_stats(out, errors);

@@ -23,7 +23,8 @@ struct LustreConfig {
   lustre::ReaderOptions reader;
   bool client = true;
   Switch server = Switch::Auto;  // auto: when mdt/obdfilter/ost/mds directories exist
-  int64_t capacity_interval_ms = 60'000;
+  int64_t capacity_interval_ms = 60'000;  // kbytes*/files*
+  int64_t state_interval_ms = 0;          // import, rpc_stats, lock counts; 0: every cycle
   struct JobStats {
     bool enabled = false;
     size_t top_k = 20;         // jobs with their own series per target; the rest are job="other"
@@ -66,6 +67,9 @@ class LustreSource : public Source {
   std::vector<CachedGauge> capacity_;  // kbytes*/files*, refreshed every capacity_interval
   int64_t last_capacity_ms_ = 0;
   bool capacity_read_ = false;
+  std::vector<CachedGauge> state_;  // import, rpc_stats, lock counts, refreshed every state_interval
+  int64_t last_state_ms_ = 0;
+  bool state_read_ = false;
   uint64_t skipped_lines_ = 0;
   uint64_t jobs_truncated_ = 0;
   uint64_t lctl_runs_ = 0;
