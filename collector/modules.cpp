@@ -1,5 +1,7 @@
 #include "collector/modules.h"
 
+#include "collector/incidents/detect_module.h"
+
 namespace ss::collector {
 
 const std::vector<Module>& collector_modules() {
@@ -7,6 +9,7 @@ const std::vector<Module>& collector_modules() {
       {"ingest", start_ingest_api},  // POST /api/v1/ingest
       {"", start_query_api},         // GET /api/v1/series, /api/v1/query_range
       {"", start_ops_api},           // GET /metrics, /healthz
+      {"detect", start_detect},      // detectors, incidents: GET /api/v1/incidents, alerts
       // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
   };
   return modules;
