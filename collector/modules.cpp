@@ -1,5 +1,6 @@
 #include "collector/modules.h"
 
+#include "collector/cost/cost_module.h"
 #include "collector/incidents/detect_module.h"
 
 namespace ss::collector {
@@ -9,6 +10,7 @@ const std::vector<Module>& collector_modules() {
       {"ingest", start_ingest_api},  // POST /api/v1/ingest
       {"", start_query_api},         // GET /api/v1/series, /api/v1/query_range
       {"", start_ops_api},           // GET /metrics, /healthz
+      {"cost", start_cost},          // GET /api/v1/cost
       {"detect", start_detect},      // detectors, incidents: GET /api/v1/incidents, alerts
       // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
   };

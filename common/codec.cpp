@@ -1,5 +1,7 @@
 #include "common/codec.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,9 @@ namespace {
 
 using json = nlohmann::json;
 
+// A hand-written strict JSON reader for ingest batches: one pass, no DOM, points parsed straight into
+// the batch (the DOM decoder was the ingest bottleneck). Semantic errors name the place
+// ("series[3].points[7][1]: ..."); syntax errors say "body is not valid JSON" with the byte offset.
 struct Invalid {
   std::string message;
 };
@@ -17,165 +22,542 @@ struct Invalid {
   throw Invalid{where.empty() ? what : where + ": " + what};
 }
 
-const char* kind_of(const json& j) { return j.type_name(); }
+std::string at(const std::string& base, const char* field) { return base.empty() ? field : base + "." + field; }
 
-std::string read_string(const json& j, const std::string& where) {
-  if (!j.is_string()) fail(where, fmt::format("expected a string, got {}", kind_of(j)));
-  return j.get<std::string>();
-}
+enum class Kind { Object, Array, String, Number, Boolean, Null };
 
-int64_t read_timestamp(const json& j, const std::string& where) {
-  int64_t t;
-  if (j.is_number_unsigned()) {
-    uint64_t u = j.get<uint64_t>();
-    if (u > static_cast<uint64_t>(kMaxTimestampMs)) fail(where, fmt::format("timestamp {} is out of range", u));
-    t = static_cast<int64_t>(u);
-  } else if (j.is_number_integer()) {
-    t = j.get<int64_t>();
-  } else {
-    fail(where, fmt::format("timestamp must be an integer (ms since the epoch), got {}", kind_of(j)));
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::Object: return "object";
+    case Kind::Array: return "array";
+    case Kind::String: return "string";
+    case Kind::Number: return "number";
+    case Kind::Boolean: return "boolean";
+    case Kind::Null: return "null";
   }
-  if (t < kMinTimestampMs || t > kMaxTimestampMs)
-    fail(where, fmt::format("timestamp {} is out of range (milliseconds since the epoch expected)", t));
-  return t;
+  return "value";
 }
 
-double read_value(const json& j, const std::string& where) {
-  if (j.is_number()) return j.get<double>();
-  if (j.is_string()) {
-    const auto& s = j.get_ref<const std::string&>();
-    if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (s == "+Inf" || s == "Inf") return std::numeric_limits<double>::infinity();
-    if (s == "-Inf") return -std::numeric_limits<double>::infinity();
-    fail(where, fmt::format("value \"{}\" is not a number", s));
+// A scalar or a skipped container: its kind and its text.
+struct Token {
+  Kind kind;
+  std::string_view text;
+  bool integer = false;  // a number without fraction or exponent
+  double number = 0;     // the value of a number that is not an integer
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+
+  [[noreturn]] void syntax(const char* what) const {
+    throw Invalid{fmt::format("body is not valid JSON: syntax error at byte {}: {}", p_, what)};
   }
-  fail(where, fmt::format("value must be a number, got {}", kind_of(j)));
+
+  void ws() {
+    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\n' || s_[p_] == '\r' || s_[p_] == '\t')) ++p_;
+  }
+  char peek() {
+    ws();
+    if (p_ >= s_.size()) syntax("unexpected end of input");
+    return s_[p_];
+  }
+  void expect(char c) {
+    if (peek() != c) syntax(fmt::format("expected '{}'", c).c_str());
+    ++p_;
+  }
+  bool at_end() {
+    ws();
+    return p_ >= s_.size();
+  }
+
+  Kind kind_here() {
+    switch (peek()) {
+      case '{': return Kind::Object;
+      case '[': return Kind::Array;
+      case '"': return Kind::String;
+      case 't':
+      case 'f': return Kind::Boolean;
+      case 'n': return Kind::Null;
+      default: return Kind::Number;
+    }
+  }
+
+  // Objects: begin, then next_key until it returns false.
+  void begin_object() { expect('{'); }
+  bool next_key(bool first, std::string& key) {
+    char c = peek();
+    if (c == '}') {
+      ++p_;
+      return false;
+    }
+    if (!first) {
+      if (c != ',') syntax("expected ',' or '}'");
+      ++p_;
+    }
+    if (peek() != '"') syntax("expected a string key");
+    key = string();
+    expect(':');
+    return true;
+  }
+  void begin_array() { expect('['); }
+  bool next_element(bool first) {
+    char c = peek();
+    if (c == ']') {
+      ++p_;
+      return false;
+    }
+    if (!first) {
+      if (c != ',') syntax("expected ',' or ']'");
+      ++p_;
+      ws();
+    }
+    return true;
+  }
+
+  std::string string() {
+    if (peek() != '"') syntax("expected a string");
+    ++p_;
+    size_t begin = p_;
+    // Fast path: no escapes.
+    while (p_ < s_.size()) {
+      unsigned char c = static_cast<unsigned char>(s_[p_]);
+      if (c == '"') {
+        std::string out(s_.substr(begin, p_ - begin));
+        ++p_;
+        check_utf8(out);
+        return out;
+      }
+      if (c == '\\' || c < 0x20) break;
+      ++p_;
+    }
+    std::string out(s_.substr(begin, p_ - begin));
+    for (;;) {
+      if (p_ >= s_.size()) syntax("unterminated string");
+      unsigned char c = static_cast<unsigned char>(s_[p_++]);
+      if (c == '"') break;
+      if (c < 0x20) syntax("control character in string");
+      if (c != '\\') {
+        out.push_back(static_cast<char>(c));
+        continue;
+      }
+      if (p_ >= s_.size()) syntax("unterminated string");
+      char e = s_[p_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (p_ + 2 > s_.size() || s_[p_] != '\\' || s_[p_ + 1] != 'u') syntax("lone surrogate in \\u escape");
+            p_ += 2;
+            uint32_t lo = hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) syntax("invalid surrogate pair in \\u escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            syntax("lone surrogate in \\u escape");
+          }
+          put_utf8(out, cp);
+          break;
+        }
+        default: syntax("invalid escape in string");
+      }
+    }
+    check_utf8(out);
+    return out;
+  }
+
+  // A number token, checked against the JSON grammar.
+  Token number() {
+    ws();
+    size_t b = p_;
+    bool integer = true;
+    if (p_ < s_.size() && s_[p_] == '-') ++p_;
+    if (p_ >= s_.size() || !isdigit(s_[p_])) syntax("invalid value");
+    if (s_[p_] == '0') ++p_;
+    else
+      while (p_ < s_.size() && isdigit(s_[p_])) ++p_;
+    if (p_ < s_.size() && s_[p_] == '.') {
+      integer = false;
+      ++p_;
+      if (p_ >= s_.size() || !isdigit(s_[p_])) syntax("invalid number");
+      while (p_ < s_.size() && isdigit(s_[p_])) ++p_;
+    }
+    if (p_ < s_.size() && (s_[p_] == 'e' || s_[p_] == 'E')) {
+      integer = false;
+      ++p_;
+      if (p_ < s_.size() && (s_[p_] == '+' || s_[p_] == '-')) ++p_;
+      if (p_ >= s_.size() || !isdigit(s_[p_])) syntax("invalid number");
+      while (p_ < s_.size() && isdigit(s_[p_])) ++p_;
+    }
+    std::string_view text = s_.substr(b, p_ - b);
+    double v = 0;
+    if (!integer) {
+      // As in nlohmann's grammar: a number beyond the double range is an error, a tiny one is zero.
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      (void)end;
+      if (ec == std::errc::result_out_of_range) {
+        size_t e = text.find_first_of("eE");
+        if (e == std::string_view::npos || text[e + 1] != '-') syntax("number out of range");
+        v = text[0] == '-' ? -0.0 : 0.0;
+      }
+    }
+    return {Kind::Number, text, integer, v};
+  }
+
+  void literal(std::string_view word) {
+    if (s_.substr(p_, word.size()) != word) syntax("invalid literal");
+    p_ += word.size();
+  }
+
+  // Reads any value; containers are checked and skipped.
+  Token any() {
+    Kind k = kind_here();
+    size_t b = p_;
+    switch (k) {
+      case Kind::Object: {
+        begin_object();
+        std::string key;
+        for (bool first = true; next_key(first, key); first = false) any();
+        break;
+      }
+      case Kind::Array:
+        begin_array();
+        for (bool first = true; next_element(first); first = false) any();
+        break;
+      case Kind::String: string(); break;
+      case Kind::Boolean: literal(s_[p_] == 't' ? "true" : "false"); break;
+      case Kind::Null: literal("null"); break;
+      case Kind::Number: return number();
+    }
+    return {k, s_.substr(b, p_ - b)};
+  }
+
+  // Skips the value in place and throws `where: expected <what>, got <kind>`.
+  [[noreturn]] void wrong(const std::string& where, const char* what) {
+    Kind k = any().kind;
+    fail(where, fmt::format("expected {}, got {}", what, kind_name(k)));
+  }
+
+  std::string read_string(const std::string& where) {
+    if (kind_here() != Kind::String) wrong(where, "a string");
+    return string();
+  }
+
+ private:
+  static bool isdigit(char c) { return c >= '0' && c <= '9'; }
+
+  uint32_t hex4() {
+    if (p_ + 4 > s_.size()) syntax("short \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = s_[p_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= c - '0';
+      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+      else syntax("invalid \\u escape");
+    }
+    return v;
+  }
+
+  static void put_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  void check_utf8(std::string_view v) const {
+    size_t i = 0;
+    while (i < v.size()) {
+      unsigned char c = static_cast<unsigned char>(v[i]);
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      int n = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+      if (n < 0 || i + n >= v.size()) syntax("invalid UTF-8 in string");
+      uint32_t cp = c & (0x3F >> n);
+      for (int k = 1; k <= n; ++k) {
+        unsigned char cc = static_cast<unsigned char>(v[i + k]);
+        if ((cc & 0xC0) != 0x80) syntax("invalid UTF-8 in string");
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      static const uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) syntax("invalid UTF-8 in string");
+      i += n + 1;
+    }
+  }
+
+  std::string_view s_;
+  size_t p_ = 0;
+};
+
+int64_t to_timestamp(const Token& t, const std::string& where) {
+  if (t.kind != Kind::Number || !t.integer)
+    fail(where, fmt::format("timestamp must be an integer (ms since the epoch), got {}", kind_name(t.kind)));
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+  if (ec != std::errc() || end != t.text.data() + t.text.size())
+    fail(where, fmt::format("timestamp {} is out of range", t.text));
+  if (v < kMinTimestampMs || v > kMaxTimestampMs)
+    fail(where, fmt::format("timestamp {} is out of range (milliseconds since the epoch expected)", v));
+  return v;
 }
 
-Labels read_labels(const json& j, const std::string& where, const DecodeLimits& lim) {
-  if (!j.is_object()) fail(where, fmt::format("expected an object, got {}", kind_of(j)));
-  if (j.size() > lim.max_labels_per_series)
-    fail(where, fmt::format("{} labels, at most {} allowed", j.size(), lim.max_labels_per_series));
+double to_value(const Token& t, std::string_view str, const std::string& where) {
+  if (t.kind == Kind::Number) {
+    if (!t.integer) return t.number;
+    double v = 0;
+    std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);  // integers never underflow
+    return v;
+  }
+  if (t.kind == Kind::String) {
+    if (str == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (str == "+Inf" || str == "Inf") return std::numeric_limits<double>::infinity();
+    if (str == "-Inf") return -std::numeric_limits<double>::infinity();
+    fail(where, fmt::format("value \"{}\" is not a number", str));
+  }
+  fail(where, fmt::format("value must be a number, got {}", kind_name(t.kind)));
+}
+
+Labels read_labels(Reader& r, const std::string& where, const DecodeLimits& lim) {
+  if (r.kind_here() != Kind::Object) r.wrong(where, "an object");
   Labels labels;
-  labels.reserve(j.size());
-  for (const auto& [k, v] : j.items()) {
+  r.begin_object();
+  std::string k;
+  for (bool first = true; r.next_key(first, k); first = false) {
     std::string at = where + "." + k;
     if (!valid_label_name(k)) fail(where, fmt::format("label name \"{}\" is invalid", k));
     if (k.starts_with("__")) fail(where, fmt::format("label name \"{}\" is reserved", k));
     if (k == "node") fail(where, "label \"node\" is reserved: the collector adds it from the batch's node");
-    std::string value = read_string(v, at);
+    std::string value = r.read_string(at);
     if (value.size() > lim.max_label_value_bytes)
       fail(at, fmt::format("label value is {} bytes, at most {} allowed", value.size(), lim.max_label_value_bytes));
-    labels.emplace_back(k, std::move(value));
+    labels.emplace_back(std::move(k), std::move(value));
   }
-  // json objects iterate in key order, so labels are already sorted and unique.
+  if (labels.size() > lim.max_labels_per_series)
+    fail(where, fmt::format("{} labels, at most {} allowed", labels.size(), lim.max_labels_per_series));
+  std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.first < b.first; });
+  for (size_t i = 1; i < labels.size(); ++i)
+    if (labels[i].first == labels[i - 1].first) fail(where, fmt::format("label \"{}\" appears twice", labels[i].first));
   return labels;
 }
 
-void only_keys(const json& j, const std::string& where, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, v] : j.items()) {
-    bool known = false;
-    for (auto a : allowed) known = known || k == a;
-    if (!known) fail(where, fmt::format("unknown field \"{}\"", k));
+// One point: [timestamp_ms, value]. The shape is checked before the elements, as the message promises.
+Point read_point(Reader& r, const std::string& pw, size_t i) {
+  auto where = [&] { return fmt::format("{}[{}]", pw, i); };
+  if (r.kind_here() != Kind::Array) {
+    r.any();
+    fail(where(), "a point is [timestamp_ms, value]");
+  }
+  r.begin_array();
+  Token tok[2];
+  std::string strval;
+  int n = 0;
+  for (bool first = true; r.next_element(first); first = false) {
+    if (n < 2 && r.kind_here() == Kind::String) {
+      strval = r.string();
+      tok[n] = {Kind::String, {}};
+    } else if (n < 2 && r.kind_here() == Kind::Number) {
+      tok[n] = r.number();
+    } else {
+      Token t = r.any();
+      if (n < 2) tok[n] = t;
+    }
+    ++n;
+  }
+  if (n != 2) fail(where(), "a point is [timestamp_ms, value]");
+  Point p;
+  if (tok[0].kind == Kind::Number && tok[0].integer) {
+    // Fast path for the common case: a plain in-range integer.
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(tok[0].text.data(), tok[0].text.data() + tok[0].text.size(), v);
+    if (ec == std::errc() && end == tok[0].text.data() + tok[0].text.size() && v >= kMinTimestampMs &&
+        v <= kMaxTimestampMs)
+      p.t_ms = v;
+    else
+      p.t_ms = to_timestamp(tok[0], where() + "[0]");
+  } else {
+    p.t_ms = to_timestamp(tok[0], where() + "[0]");
+  }
+  if (tok[1].kind == Kind::Number) {
+    p.value = to_value(tok[1], {}, {});
+  } else {
+    p.value = to_value(tok[1], strval, where() + "[1]");
+  }
+  return p;
+}
+
+void read_points(Reader& r, const std::string& pw, Series& s, const DecodeLimits& lim, size_t& points_total) {
+  if (r.kind_here() != Kind::Array) r.wrong(pw, "an array");
+  r.begin_array();
+  s.points.reserve(16);
+  for (bool first = true; r.next_element(first); first = false) {
+    if (++points_total > lim.max_points) fail(pw, fmt::format("batch has more than {} points", lim.max_points));
+    s.points.push_back(read_point(r, pw, s.points.size()));
   }
 }
 
-const json& required(const json& j, const char* key, const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end()) fail(where, fmt::format("missing field \"{}\"", key));
-  return *it;
-}
-
-std::string at(const std::string& base, const char* field) { return base.empty() ? field : base + "." + field; }
-
-Series read_series(const json& j, const std::string& where, const DecodeLimits& lim, size_t& points_total) {
-  if (!j.is_object()) fail(where, fmt::format("expected an object, got {}", kind_of(j)));
-  only_keys(j, where, {"name", "type", "labels", "points"});
+Series read_series(Reader& r, const std::string& where, const DecodeLimits& lim, size_t& points_total) {
+  if (r.kind_here() != Kind::Object) r.wrong(where, "an object");
   Series s;
-  s.name = read_string(required(j, "name", where), at(where, "name"));
-  if (!valid_metric_name(s.name)) fail(at(where, "name"), fmt::format("metric name \"{}\" is invalid", s.name));
-  std::string type = read_string(required(j, "type", where), at(where, "type"));
-  if (type == "counter") s.type = SeriesType::Counter;
-  else if (type == "gauge") s.type = SeriesType::Gauge;
-  else fail(at(where, "type"), fmt::format("type \"{}\" is not \"counter\" or \"gauge\"", type));
-  if (auto it = j.find("labels"); it != j.end()) s.labels = read_labels(*it, at(where, "labels"), lim);
-  const json& pts = required(j, "points", where);
-  std::string pw = at(where, "points");
-  if (!pts.is_array()) fail(pw, fmt::format("expected an array, got {}", kind_of(pts)));
-  points_total += pts.size();
-  if (points_total > lim.max_points) fail(pw, fmt::format("batch has more than {} points", lim.max_points));
-  s.points.reserve(pts.size());
-  for (size_t i = 0; i < pts.size(); ++i) {
-    const json& p = pts[i];
-    std::string pi = fmt::format("{}[{}]", pw, i);
-    if (!p.is_array() || p.size() != 2) fail(pi, "a point is [timestamp_ms, value]");
-    Point pt{read_timestamp(p[0], pi + "[0]"), read_value(p[1], pi + "[1]")};
-    if (s.type == SeriesType::Counter && pt.value < 0)
-      fail(pi + "[1]", fmt::format("counter value {} is negative", pt.value));
-    s.points.push_back(pt);
+  bool has_name = false, has_type = false, has_points = false;
+  r.begin_object();
+  std::string k;
+  for (bool first = true; r.next_key(first, k); first = false) {
+    if (k == "name") {
+      s.name = r.read_string(at(where, "name"));
+      if (!valid_metric_name(s.name)) fail(at(where, "name"), fmt::format("metric name \"{}\" is invalid", s.name));
+      has_name = true;
+    } else if (k == "type") {
+      std::string type = r.read_string(at(where, "type"));
+      if (type == "counter") s.type = SeriesType::Counter;
+      else if (type == "gauge") s.type = SeriesType::Gauge;
+      else fail(at(where, "type"), fmt::format("type \"{}\" is not \"counter\" or \"gauge\"", type));
+      has_type = true;
+    } else if (k == "labels") {
+      s.labels = read_labels(r, at(where, "labels"), lim);
+    } else if (k == "points") {
+      s.points.clear();
+      read_points(r, at(where, "points"), s, lim, points_total);
+      has_points = true;
+    } else {
+      fail(where, fmt::format("unknown field \"{}\"", k));
+    }
   }
+  if (!has_name) fail(where, "missing field \"name\"");
+  if (!has_type) fail(where, "missing field \"type\"");
+  if (!has_points) fail(where, "missing field \"points\"");
+  if (s.type == SeriesType::Counter)
+    for (size_t i = 0; i < s.points.size(); ++i)
+      if (s.points[i].value < 0)
+        fail(fmt::format("{}[{}][1]", at(where, "points"), i),
+             fmt::format("counter value {} is negative", s.points[i].value));
   return s;
 }
 
-Event read_event(const json& j, const std::string& where, const DecodeLimits& lim) {
-  if (!j.is_object()) fail(where, fmt::format("expected an object, got {}", kind_of(j)));
-  only_keys(j, where, {"kind", "t", "labels", "fields"});
+Event read_event(Reader& r, const std::string& where, const DecodeLimits& lim) {
+  if (r.kind_here() != Kind::Object) r.wrong(where, "an object");
   Event e;
-  e.kind = read_string(required(j, "kind", where), at(where, "kind"));
-  if (!valid_label_name(e.kind)) fail(at(where, "kind"), fmt::format("event kind \"{}\" is invalid", e.kind));
-  e.t_ms = read_timestamp(required(j, "t", where), at(where, "t"));
-  if (auto it = j.find("labels"); it != j.end()) e.labels = read_labels(*it, at(where, "labels"), lim);
-  if (auto it = j.find("fields"); it != j.end()) {
-    if (!it->is_object()) fail(at(where, "fields"), fmt::format("expected an object, got {}", kind_of(*it)));
-    e.fields_json = it->dump();
+  bool has_kind = false, has_t = false;
+  r.begin_object();
+  std::string k;
+  for (bool first = true; r.next_key(first, k); first = false) {
+    if (k == "kind") {
+      e.kind = r.read_string(at(where, "kind"));
+      if (!valid_label_name(e.kind)) fail(at(where, "kind"), fmt::format("event kind \"{}\" is invalid", e.kind));
+      has_kind = true;
+    } else if (k == "t") {
+      Token t = r.kind_here() == Kind::Number ? r.number() : r.any();
+      e.t_ms = to_timestamp(t, at(where, "t"));
+      has_t = true;
+    } else if (k == "labels") {
+      e.labels = read_labels(r, at(where, "labels"), lim);
+    } else if (k == "fields") {
+      Token f = r.any();
+      if (f.kind != Kind::Object) fail(at(where, "fields"), fmt::format("expected an object, got {}", kind_name(f.kind)));
+      // Events are few: keep the fields as canonical JSON text.
+      e.fields_json = json::parse(f.text).dump();
+    } else {
+      fail(where, fmt::format("unknown field \"{}\"", k));
+    }
   }
+  if (!has_kind) fail(where, "missing field \"kind\"");
+  if (!has_t) fail(where, "missing field \"t\"");
   return e;
+}
+
+Batch read_batch(Reader& r, const DecodeLimits& lim) {
+  if (r.kind_here() != Kind::Object) {
+    Kind k = r.any().kind;
+    if (!r.at_end()) r.syntax("unexpected text after the value");
+    fail("batch", fmt::format("expected a JSON object, got {}", kind_name(k)));
+  }
+  Batch b;
+  bool has_node = false, has_seq = false;
+  size_t points_total = 0;
+  r.begin_object();
+  std::string k;
+  for (bool first = true; r.next_key(first, k); first = false) {
+    if (k == "node") {
+      b.node = r.read_string("node");
+      if (!valid_node_name(b.node))
+        fail("node", fmt::format("\"{}\" is not 1-253 characters of [A-Za-z0-9._-]", b.node));
+      has_node = true;
+    } else if (k == "stream") {
+      b.stream = r.read_string("stream");
+      if (b.stream.size() > 64 || (!b.stream.empty() && !valid_node_name(b.stream)))
+        fail("stream", "must be at most 64 characters of [A-Za-z0-9._-]");
+    } else if (k == "seq") {
+      Token t = r.kind_here() == Kind::Number ? r.number() : r.any();
+      uint64_t v = 0;
+      bool ok = t.kind == Kind::Number && t.integer && t.text[0] != '-';
+      if (ok) {
+        auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+        ok = ec == std::errc() && end == t.text.data() + t.text.size();
+      }
+      if (!ok && t.kind == Kind::Number && t.text == "-0") ok = true;
+      if (!ok) fail("seq", fmt::format("must be a non-negative integer, got {}", t.text));
+      b.seq = v;
+      has_seq = true;
+    } else if (k == "series") {
+      if (r.kind_here() != Kind::Array) r.wrong("series", "an array");
+      r.begin_array();
+      for (bool f = true; r.next_element(f); f = false) {
+        if (b.series.size() >= lim.max_series) fail("series", fmt::format("more than {} series", lim.max_series));
+        b.series.push_back(read_series(r, fmt::format("series[{}]", b.series.size()), lim, points_total));
+      }
+    } else if (k == "events") {
+      if (r.kind_here() != Kind::Array) r.wrong("events", "an array");
+      r.begin_array();
+      for (bool f = true; r.next_element(f); f = false) {
+        if (b.events.size() >= lim.max_events) fail("events", fmt::format("more than {} events", lim.max_events));
+        b.events.push_back(read_event(r, fmt::format("events[{}]", b.events.size()), lim));
+      }
+    } else {
+      fail("batch", fmt::format("unknown field \"{}\"", k));
+    }
+  }
+  if (!r.at_end()) r.syntax("unexpected text after the batch");
+  if (!has_node) fail("batch", "missing field \"node\"");
+  if (!has_seq) fail("batch", "missing field \"seq\"");
+  return b;
 }
 
 }  // namespace
 
 Result<Batch> decode_batch(std::string_view text, const DecodeLimits& lim) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    // Parse again with exceptions only to get the position of the syntax error.
-    try {
-      json again = json::parse(text);
-      (void)again;
-    } catch (const json::parse_error& e) {
-      return errorf("body is not valid JSON: {}", e.what());
-    }
-    return Error{"body is not valid JSON"};
-  }
   try {
-    if (!j.is_object()) fail("batch", fmt::format("expected a JSON object, got {}", kind_of(j)));
-    only_keys(j, "batch", {"node", "stream", "seq", "series", "events"});
-    Batch b;
-    b.node = read_string(required(j, "node", "batch"), "node");
-    if (!valid_node_name(b.node)) fail("node", fmt::format("\"{}\" is not 1-253 characters of [A-Za-z0-9._-]", b.node));
-    if (auto it = j.find("stream"); it != j.end()) {
-      b.stream = read_string(*it, "stream");
-      if (b.stream.size() > 64 || (!b.stream.empty() && !valid_node_name(b.stream)))
-        fail("stream", "must be at most 64 characters of [A-Za-z0-9._-]");
-    }
-    const json& seq = required(j, "seq", "batch");
-    if (!seq.is_number_unsigned() && !(seq.is_number_integer() && seq.get<int64_t>() >= 0))
-      fail("seq", fmt::format("must be a non-negative integer, got {}", seq.dump()));
-    b.seq = seq.get<uint64_t>();
-    size_t points_total = 0;
-    if (auto it = j.find("series"); it != j.end()) {
-      if (!it->is_array()) fail("series", fmt::format("expected an array, got {}", kind_of(*it)));
-      if (it->size() > lim.max_series) fail("series", fmt::format("more than {} series", lim.max_series));
-      b.series.reserve(it->size());
-      for (size_t i = 0; i < it->size(); ++i)
-        b.series.push_back(read_series((*it)[i], fmt::format("series[{}]", i), lim, points_total));
-    }
-    if (auto it = j.find("events"); it != j.end()) {
-      if (!it->is_array()) fail("events", fmt::format("expected an array, got {}", kind_of(*it)));
-      if (it->size() > lim.max_events) fail("events", fmt::format("more than {} events", lim.max_events));
-      for (size_t i = 0; i < it->size(); ++i) b.events.push_back(read_event((*it)[i], fmt::format("events[{}]", i), lim));
-    }
-    return b;
+    Reader r(text);
+    return read_batch(r, lim);
   } catch (const Invalid& e) {
+    // A syntax error anywhere in the body takes precedence over a semantic one found before it.
+    try {
+      Reader again(text);
+      again.any();
+      if (!again.at_end()) again.syntax("unexpected text after the value");
+    } catch (const Invalid& syntax) {
+      return Error{syntax.message};
+    }
     return Error{e.message};
   } catch (const json::exception& e) {
     return errorf("malformed batch: {}", e.what());

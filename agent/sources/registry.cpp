@@ -3,7 +3,10 @@
 #include <exception>
 #include <string_view>
 
+#include "agent/sources/beegfs/beegfs_source.h"
+#include "agent/sources/gpu/gpu_source.h"
 #include "agent/sources/mounts/mounts_source.h"
+#include "agent/sources/weka/weka_source.h"
 // One include per source, for example:
 // #include "agent/sources/lustre/lustre_source.h"
 
@@ -19,6 +22,9 @@ using Factory = Result<std::unique_ptr<Source>> (*)(const config::Section&, cons
 // Its YAML section is `sources.<name>` (an empty mapping when absent).
 const std::pair<std::string_view, Factory> kFactories[] = {
     {"mounts", make_mounts_source},
+    {"beegfs", make_beegfs_source},
+    {"weka", make_weka_source},
+    {"gpu", make_gpu_source},
 };
 
 }  // namespace

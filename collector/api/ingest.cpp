@@ -68,7 +68,7 @@ class IngestApi final : public RunningModule {
                    .Add({})),
         pending_gauge_(prometheus::BuildGauge()
                            .Name("stormscope_collector_ingest_pending_points")
-                           .Help("Points decoded and waiting to be durable.")
+                           .Help("Points decoded and not yet answered (waiting for the store or the ingest observers).")
                            .Register(ctx.registry)
                            .Add({})) {
     for (const char* o : {"accepted", "duplicate", "invalid", "unauthorized", "too_large", "overloaded", "failed"})
@@ -163,8 +163,13 @@ class IngestApi final : public RunningModule {
       return;
     }
     pending_gauge_.Set(static_cast<double>(before + n));
+    // Points stay pending until observers have seen them too, so slow observers also push back.
+    struct Release {
+      IngestApi* self;
+      int64_t n;
+      ~Release() { self->pending_gauge_.Set(static_cast<double>(self->pending_.fetch_sub(n) - n)); }
+    } release{this, n};
     auto r = store_.append(batch);
-    pending_gauge_.Set(static_cast<double>(pending_.fetch_sub(n) - n));
     if (!r) {
       log::error("ingest from {} seq {}: store failed: {}", batch.node, batch.seq, r.error().message);
       reply_error(res, 500, "store failed: " + r.error().message);

@@ -41,11 +41,39 @@ struct StoreStats {
   int64_t series = 0;
   int64_t points = 0;
   int64_t bytes_on_disk = 0;
+  // Points not stored, by reason (counted since the store was opened).
+  int64_t points_too_old = 0;     // older than the out-of-order window allows
+  int64_t points_duplicate = 0;   // same timestamp and value as a stored point
+  int64_t points_conflicting = 0; // same timestamp as a stored point, different value
+};
+
+// Aggregate of the points of one series in [t_ms, t_ms + step).
+struct Bucket {
+  int64_t t_ms = 0;
+  double count = 0, sum = 0, min = 0, max = 0, last = 0;
+  bool operator==(const Bucket&) const = default;
+};
+
+// How long each resolution is kept (the collector's `retention:` section); 0 keeps forever.
+struct RetentionOptions {
+  int64_t raw_ms = 15 * 86'400'000LL;
+  int64_t minute_ms = 90 * 86'400'000LL;
+  int64_t hour_ms = 730 * 86'400'000LL;
 };
 
 struct StoreOptions {
   std::string path;  // SQLite database file; its directory is created
+  RetentionOptions retention;
+  int64_t out_of_order_ms = 5 * 60'000;    // how far behind a series' newest point a point may arrive
+  int64_t checkpoint_interval_ms = 60'000; // how often in-memory heads are written and the log truncated
+  bool sync_full = true;                   // fsync every commit (false: survive process crashes only)
 };
+
+// Folds `later` (a bucket or a single point as {t, 1, v, v, v, v}) into `into`; `later` holds newer points.
+void merge_bucket(Bucket& into, const Bucket& later);
+
+// Points in [from_ms, to_ms] aggregated into buckets aligned to multiples of step_ms; empty buckets omitted.
+std::vector<Bucket> aggregate_points(const std::vector<Point>& points, int64_t from_ms, int64_t to_ms, int64_t step_ms);
 
 class Store {
  public:
@@ -64,6 +92,22 @@ class Store {
 
   // Events of a kind (any kind when empty) with from_ms <= t <= to_ms, in time order.
   virtual Result<std::vector<StoredEvent>> read_events(const std::string& kind, int64_t from_ms, int64_t to_ms) = 0;
+
+  // Aggregates per step (buckets aligned to multiples of step_ms, empty ones omitted). Stores with rollups
+  // answer long ranges from them; the default aggregates raw points.
+  virtual Result<std::vector<Bucket>> read_buckets(int64_t series_id, int64_t from_ms, int64_t to_ms,
+                                                   int64_t step_ms) {
+    if (step_ms <= 0) return Error{"step must be positive"};
+    auto points = read(series_id, from_ms, to_ms);
+    if (!points.ok()) return points.error();
+    return aggregate_points(*points, from_ms, to_ms, step_ms);
+  }
+
+  // Drops data older than the retention of its resolution, relative to now_ms; returns chunks removed.
+  virtual Result<int64_t> apply_retention(int64_t now_ms) {
+    (void)now_ms;
+    return int64_t{0};
+  }
 
   virtual StoreStats stats() = 0;
 

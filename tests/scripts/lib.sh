@@ -1,4 +1,4 @@
-# Helpers for the shell-driven tests (sourced). Each test gets: $1 build dir, $2 source dir.
+# Helpers for the shell-driven tests (sourced, not a test itself). Each test gets: $1 build dir, $2 source dir.
 
 skip() { echo "SKIP: $*"; exit 77; }
 

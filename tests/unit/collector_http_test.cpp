@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <future>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -325,4 +326,53 @@ TEST_F(CollectorHttp, StopLosesNothingAcknowledged) {
     EXPECT_GE(n, acked[c]) << "node" << c;
   }
   (*store)->close();
+}
+
+TEST_F(CollectorHttp, OverloadedWhilePointsArePendingGets503AndStoresNothing) {
+  start("ingest: {max_pending_points: 1}\n");
+  // The first batch is held by a slow observer, after it is durable but before it is answered.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> calls{0};
+  collector_->observers().add([&](const Batch&) {
+    if (calls++ == 0) {
+      entered.set_value();
+      released.wait();
+    }
+  });
+  int port = collector_->port();
+  auto first = std::async(std::launch::async, [&] {
+    httplib::Client c("127.0.0.1", port);
+    return c.Post("/api/v1/ingest", encode_batch(make_batch("a", 1, {{kT0, 1}})), "application/json");
+  });
+  entered.get_future().wait();
+  auto second = post(encode_batch(make_batch("b", 1, {{kT0, 1}})));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 503) << second->body;
+  EXPECT_EQ(second->get_header_value("Retry-After"), "1");
+  release.set_value();
+  auto r = first.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(stored_points(), 1);
+  // Once the queue is empty again, the refused batch goes through with the same seq.
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", port);
+  auto again = post(encode_batch(make_batch("b", 1, {{kT0, 1}})));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(stored_points(), 2);
+}
+
+TEST(CollectorStart, ModuleSectionErrorsStopTheStart) {
+  auto root = config::load_string("listen: 127.0.0.1:0\ningest: {max_body: 1}\n");
+  ASSERT_TRUE(root.ok());
+  char tmpl[] = "/tmp/ss_collector_start_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  (*root)["db"] = std::string(tmpl) + "/db.sqlite";
+  auto cfg = read_collector_config(*root);
+  ASSERT_TRUE(cfg.ok());
+  auto c = Collector::start(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("ingest.max_body: unknown key"), std::string::npos) << c.error().message;
+  std::filesystem::remove_all(tmpl);
 }

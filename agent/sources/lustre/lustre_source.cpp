@@ -1,0 +1,538 @@
+#include "agent/sources/lustre/lustre_source.h"
+
+#include <algorithm>
+#include <set>
+
+#include "agent/sources/lustre/import_format.h"
+#include "agent/sources/lustre/job_stats_format.h"
+#include "agent/sources/lustre/names.h"
+#include "agent/sources/lustre/rpc_stats_format.h"
+#include "agent/sources/lustre/scalar_format.h"
+#include "agent/sources/lustre/stats_format.h"
+#include "common/log.h"
+
+namespace ss::agent {
+
+using lustre::ParamRequest;
+using lustre::ParamValue;
+using lustre::Stats;
+using lustre::StatsCounter;
+
+namespace {
+
+Switch parse_switch(const config::Section& s, std::string_view key, Switch def) {
+  if (!s.has(key)) return def;
+  std::string v = s.string(key, "");
+  if (v == "auto") return Switch::Auto;
+  if (v == "true" || v == "yes" || v == "on") return Switch::On;
+  if (v == "false" || v == "no" || v == "off") return Switch::Off;
+  s.fail(key, fmt::format("expected auto, true or false, got \"{}\"", v));
+}
+
+constexpr double kUsec = 1e-6;
+
+// Counters of one target, with repeated lines and several devices of one target (two mounts of the same
+// file system) summed by name.
+struct TargetStats {
+  std::string fs, target;
+  Stats stats;
+  const StatsCounter* find(std::string_view name) const { return stats.find(name); }
+};
+
+void merge_into(Stats& into, const Stats& from) {
+  for (const auto& c : from.counters) {
+    auto it = std::find_if(into.counters.begin(), into.counters.end(), [&](const StatsCounter& m) { return m.name == c.name; });
+    if (it == into.counters.end()) {
+      into.counters.push_back(c);
+      continue;
+    }
+    it->count += c.count;
+    it->sum += c.sum;
+    it->max = std::max(it->max, c.max);
+    it->has_sum = it->has_sum || c.has_sum;
+  }
+}
+
+bool has_repeats(const Stats& s) {
+  for (size_t i = 1; i < s.counters.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (s.counters[i].name == s.counters[j].name) return true;
+  return false;
+}
+
+// Appends samples to a Collection without a family lookup per sample: the Lustre source knows each
+// family's type from its name (counters end in _total) and builds labels in sorted order.
+class Emitter {
+ public:
+  explicit Emitter(Collection& out) : out_(out) {}
+  void add(std::string_view name, Labels labels, double value) {
+    if (!std::is_sorted(labels.begin(), labels.end())) std::sort(labels.begin(), labels.end());
+    SeriesType type = name.ends_with("_total") ? SeriesType::Counter : SeriesType::Gauge;
+    out_.samples().push_back(Sample{std::string(name), std::move(labels), value, out_.t_ms(), type});
+  }
+
+ private:
+  Collection& out_;
+};
+
+bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; }
+
+}  // namespace
+
+Result<LustreConfig> parse_lustre_config(const config::Section& s) {
+  return config::read([&] {
+    s.allow_only({"enabled", "root", "lctl", "lctl_timeout", "client", "server", "capacity_interval", "job_stats"});
+    LustreConfig c;
+    c.enabled = parse_switch(s, "enabled", Switch::Auto);
+    c.reader.root = s.string("root", "/");
+    if (c.reader.root.empty() || c.reader.root.front() != '/') s.fail("root", "must be an absolute path");
+    c.reader.lctl = s.string("lctl", "lctl");
+    c.reader.lctl_timeout_ms = s.duration_ms("lctl_timeout", 5'000);
+    if (c.reader.lctl_timeout_ms == 0) s.fail("lctl_timeout", "must be positive");
+    c.client = s.boolean("client", true);
+    c.server = parse_switch(s, "server", Switch::Auto);
+    c.capacity_interval_ms = s.duration_ms("capacity_interval", 60'000);
+    auto j = s.child("job_stats");
+    j.allow_only({"enabled", "top_k", "max_jobs", "interval"});
+    c.job_stats.enabled = j.boolean("enabled", false);
+    int64_t top_k = j.integer("top_k", 20);
+    if (top_k < 0 || top_k > 10'000) j.fail("top_k", "must be between 0 and 10000");
+    c.job_stats.top_k = static_cast<size_t>(top_k);
+    int64_t max_jobs = j.integer("max_jobs", 20'000);
+    if (max_jobs < 1) j.fail("max_jobs", "must be at least 1");
+    c.job_stats.max_jobs = static_cast<size_t>(max_jobs);
+    c.job_stats.interval_ms = j.duration_ms("interval", 0);
+    return c;
+  });
+}
+
+LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(config_.reader) {}
+
+void LustreSource::describe(Collection& out) const {
+  using K = MetricKind;
+  struct D {
+    const char* name;
+    K kind;
+    const char* help;
+  };
+  static const D kFamilies[] = {
+      {"lustre_client_rpc_wait_seconds_total", K::Counter, "Time client RPCs waited for their reply (osc/mdc stats req_waittime sum)"},
+      {"lustre_client_rpcs_total", K::Counter, "Client RPCs sent (osc/mdc stats req_waittime count)"},
+      {"lustre_client_ops_total", K::Counter, "Client RPCs per opcode (osc/mdc stats)"},
+      {"lustre_client_op_wait_seconds_total", K::Counter, "Round-trip time of client RPCs per opcode (osc/mdc stats)"},
+      {"lustre_client_bytes_total", K::Counter, "Bytes moved by client bulk RPCs (osc stats read_bytes/write_bytes)"},
+      {"lustre_client_md_ops_total", K::Counter, "Client metadata operations per target (mdc md_stats)"},
+      {"lustre_client_llite_ops_total", K::Counter, "File-system operations on the client mount (llite stats)"},
+      {"lustre_client_llite_op_seconds_total", K::Counter, "Time spent in file-system operations on the client mount (llite stats, 2.14+)"},
+      {"lustre_client_llite_bytes_total", K::Counter, "Bytes read and written through the client mount (llite stats)"},
+      {"lustre_client_import_state", K::Gauge, "Connection state to the target in Lustre's numbering: 1 CLOSED, 2 NEW, 3 DISCONN, 4 CONNECTING, 5 REPLAY, 6 REPLAY_LOCKS, 7 REPLAY_WAIT, 8 RECOVER, 9 FULL, 10 EVICTED, 11 IDLE, 0 unknown"},
+      {"lustre_client_import_healthy", K::Gauge, "1 when the connection to the target is FULL or IDLE"},
+      {"lustre_client_rpcs_in_flight", K::Gauge, "RPCs in flight to the target now (import rpcs.inflight)"},
+      {"lustre_client_rpc_timeouts_total", K::Counter, "RPC timeouts to the target (import rpcs.timeouts)"},
+      {"lustre_client_io_rpcs_in_flight", K::Gauge, "Read, write and modify RPCs in flight now (rpc_stats)"},
+      {"lustre_client_pending_pages", K::Gauge, "Dirty or read pages waiting for an RPC (rpc_stats)"},
+      {"lustre_target_capacity_bytes", K::Gauge, "Size of the target (kbytestotal)"},
+      {"lustre_target_available_bytes", K::Gauge, "Space available to users on the target (kbytesavail)"},
+      {"lustre_target_free_bytes", K::Gauge, "Free space on the target including reserved blocks (kbytesfree)"},
+      {"lustre_target_inodes", K::Gauge, "Inodes or objects of the target (filestotal)"},
+      {"lustre_target_inodes_free", K::Gauge, "Free inodes or objects of the target (filesfree)"},
+      {"lustre_mdt_ops_total", K::Counter, "Metadata operations served by the MDT (mdt md_stats)"},
+      {"lustre_mdt_op_seconds_total", K::Counter, "Service time of metadata operations on the MDT (mdt md_stats, 2.14+)"},
+      {"lustre_mdt_bytes_total", K::Counter, "Bytes read and written on the MDT (Data-on-MDT, mdt md_stats)"},
+      {"lustre_ost_bytes_total", K::Counter, "Bytes read and written on the OST (obdfilter stats)"},
+      {"lustre_ost_ops_total", K::Counter, "Operations served by the OST (obdfilter stats)"},
+      {"lustre_ost_op_seconds_total", K::Counter, "Service time of operations on the OST (obdfilter stats, 2.14+)"},
+      {"lustre_service_requests_total", K::Counter, "Requests handled by the server service (ost.OSS.*, mds.MDS.*, ldlm.services.* req_waittime count)"},
+      {"lustre_service_request_wait_seconds_total", K::Counter, "Time requests waited in the service's queue before handling (req_waittime sum)"},
+      {"lustre_service_queue_depth", K::Gauge, "Mean incoming queue depth seen by requests in the last interval (req_qdepth)"},
+      {"lustre_service_active_requests", K::Gauge, "Mean requests being handled, seen by requests in the last interval (req_active)"},
+      {"lustre_service_ops_total", K::Counter, "Requests per opcode handled by the service"},
+      {"lustre_service_op_seconds_total", K::Counter, "Handling time per opcode in the service"},
+      {"lustre_ldlm_locks", K::Gauge, "Locks held in the lock namespace (ldlm.namespaces.*.lock_count)"},
+      {"lustre_job_ops_total", K::Counter, "Operations per job on the target (job_stats; top-K jobs by recent ops, the rest as job=\"other\")"},
+      {"stormscope_lustre_skipped_lines_total", K::Counter, "Lines of Lustre statistics the parsers did not understand (skipped, not fatal)"},
+      {"stormscope_lustre_job_stats_truncated_total", K::Counter, "job_stats reads cut short by the per-cycle work cap (max_jobs)"},
+      {"stormscope_lustre_lctl_runs_total", K::Counter, "lctl get_param runs for parameters whose files were not readable"},
+  };
+  for (const auto& d : kFamilies) out.describe(d.name, d.kind, d.help);
+}
+
+Result<void> LustreSource::collect(Collection& out) {
+  describe(out);
+  Emitter emit(out);
+  out.samples().reserve(out.samples().size() + 32 * 1024);
+  const int64_t now = out.t_ms();
+  auto dir_present = [&](std::string_view d) { return reader_.has_dir(d); };
+  bool client = config_.client && (dir_present("osc") || dir_present("mdc") || dir_present("llite"));
+  bool server = config_.server == Switch::On ||
+                (config_.server == Switch::Auto && (dir_present("mdt") || dir_present("obdfilter") ||
+                                                    dir_present("ost") || dir_present("mds")));
+  bool capacity_due = !capacity_read_ || now - last_capacity_ms_ >= config_.capacity_interval_ms;
+
+  enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter };
+  std::vector<ParamRequest> reqs;
+  std::vector<What> what;
+  auto want = [&](std::string dir, std::string param, What w) {
+    reqs.push_back(ParamRequest{std::move(dir), std::move(param)});
+    what.push_back(w);
+  };
+  static const char* kCapacity[] = {"kbytestotal", "kbytesavail", "kbytesfree", "filestotal", "filesfree"};
+  if (server) {
+    for (const char* svc : {"ost/OSS", "mds/MDS", "ldlm/services"}) want(svc, "stats", What::Service);
+    want("mdt", "md_stats", What::MdtMd);
+    want("obdfilter", "stats", What::Obdfilter);
+    if (capacity_due)
+      for (const char* osd : {"osd-ldiskfs", "osd-zfs"})
+        for (const char* p : kCapacity) want(osd, p, What::Capacity);
+  }
+  if (client) {
+    want("osc", "stats", What::OscStats);
+    want("mdc", "stats", What::MdcStats);
+    want("mdc", "md_stats", What::MdcMdStats);
+    want("llite", "stats", What::Llite);
+    want("osc", "import", What::Import);
+    want("mdc", "import", What::Import);
+    want("osc", "rpc_stats", What::Rpc);
+    want("mdc", "rpc_stats", What::Rpc);
+    if (capacity_due)
+      for (const char* dev : {"osc", "mdc"})
+        for (const char* p : kCapacity) want(dev, p, What::Capacity);
+  }
+  if (client || server) want("ldlm/namespaces", "lock_count", What::Locks);
+
+  auto batch = reader_.read(reqs);
+  lctl_runs_ += static_cast<uint64_t>(batch.lctl_runs);
+  if (capacity_due) {
+    capacity_.clear();
+    capacity_read_ = true;
+    last_capacity_ms_ = now;
+  }
+
+  auto parse = [&](const std::string& text) {
+    Stats s = lustre::parse_stats(text);
+    skipped_lines_ += s.skipped_lines;
+    return s;
+  };
+  // Devices grouped by target, so that two mounts of one file system give one series per target.
+  auto by_target = [&](const std::vector<ParamValue>& values) {
+    std::vector<TargetStats> parsed;
+    parsed.reserve(values.size());
+    for (const auto& v : values) {
+      auto t = lustre::target_of(v.device);
+      if (!t) continue;
+      parsed.push_back(TargetStats{std::move(t->fs), std::move(t->target), parse(v.text)});
+    }
+    std::sort(parsed.begin(), parsed.end(), [](const TargetStats& x, const TargetStats& y) { return x.target < y.target; });
+    std::vector<TargetStats> merged;
+    merged.reserve(parsed.size());
+    for (auto& ts : parsed) {
+      if (!merged.empty() && merged.back().target == ts.target) {
+        merge_into(merged.back().stats, ts.stats);
+        continue;
+      }
+      if (has_repeats(ts.stats)) {
+        Stats folded;
+        merge_into(folded, ts.stats);
+        ts.stats.counters = std::move(folded.counters);
+      }
+      merged.push_back(std::move(ts));
+    }
+    return merged;
+  };
+  std::map<std::string, bool> capacity_seen;  // server osd values win over the client's view of a target
+
+  for (size_t r = 0; r < reqs.size(); ++r) {
+    const auto& values = batch.values[r];
+    switch (what[r]) {
+      case What::OscStats:
+      case What::MdcStats:
+        for (const auto& ts : by_target(values)) {
+          Labels base{{"fs", ts.fs}, {"target", ts.target}};
+          for (const auto& c : ts.stats.counters) {
+            if (c.name == "req_waittime") {
+              emit.add("lustre_client_rpcs_total", base, static_cast<double>(c.count));
+              if (c.has_sum) emit.add("lustre_client_rpc_wait_seconds_total", base, static_cast<double>(c.sum) * kUsec);
+            } else if (c.name == "req_active") {
+              continue;
+            } else if (c.name == "read_bytes" || c.name == "write_bytes") {
+              Labels l = base;
+              l.emplace_back("op", c.name == "read_bytes" ? "read" : "write");
+              emit.add("lustre_client_bytes_total", std::move(l), static_cast<double>(c.sum));
+            } else {
+              Labels l = base;
+              l.emplace_back("op", c.name);
+              if (is_latency(c)) emit.add("lustre_client_op_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+              emit.add("lustre_client_ops_total", std::move(l), static_cast<double>(c.count));
+            }
+          }
+        }
+        break;
+      case What::MdcMdStats:
+        for (const auto& ts : by_target(values))
+          for (const auto& c : ts.stats.counters)
+            emit.add("lustre_client_md_ops_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}},
+                    static_cast<double>(c.count));
+        break;
+      case What::Llite: {
+        std::map<std::string, Stats> mounts;
+        for (const auto& v : values) merge_into(mounts[lustre::llite_fsname(v.device)], parse(v.text));
+        for (const auto& [fs, m] : mounts) {
+          for (const auto& c : m.counters) {
+            if (c.name == "read_bytes" || c.name == "write_bytes") {
+              std::string op = c.name == "read_bytes" ? "read" : "write";
+              if (c.has_sum) emit.add("lustre_client_llite_bytes_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.sum));
+              // Before 2.14 there is no read/write line: the bytes line counts the calls.
+              if (!m.find(op)) emit.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.count));
+              continue;
+            }
+            if (is_latency(c))
+              emit.add("lustre_client_llite_op_seconds_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.count));
+          }
+        }
+        break;
+      }
+      case What::Import: {
+        struct Agg {
+          std::string fs;
+          int state = 0;
+          bool healthy = true;
+          uint64_t inflight = 0, timeouts = 0;
+          bool have_inflight = false, have_timeouts = false;
+        };
+        std::map<std::string, Agg> targets;
+        for (const auto& v : values) {
+          auto t = lustre::target_of(v.device);
+          if (!t) continue;
+          auto imp = lustre::parse_import(v.text);
+          skipped_lines_ += imp.skipped_lines;
+          int code = lustre::import_state_code(imp.state);
+          bool healthy = imp.state == "FULL" || imp.state == "IDLE";
+          auto [it, fresh] = targets.try_emplace(t->target);
+          Agg& a = it->second;
+          a.fs = t->fs;
+          if (fresh || (a.healthy && !healthy)) a.state = code;  // the worst connection shows
+          a.healthy = a.healthy && healthy;
+          if (imp.inflight) a.inflight += *imp.inflight, a.have_inflight = true;
+          if (imp.timeouts) a.timeouts += *imp.timeouts, a.have_timeouts = true;
+        }
+        for (const auto& [target, a] : targets) {
+          Labels l{{"fs", a.fs}, {"target", target}};
+          emit.add("lustre_client_import_state", l, a.state);
+          emit.add("lustre_client_import_healthy", l, a.healthy ? 1 : 0);
+          if (a.have_inflight) emit.add("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight));
+          if (a.have_timeouts) emit.add("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts));
+        }
+        break;
+      }
+      case What::Rpc: {
+        std::map<std::string, std::pair<std::string, std::map<std::string, std::pair<uint64_t, uint64_t>>>> targets;
+        for (const auto& v : values) {
+          auto t = lustre::target_of(v.device);
+          if (!t) continue;
+          auto rs = lustre::parse_rpc_stats(v.text);
+          skipped_lines_ += rs.skipped_lines;
+          auto& entry = targets[t->target];
+          entry.first = t->fs;
+          auto& g = entry.second;
+          auto put = [&](const char* op, const std::optional<uint64_t>& in_flight, const std::optional<uint64_t>& pages) {
+            if (!in_flight && !pages) return;
+            auto& [f, p] = g[op];
+            f += in_flight.value_or(0);
+            p += pages.value_or(0);
+          };
+          put("read", rs.read_in_flight, rs.pending_read_pages);
+          put("write", rs.write_in_flight, rs.pending_write_pages);
+          put("modify", rs.modify_in_flight, std::nullopt);
+        }
+        for (const auto& [target, fg] : targets) {
+          for (const auto& [op, fp] : fg.second) {
+            Labels l{{"fs", fg.first}, {"target", target}, {"op", op}};
+            emit.add("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first));
+            if (op != "modify") emit.add("lustre_client_pending_pages", std::move(l), static_cast<double>(fp.second));
+          }
+        }
+        break;
+      }
+      case What::Capacity: {
+        const std::string& p = reqs[r].param;
+        const char* name = p == "kbytestotal"   ? "lustre_target_capacity_bytes"
+                           : p == "kbytesavail" ? "lustre_target_available_bytes"
+                           : p == "kbytesfree"  ? "lustre_target_free_bytes"
+                           : p == "filestotal"  ? "lustre_target_inodes"
+                                                : "lustre_target_inodes_free";
+        double scale = p.starts_with("kbytes") ? 1024.0 : 1.0;
+        for (const auto& v : values) {
+          auto t = lustre::target_of(v.device);
+          auto n = lustre::parse_scalar(v.text);
+          if (!n) ++skipped_lines_;
+          if (!t || !n) continue;
+          if (!capacity_seen.try_emplace(std::string(name) + "\n" + t->target, true).second) continue;
+          capacity_.push_back(CachedGauge{name, {{"fs", t->fs}, {"target", t->target}}, static_cast<double>(*n) * scale});
+        }
+        break;
+      }
+      case What::Locks:
+        for (const auto& v : values) {
+          auto n = lustre::parse_scalar(v.text);
+          if (!n) {
+            ++skipped_lines_;
+            continue;
+          }
+          Labels l{{"namespace", v.device}};
+          if (auto t = lustre::target_of(v.device)) {
+            l.emplace_back("fs", t->fs);
+            l.emplace_back("target", t->target);
+          }
+          emit.add("lustre_ldlm_locks", std::move(l), static_cast<double>(*n));
+        }
+        break;
+      case What::Service:
+        for (const auto& v : values) {
+          Stats s = parse(v.text);
+          const std::string& svc = v.device;
+          Labels l{{"service", svc}};
+          for (const auto& c : s.counters) {
+            if (c.name == "req_waittime") {
+              emit.add("lustre_service_requests_total", l, static_cast<double>(c.count));
+              if (c.has_sum) emit.add("lustre_service_request_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+            } else if (c.name == "req_qdepth" || c.name == "req_active") {
+              // Each request samples the depth when it arrives: Δsum/Δcount is the mean over the interval.
+              Mean& prev = previous_means_[svc + "\n" + c.name];
+              double dc = static_cast<double>(c.count) - prev.count, ds = static_cast<double>(c.sum) - prev.sum;
+              bool have_prev = prev.count > 0;
+              prev = Mean{static_cast<double>(c.count), static_cast<double>(c.sum)};
+              if (!have_prev || dc < 0 || ds < 0) continue;  // first read or a reset: no interval to average
+              emit.add(c.name == "req_qdepth" ? "lustre_service_queue_depth" : "lustre_service_active_requests", l,
+                      dc > 0 ? ds / dc : 0.0);
+            } else if (c.name == "req_timeout" || c.name == "reqbuf_avail") {
+              continue;
+            } else {
+              Labels lo{{"service", svc}, {"op", c.name}};
+              if (is_latency(c)) emit.add("lustre_service_op_seconds_total", lo, static_cast<double>(c.sum) * kUsec);
+              emit.add("lustre_service_ops_total", std::move(lo), static_cast<double>(c.count));
+            }
+          }
+        }
+        break;
+      case What::MdtMd:
+        for (const auto& ts : by_target(values)) {
+          for (const auto& c : ts.stats.counters) {
+            if ((c.name == "read_bytes" || c.name == "write_bytes") && c.has_sum) {
+              emit.add("lustre_mdt_bytes_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
+                      static_cast<double>(c.sum));
+              continue;
+            }
+            Labels l{{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}};
+            if (is_latency(c)) emit.add("lustre_mdt_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_mdt_ops_total", std::move(l), static_cast<double>(c.count));
+          }
+        }
+        break;
+      case What::Obdfilter:
+        for (const auto& ts : by_target(values)) {
+          for (const auto& c : ts.stats.counters) {
+            if (c.name == "read_bytes" || c.name == "write_bytes") {
+              if (c.has_sum)
+                emit.add("lustre_ost_bytes_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
+                        static_cast<double>(c.sum));
+              continue;
+            }
+            Labels l{{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}};
+            if (is_latency(c)) emit.add("lustre_ost_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_ost_ops_total", std::move(l), static_cast<double>(c.count));
+          }
+        }
+        break;
+    }
+  }
+  for (const auto& g : capacity_) emit.add(g.name, g.labels, g.value);
+
+  std::vector<std::string> errors = std::move(batch.errors);
+  if (server && config_.job_stats.enabled) collect_job_stats(out, errors);
+
+  emit.add("stormscope_lustre_skipped_lines_total", {}, static_cast<double>(skipped_lines_));
+  emit.add("stormscope_lustre_lctl_runs_total", {}, static_cast<double>(lctl_runs_));
+  if (config_.job_stats.enabled)
+    emit.add("stormscope_lustre_job_stats_truncated_total", {}, static_cast<double>(jobs_truncated_));
+  if (!errors.empty()) {
+    for (const auto& e : errors) log::debug("lustre: {}", e);
+    if (errors.size() == 1) return Error{errors.front()};
+    return errorf("{} (and {} more problems)", errors.front(), errors.size() - 1);
+  }
+  return ok();
+}
+
+void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& errors) {
+  const int64_t now = out.t_ms();
+  Emitter emit(out);
+  bool due = last_job_read_ms_ == 0 || config_.job_stats.interval_ms == 0 ||
+             now - last_job_read_ms_ >= config_.job_stats.interval_ms;
+  if (due) {
+    last_job_read_ms_ = now;
+    job_rows_.clear();
+    std::set<std::string> seen_targets;
+    for (const char* dir : {"mdt", "obdfilter"}) {
+      std::string current;  // the device being parsed
+      std::unique_ptr<lustre::JobStatsParser> parser;
+      lustre::JobTopK* top = nullptr;
+      size_t taken = 0;
+      auto finish_device = [&] {
+        if (!parser) return;
+        parser->finish();
+        skipped_lines_ += parser->skipped_lines();
+        if (parser->stopped()) ++jobs_truncated_;
+        parser.reset();
+      };
+      auto r = reader_.stream(ParamRequest{dir, "job_stats"}, [&](std::string_view device, std::string_view chunk) {
+        if (chunk.empty()) {
+          finish_device();
+          return;
+        }
+        if (!parser || device != current) {
+          finish_device();
+          current = std::string(device);
+          auto t = lustre::target_of(current);
+          if (!t) return;
+          seen_targets.insert(t->target);
+          auto& slot = jobs_[t->target];
+          if (!slot) slot = std::make_unique<lustre::JobTopK>(config_.job_stats.top_k);
+          top = slot.get();
+          taken = 0;
+          parser = std::make_unique<lustre::JobStatsParser>([&, top](lustre::Job&& job) {
+            top->add(job, now);
+            return ++taken < config_.job_stats.max_jobs;
+          });
+        }
+        parser->feed(chunk);
+      });
+      finish_device();
+      if (!r) errors.push_back(r.error().message);
+    }
+    // A target that is gone (failed over to the partner server) takes its job series with it.
+    std::erase_if(jobs_, [&](const auto& kv) { return !seen_targets.count(kv.first); });
+    for (auto& [target, top] : jobs_) {
+      auto t = lustre::target_of(target);
+      for (auto& row : top->finish(now))
+        job_rows_.push_back(CachedGauge{"lustre_job_ops_total",
+                                        {{"fs", t ? t->fs : ""}, {"target", target}, {"job", std::move(row.job)}, {"op", std::move(row.op)}},
+                                        row.value});
+    }
+  }
+  for (const auto& g : job_rows_) emit.add(g.name, g.labels, g.value);
+}
+
+Result<std::unique_ptr<Source>> make_lustre_source(const config::Section& section, const AgentContext&) {
+  auto cfg = parse_lustre_config(section);
+  if (!cfg) return cfg.error();
+  if (cfg->enabled == Switch::Off) return std::unique_ptr<Source>();
+  auto source = std::make_unique<LustreSource>(std::move(*cfg));
+  if (source->config().enabled == Switch::Auto && !source->lustre_present()) {
+    log::info("lustre: no Lustre tree under {}; source off (set sources.lustre.enabled: true to force)",
+              source->config().reader.root);
+    return std::unique_ptr<Source>();
+  }
+  return std::unique_ptr<Source>(std::move(source));
+}
+
+}  // namespace ss::agent

@@ -1,0 +1,40 @@
+#include "agent/sources/lustre/names.h"
+
+namespace ss::agent::lustre {
+
+namespace {
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+}  // namespace
+
+std::optional<TargetName> target_of(std::string_view dev) {
+  for (std::string_view prefix : {"mdt-", "filter-"}) {
+    // Server lock namespaces: "mdt-<fs>-MDT0000_UUID", "filter-<fs>-OST0000_UUID".
+    if (dev.starts_with(prefix) && dev.ends_with("_UUID")) {
+      dev.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  for (size_t pos = dev.find('-'); pos != std::string_view::npos; pos = dev.find('-', pos + 1)) {
+    if (pos == 0) continue;
+    std::string_view rest = dev.substr(pos + 1);
+    if (!(rest.starts_with("OST") || rest.starts_with("MDT"))) continue;
+    size_t n = 3;
+    while (n < rest.size() && is_hex(rest[n])) ++n;
+    if (n < 7) continue;
+    if (n < rest.size() && rest[n] != '-' && rest[n] != '_') continue;
+    return TargetName{std::string(dev.substr(0, pos)), std::string(dev.substr(0, pos + 1 + n))};
+  }
+  return std::nullopt;
+}
+
+std::string llite_fsname(std::string_view instance) {
+  size_t dash = instance.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == instance.size()) return std::string(instance);
+  for (char c : instance.substr(dash + 1))
+    if (!is_hex(c)) return std::string(instance);
+  return std::string(instance.substr(0, dash));
+}
+
+}  // namespace ss::agent::lustre

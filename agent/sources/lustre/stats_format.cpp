@@ -1,0 +1,85 @@
+#include "agent/sources/lustre/stats_format.h"
+
+#include "agent/sources/lustre/text.h"
+
+namespace ss::agent::lustre {
+
+const StatsCounter* Stats::find(std::string_view name) const {
+  for (const auto& c : counters)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string_view normalize_unit(std::string_view unit) {
+  if (unit == "usec" || unit == "usecs") return "usecs";
+  if (unit == "regs" || unit == "reqs") return "reqs";
+  if (unit == "sec" || unit == "secs") return "secs";
+  return unit;
+}
+
+bool parse_stats_header_line(std::string_view line, StatsHeader& header) {
+  std::string_view rest = line;
+  std::string_view name = next_token(rest);
+  if (!name.empty() && name.back() == ':') name.remove_suffix(1);
+  std::optional<double>* field = nullptr;
+  if (name == "snapshot_time") field = &header.snapshot_s;
+  else if (name == "start_time") field = &header.start_s;
+  else if (name == "elapsed_time") field = &header.elapsed_s;
+  else return false;
+  std::string_view value = next_token(rest);
+  if (value == ":") value = next_token(rest);
+  // 2.12-2.14 rpc_stats pad the nanoseconds with spaces: "1653661756.  4002690".
+  std::string_view whole = value, frac;
+  if (size_t dot = value.find('.'); dot != std::string_view::npos) {
+    whole = value.substr(0, dot);
+    frac = value.substr(dot + 1);
+    if (frac.empty()) frac = next_token(rest);
+  }
+  std::string_view unit = trim(rest);
+  double frac_unit = unit.find("usecs") != std::string_view::npos ? 1e6 : 1e9;
+  if (auto s = to_seconds(whole, frac, frac_unit)) *field = s;
+  return true;
+}
+
+Stats parse_stats(std::string_view text) {
+  Stats out;
+  std::string_view line;
+  while (next_line(text, line)) {
+    if (trim(line).empty()) continue;
+    if (parse_stats_header_line(line, out.header)) continue;
+    std::string_view rest = line;
+    StatsCounter c;
+    std::string_view name = next_token(rest);
+    auto count = to_i64(next_token(rest));
+    std::string_view samples = next_token(rest);
+    std::string_view unit = next_token(rest);
+    if (!count || *count < 0 || samples != "samples" || unit.size() < 2 || unit.front() != '[' ||
+        unit.back() != ']') {
+      ++out.skipped_lines;
+      continue;
+    }
+    c.name = std::string(name);
+    c.count = *count;
+    c.unit = std::string(normalize_unit(unit.substr(1, unit.size() - 2)));
+    std::string_view t1 = next_token(rest), t2 = next_token(rest), t3 = next_token(rest), t4 = next_token(rest);
+    if (!t1.empty()) {
+      auto mn = to_i64(t1), mx = to_i64(t2), sm = to_i64(t3);
+      if (!mn || !mx || !sm || !trim(rest).empty()) {
+        ++out.skipped_lines;
+        continue;
+      }
+      c.has_sum = true;
+      c.min = *mn;
+      c.max = *mx;
+      c.sum = *sm;
+      if (auto sq = to_u64(t4)) {
+        c.has_sumsq = true;
+        c.sumsq = *sq;
+      }
+    }
+    out.counters.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace ss::agent::lustre

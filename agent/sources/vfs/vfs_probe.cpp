@@ -1,0 +1,340 @@
+#include "agent/sources/vfs/vfs_probe.h"
+
+#include "common/log.h"
+
+namespace ss::agent::vfs {
+
+std::string_view attach_mode_name(AttachMode mode) {
+  switch (mode) {
+    case AttachMode::Auto: return "auto";
+    case AttachMode::TpBtf: return "tp_btf";
+    case AttachMode::RawTp: return "raw_tp";
+    case AttachMode::Syscalls: return "syscalls";
+  }
+  return "?";
+}
+
+Result<AttachMode> parse_attach_mode(std::string_view text) {
+  for (AttachMode m : {AttachMode::Auto, AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls})
+    if (text == attach_mode_name(m)) return m;
+  return errorf("unknown attach mode '{}' (auto, tp_btf, raw_tp, syscalls)", text);
+}
+
+std::string_view op_name(uint32_t op) {
+  static constexpr std::string_view names[SS_OP_COUNT] = {"",       "open",  "stat",    "readdir", "create",
+                                                          "unlink", "mkdir", "rmdir",   "rename",  "setattr",
+                                                          "xattr",  "close", "read",    "write",   "fsync"};
+  return op < SS_OP_COUNT ? names[op] : "";
+}
+
+}  // namespace ss::agent::vfs
+
+#ifndef STORMSCOPE_HAVE_EBPF
+// Built without the BPF toolchain (or for fuzzing): the source exists and says why it cannot load.
+namespace ss::agent::vfs {
+struct Probe::Impl {};
+Probe::Probe(std::unique_ptr<Impl> impl, AttachMode mode) : impl_(std::move(impl)), mode_(mode) {}
+Probe::~Probe() = default;
+Result<std::unique_ptr<Probe>> Probe::load(const ProbeOptions&) {
+  return Error{"vfs probes: this build has no eBPF support (configure with clang, bpftool and libbpf)"};
+}
+Result<void> Probe::set_mounts(const std::vector<WatchedMount>&) { return ok(); }
+Result<std::vector<OpCounts>> Probe::read_counts() const { return std::vector<OpCounts>{}; }
+void Probe::forget(const std::vector<ss_op_key>&) {}
+ProbeCounters Probe::counters() const { return {}; }
+Result<int> Probe::poll_samples(int, const std::function<void(const ss_path_sample&)>&) { return 0; }
+}  // namespace ss::agent::vfs
+#else
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "vfs.skel.h"
+
+namespace ss::agent::vfs {
+
+namespace {
+
+constexpr const char* kTracefs = "/sys/kernel/tracing";
+
+std::string errno_text(int err) {
+  err = err < 0 ? -err : err;
+  std::string text = std::strerror(err);
+  if (err == EPERM || err == EACCES) text += " (needs root with CAP_BPF and CAP_PERFMON, and BPF not locked down)";
+  return text;
+}
+
+// libbpf prints through this; warnings become log lines, the chatter of a successful load is dropped.
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level != LIBBPF_WARN) return 0;
+  char buf[512];
+  int n = vsnprintf(buf, sizeof(buf), format, args);
+  if (n > 0) {
+    std::string_view line(buf, std::min<size_t>(n, sizeof(buf) - 1));
+    while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    log::debug("libbpf: {}", line);
+  }
+  return 0;
+}
+
+void fill_nr_table(vfs_bpf* skel) {
+  auto& table = skel->rodata->nr_table;
+#define SS_SYSCALL(nr, tp, nargs, op_, fd, path, flags_, flags_arg_)                                 \
+  static_assert(__NR_##nr < SS_NR_MAX);                                                              \
+  table[__NR_##nr] = ss_nr_info{static_cast<__u8>(op_), static_cast<__u8>(fd), static_cast<__u8>(path), \
+                                static_cast<__u8>(flags_), static_cast<__u8>(flags_arg_), {}};
+#include "ebpf/vfs_syscalls.h"
+#undef SS_SYSCALL
+}
+
+bool is_syscall_program(const bpf_program* prog) {
+  return std::string_view(bpf_program__name(prog)).starts_with("sc_");
+}
+
+bool tracefs_has_syscalls() {
+  struct stat st {};
+  return stat("/sys/kernel/tracing/events/syscalls", &st) == 0 || stat("/sys/kernel/debug/tracing/events/syscalls", &st) == 0;
+}
+
+Result<void> ensure_tracefs(bool may_mount) {
+  if (tracefs_has_syscalls()) return ok();
+  if (!may_mount) return errorf("syscall tracepoints need tracefs at {} (mount_tracefs is off)", kTracefs);
+  if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0 && errno != EBUSY)
+    return errorf("mounting tracefs at {}: {}", kTracefs, std::strerror(errno));
+  if (!tracefs_has_syscalls()) return errorf("no syscall tracepoints under {} (CONFIG_FTRACE_SYSCALLS off?)", kTracefs);
+  log::info("vfs: mounted tracefs at {} for the per-syscall tracepoints", kTracefs);
+  return ok();
+}
+
+}  // namespace
+
+struct Probe::Impl {
+  vfs_bpf* skel = nullptr;
+  std::vector<bpf_link*> links;
+  ring_buffer* ring = nullptr;
+  const std::function<void(const ss_path_sample&)>* sink = nullptr;
+  std::set<std::string> prefixes;  // keys currently in mount_prefixes
+  std::set<uint32_t> watched;      // devs currently marked
+  int ncpus = 1;
+
+  ~Impl() {
+    if (ring) ring_buffer__free(ring);
+    for (bpf_link* l : links) bpf_link__destroy(l);
+    if (skel) vfs_bpf__destroy(skel);
+  }
+
+  static int on_sample(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (size >= sizeof(ss_path_sample) && self->sink) (*self->sink)(*static_cast<const ss_path_sample*>(data));
+    return 0;
+  }
+};
+
+namespace {
+
+// One attempt at one concrete mode; the error names the mode.
+Result<std::unique_ptr<Probe::Impl>> try_mode(AttachMode mode, const ProbeOptions& o, int* missing) {
+  auto impl = std::make_unique<Probe::Impl>();
+  auto fail = [&](std::string_view what, int err) {
+    return errorf("vfs probes ({}): {}: {}", attach_mode_name(mode), what, errno_text(err));
+  };
+  if (mode == AttachMode::Syscalls) {
+    auto tracefs = ensure_tracefs(o.mount_tracefs);
+    if (!tracefs) return errorf("vfs probes (syscalls): {}", tracefs.error().message);
+  }
+  impl->skel = vfs_bpf__open();
+  if (!impl->skel) return fail("open", errno);
+  vfs_bpf* skel = impl->skel;
+  fill_nr_table(skel);
+  skel->rodata->target_tgid = o.target_tgid;
+  skel->rodata->ignore_tgid = o.ignore_tgid;
+  skel->rodata->timed_per_sec = o.timed_per_sec;
+  skel->rodata->samples_per_sec = o.samples_per_sec;
+  bpf_map__set_max_entries(skel->maps.stats, o.max_keys);
+
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel->obj) {
+    bool want = is_syscall_program(prog)
+                    ? mode == AttachMode::Syscalls
+                    : (mode == AttachMode::TpBtf && std::string_view(bpf_program__name(prog)).starts_with("btf_")) ||
+                          (mode == AttachMode::RawTp && std::string_view(bpf_program__name(prog)).starts_with("raw_"));
+    bpf_program__set_autoload(prog, want);
+  }
+  if (int err = vfs_bpf__load(skel)) return fail("load", err);
+
+  bpf_object__for_each_program(prog, skel->obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      int err = errno;
+      // A kernel without one of the calls (faccessat2 before 5.8 ...) just does not trace it.
+      if (mode == AttachMode::Syscalls && err == ENOENT) {
+        ++*missing;
+        log::debug("vfs: no tracepoint for {}", bpf_program__name(prog));
+        continue;
+      }
+      return fail(std::string("attach ") + bpf_program__name(prog), err);
+    }
+    impl->links.push_back(link);
+  }
+  impl->ring = ring_buffer__new(bpf_map__fd(skel->maps.samples), &Probe::Impl::on_sample, impl.get(), nullptr);
+  if (!impl->ring) return fail("ring buffer", errno);
+  impl->ncpus = libbpf_num_possible_cpus();
+  if (impl->ncpus <= 0) return fail("counting CPUs", impl->ncpus);
+  return impl;
+}
+
+}  // namespace
+
+Probe::Probe(std::unique_ptr<Impl> impl, AttachMode mode) : impl_(std::move(impl)), mode_(mode) {}
+Probe::~Probe() = default;
+
+Result<std::unique_ptr<Probe>> Probe::load(const ProbeOptions& options) {
+  static std::once_flag print_once;
+  std::call_once(print_once, [] { libbpf_set_print(libbpf_print); });
+  std::vector<AttachMode> order;
+  if (options.attach == AttachMode::Auto)
+    order = {AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls};
+  else
+    order = {options.attach};
+  std::string errors;
+  for (AttachMode mode : order) {
+    int missing = 0;
+    auto impl = try_mode(mode, options, &missing);
+    if (impl) {
+      auto probe = std::unique_ptr<Probe>(new Probe(std::move(impl.value()), mode));
+      probe->missing_tracepoints_ = missing;
+      return probe;
+    }
+    if (!errors.empty()) errors += "; ";
+    errors += impl.error().message;
+  }
+  return Error{errors};
+}
+
+Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
+  int prefix_fd = bpf_map__fd(impl_->skel->maps.mount_prefixes);
+  int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
+  std::map<std::string, uint32_t> wanted;  // later mounts on the same point hide earlier ones
+  std::set<uint32_t> watched;
+  for (const WatchedMount& m : mounts) {
+    std::string prefix = m.mount_point;
+    if (prefix.empty() || prefix[0] != '/') continue;
+    if (prefix.back() != '/') prefix += '/';
+    if (prefix.size() > SS_PATH_MAX) continue;  // longer than a probe reads: cannot match
+    wanted[prefix] = m.dev;
+    if (m.watched) watched.insert(m.dev);
+  }
+  // How many path bytes the probes must read: the longest mount point whose answer (dev, watched) differs
+  // from that of the mount it sits in — a shorter read would already give the same answer.
+  std::map<std::string, bool> watched_of;
+  for (const WatchedMount& m : mounts) {
+    std::string prefix = m.mount_point;
+    if (prefix.empty() || prefix[0] != '/') continue;
+    if (prefix.back() != '/') prefix += '/';
+    watched_of[prefix] = m.watched;
+  }
+  size_t need = 8;
+  for (const auto& [prefix, dev] : wanted) {
+    const std::string* parent = nullptr;
+    for (const auto& [other, other_dev] : wanted)
+      if (other.size() < prefix.size() && prefix.starts_with(other) && (!parent || other.size() > parent->size()))
+        parent = &other;
+    bool differs = !parent || wanted[*parent] != dev || watched_of[*parent] != watched_of[prefix];
+    if (differs && (watched_of[prefix] || (parent && watched_of[*parent]))) need = std::max(need, prefix.size());
+  }
+  impl_->skel->data->attr_bytes = static_cast<__u32>(std::min<size_t>((need + 7) / 8 * 8, SS_PATH_MAX));
+
+  auto make_key = [](const std::string& prefix) {
+    ss_path_key key{};
+    key.prefixlen = static_cast<__u32>(prefix.size() * 8);
+    std::memcpy(key.data, prefix.data(), prefix.size());
+    return key;
+  };
+  for (const std::string& old : impl_->prefixes)
+    if (!wanted.count(old)) {
+      ss_path_key key = make_key(old);
+      bpf_map_delete_elem(prefix_fd, &key);
+    }
+  impl_->prefixes.clear();
+  for (const auto& [prefix, id] : wanted) {
+    ss_path_key key = make_key(prefix);
+    if (bpf_map_update_elem(prefix_fd, &key, &id, BPF_ANY) != 0)
+      return errorf("vfs: mount prefix table update for {}: {}", prefix, std::strerror(errno));
+    impl_->prefixes.insert(prefix);
+  }
+  for (uint32_t id : impl_->watched)
+    if (!watched.count(id)) bpf_map_delete_elem(watched_fd, &id);
+  for (uint32_t id : watched) {
+    __u32 on = 1;
+    if (bpf_map_update_elem(watched_fd, &id, &on, BPF_ANY) != 0)
+      return errorf("vfs: watched file system update for dev {}: {}", id, std::strerror(errno));
+  }
+  impl_->watched = std::move(watched);
+  return ok();
+}
+
+Result<std::vector<OpCounts>> Probe::read_counts() const {
+  int fd = bpf_map__fd(impl_->skel->maps.stats);
+  std::vector<ss_op_stats> per_cpu(impl_->ncpus);
+  std::vector<OpCounts> out;
+  ss_op_key key{}, next{};
+  const ss_op_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;  // deleted meanwhile
+    OpCounts c;
+    c.key = key;
+    for (const ss_op_stats& s : per_cpu) {
+      c.count += s.count;
+      c.errors += s.errors;
+      c.bytes += s.bytes;
+      c.sum_ns += s.sum_ns;
+      for (int i = 0; i < SS_HIST_BUCKETS; i++) c.hist[i] += s.hist[i];
+    }
+    out.push_back(c);
+  }
+  if (errno != ENOENT && errno != 0 && out.empty() && prev == nullptr)
+    return errorf("vfs: reading the stats map: {}", std::strerror(errno));
+  return out;
+}
+
+void Probe::forget(const std::vector<ss_op_key>& keys) {
+  int fd = bpf_map__fd(impl_->skel->maps.stats);
+  for (const ss_op_key& k : keys) bpf_map_delete_elem(fd, &k);
+}
+
+ProbeCounters Probe::counters() const {
+  int fd = bpf_map__fd(impl_->skel->maps.counters);
+  std::vector<__u64> per_cpu(impl_->ncpus);
+  auto sum = [&](__u32 index) {
+    uint64_t total = 0;
+    if (bpf_map_lookup_elem(fd, &index, per_cpu.data()) == 0)
+      for (__u64 v : per_cpu) total += v;
+    return total;
+  };
+  return ProbeCounters{sum(SS_CTR_MAP_FULL), sum(SS_CTR_SAMPLES_LOST)};
+}
+
+Result<int> Probe::poll_samples(int timeout_ms, const std::function<void(const ss_path_sample&)>& sink) {
+  impl_->sink = &sink;
+  int n = ring_buffer__poll(impl_->ring, timeout_ms);
+  impl_->sink = nullptr;
+  if (n < 0 && n != -EINTR) return errorf("vfs: polling samples: {}", std::strerror(-n));
+  return n < 0 ? 0 : n;
+}
+
+}  // namespace ss::agent::vfs
+
+#endif  // STORMSCOPE_HAVE_EBPF

@@ -1,0 +1,33 @@
+#include "cli/client.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ss::cli {
+
+Result<std::unique_ptr<httplib::Client>> collector_client(const std::string& url, const std::string& token) {
+  if (!url.starts_with("http://") && !url.starts_with("https://"))
+    return errorf("collector URL \"{}\" must start with http:// or https://", url);
+  std::string base = url;
+  while (base.size() > 8 && base.back() == '/') base.pop_back();
+  if (base.find('/', base.find("//") + 2) != std::string::npos)
+    return errorf("collector URL \"{}\" must not have a path", url);
+  auto c = std::make_unique<httplib::Client>(base);
+  if (!c->is_valid()) return errorf("collector URL \"{}\" is not usable", url);
+  c->set_connection_timeout(5, 0);
+  c->set_read_timeout(60, 0);
+  c->set_write_timeout(60, 0);
+  c->set_tcp_nodelay(true);
+  c->set_keep_alive(true);
+  if (!token.empty()) c->set_bearer_token_auth(token);
+  return c;
+}
+
+std::string describe_failure(const httplib::Result& r) {
+  if (!r) return "no answer: " + httplib::to_string(r.error());
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string())
+    return fmt::format("HTTP {}: {}", r->status, j["error"].get<std::string>());
+  return fmt::format("HTTP {}: {}", r->status, r->body.substr(0, 200));
+}
+
+}  // namespace ss::cli

@@ -1,0 +1,29 @@
+#include "collector/cost/cost_module.h"
+
+#include "collector/cost/cost_report.h"
+#include "common/time.h"
+
+namespace ss::collector {
+
+Result<std::unique_ptr<RunningModule>> start_cost(const config::Section& section, CollectorContext& ctx) {
+  auto config = cost::read_cost_config(section);
+  if (!config) return config.error();
+  Store& store = ctx.store;
+  ctx.router.get("/api/v1/cost", "/api/v1/cost",
+                 [&store, cfg = std::move(*config)](const httplib::Request& req, httplib::Response& res) {
+                   std::map<std::string, std::string> params;
+                   for (const auto& [k, v] : req.params) {
+                     if (params.count(k)) {
+                       reply_error(res, 400, "parameter \"" + k + "\" given twice");
+                       return;
+                     }
+                     params[k] = v;
+                   }
+                   auto answer = cost::handle_cost_request(store, cfg, params, now_ms());
+                   res.status = answer.status;
+                   res.set_content(answer.body, "application/json");
+                 });
+  return std::unique_ptr<RunningModule>();
+}
+
+}  // namespace ss::collector

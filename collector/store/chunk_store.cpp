@@ -1,0 +1,1202 @@
+#include "collector/store/chunk_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "collector/store/chunk_codec.h"
+#include "common/log.h"
+#include "common/time.h"
+
+namespace ss::collector {
+namespace {
+
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------- SQLite
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(s_); }
+  Result<void> prepare(sqlite3* db, const char* sql) {
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK)
+      return errorf("sqlite: {}: {}", sqlite3_errmsg(db), sql);
+    return {};
+  }
+  sqlite3_stmt* get() const { return s_; }
+  void finalize() {
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+  }
+  // Resets and clears bindings so the statement can be reused.
+  sqlite3_stmt* fresh() const {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    return s_;
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Result<void> exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return errorf("sqlite: {}: {}", msg, sql);
+  }
+  return {};
+}
+
+Result<sqlite3*> open_connection(const std::string& path, bool writer) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return errorf("cannot open database {}: {}", path, msg);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
+
+std::string text_column(sqlite3_stmt* s, int i) {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p) : std::string();
+}
+
+std::string_view blob_column(sqlite3_stmt* s, int i) {
+  auto p = static_cast<const char*>(sqlite3_column_blob(s, i));
+  return p ? std::string_view(p, sqlite3_column_bytes(s, i)) : std::string_view();
+}
+
+// Version 1 is the row-per-point layout of the first store (no user_version, a `points` table);
+// version 2 adds chunks, the batch log and per-series head state, and drops `points`.
+const char* kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS series(
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
+  type INTEGER NOT NULL, rolled_upto INTEGER NOT NULL DEFAULT 0, max_t INTEGER) STRICT;
+CREATE TABLE IF NOT EXISTS chunks(
+  series_id INTEGER NOT NULL, res INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  count INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(series_id, res, start)) WITHOUT ROWID, STRICT;
+CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks(res, end);
+CREATE TABLE IF NOT EXISTS log(id INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+  labels TEXT NOT NULL, fields TEXT NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
+CREATE INDEX IF NOT EXISTS events_by_ts ON events(ts);
+CREATE TABLE IF NOT EXISTS streams(
+  node TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(node, stream)) WITHOUT ROWID, STRICT;
+)sql";
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+int64_t floor_to(int64_t t, int64_t width) { return t - (((t % width) + width) % width); }
+
+std::string labels_to_json(const Labels& labels) {
+  json o = json::object();
+  for (const auto& [k, v] : labels) o[k] = v;
+  return o.dump();
+}
+
+Labels labels_from_json(const std::string& text) {
+  Labels labels;
+  json o = json::parse(text, nullptr, false);
+  if (o.is_object())
+    for (const auto& [k, v] : o.items()) labels.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  return labels;
+}
+
+Labels with_node(const Labels& labels, const std::string& node) {
+  Labels out;
+  out.reserve(labels.size() + 1);
+  bool placed = false;
+  for (const auto& l : labels) {
+    if (!placed && l.first > "node") {
+      out.emplace_back("node", node);
+      placed = true;
+    }
+    if (l.first != "node") out.push_back(l);
+  }
+  if (!placed) out.emplace_back("node", node);
+  return out;
+}
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && pos < in.size(); shift += 7) {
+    uint8_t b = static_cast<uint8_t>(in[pos++]);
+    v |= uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+// One chunk in memory: the open head of a series, or a closed chunk waiting for the next checkpoint.
+struct MemChunk {
+  int64_t start = 0;
+  ChunkEncoder enc;
+  bool closed = false;  // final; leaves memory once written
+  bool dirty = false;   // differs from the database row
+  MemChunk(int64_t s, int columns) : start(s), enc(columns) {}
+};
+
+// Rollup resolutions: index 0 is 1 minute, 1 is 1 hour.
+struct RollupRes {
+  int res;  // `res` column value
+  int64_t bucket_ms, chunk_ms;
+};
+constexpr RollupRes kRollups[2] = {{1, kMinuteMs, kMinuteChunkMs}, {2, kHourMs, kHourChunkMs}};
+
+struct SeriesState {
+  SeriesInfo info;
+  std::mutex mu;                       // guards the chunks below against concurrent readers
+  std::vector<MemChunk> raw;           // ascending by start; windows >= rolled_upto plus closed ones
+  std::vector<MemChunk> rollup[2];     // ascending; the last is open
+  int64_t rolled_upto = 0;             // raw windows below this are final and rolled up
+  int64_t max_t = INT64_MIN;           // newest point stored
+  bool dirty = false;                  // on the checkpoint list
+};
+
+enum class Outcome { Stored, TooOld, Duplicate, Conflict };
+
+struct SnapshotChunk {
+  int64_t start;
+  std::string bytes;
+};
+
+// A batch waiting for the writer thread, with what the caller computed beforehand.
+struct Pending {
+  const Batch* batch;
+  std::vector<std::string> keys;  // series_key per batch series, with the node label
+  AppendOutcome outcome;
+  std::optional<Error> error;
+  bool done = false;
+};
+
+// ---------------------------------------------------------------------------------------------- store
+
+class ChunkStore final : public Store {
+ public:
+  explicit ChunkStore(StoreOptions o) : opt_(std::move(o)) {}
+  ~ChunkStore() override { close(); }
+
+  Result<void> open();
+
+  Result<AppendOutcome> append(const Batch& batch) override;
+  Result<std::vector<SeriesInfo>> select(const std::string& name, const std::vector<Matcher>& matchers) override;
+  Result<std::vector<Point>> read(int64_t series_id, int64_t from_ms, int64_t to_ms) override;
+  Result<std::vector<Bucket>> read_buckets(int64_t series_id, int64_t from_ms, int64_t to_ms,
+                                           int64_t step_ms) override;
+  Result<std::vector<StoredEvent>> read_events(const std::string& kind, int64_t from_ms, int64_t to_ms) override;
+  Result<int64_t> apply_retention(int64_t now_ms) override;
+  StoreStats stats() override;
+  void close() override;
+
+ private:
+  struct Reader {
+    sqlite3* db = nullptr;
+    Stmt chunks, events_all, events_kind;
+    ~Reader() {
+      chunks.finalize();
+      events_all.finalize();
+      events_kind.finalize();
+      sqlite3_close(db);
+    }
+    Reader() = default;
+    Reader(const Reader&) = delete;
+  };
+  class ReaderLease;
+
+  Result<void> migrate();
+  Result<void> prepare_writer();
+  Result<void> load_state();
+  Result<void> replay_log();
+  Result<Reader*> acquire_reader();
+  void release_reader(Reader* r);
+
+  void writer_loop();
+  void process(std::vector<Pending*>& group);
+  Result<void> commit_group(std::vector<Pending*>& group, std::vector<std::vector<int64_t>>& ids);
+  Result<int64_t> resolve_series(const std::string& key, const Series& s, const std::string& node,
+                                 std::vector<std::unique_ptr<SeriesState>>& fresh);
+  size_t apply_points(SeriesState& s, const Point* pts, size_t n);
+  Outcome apply_point(SeriesState& s, int64_t t, double v);
+  void close_windows(SeriesState& s, int64_t wall_now);
+  void close_raw(SeriesState& s, MemChunk& c);
+  void add_rollup(SeriesState& s, int r, const Bucket& b);
+  void mark_dirty(SeriesState& s);
+  Result<void> checkpoint();
+  Result<int64_t> retention_locked(int64_t now_ms);
+  SeriesState* find(int64_t id);
+  Result<std::vector<SnapshotChunk>> chunks_of(Reader& r, int64_t id, int res, int64_t from_start,
+                                               int64_t to_start);
+
+  StoreOptions opt_;
+  sqlite3* db_ = nullptr;  // the writer connection, used only by the writer thread (and open/close)
+  Stmt ins_series_, ins_log_, ins_event_, upsert_stream_, upsert_chunk_, upd_series_, del_log_;
+
+  std::shared_mutex catalog_mu_;  // guards series_, by_key_, by_name_
+  std::vector<std::unique_ptr<SeriesState>> series_;  // indexed by id (ids are dense from 1)
+  std::unordered_map<std::string, int64_t> by_key_;
+  std::unordered_map<std::string, std::vector<int64_t>> by_name_;
+  std::unordered_map<std::string, uint64_t> stream_seq_;  // writer thread only; key node '\0' stream
+  std::unordered_map<std::string, int64_t> fresh_keys_;   // writer thread only; series new in this group
+  int64_t next_id_ = 1;                                   // writer thread only
+
+  std::vector<SeriesState*> dirty_;  // writer thread only
+  int64_t last_log_id_ = 0;
+  int64_t log_bytes_ = 0;
+  int64_t last_checkpoint_ms_ = 0, last_retention_ms_ = 0;
+
+  std::mutex q_mu_;
+  std::condition_variable q_cv_, done_cv_;
+  std::vector<Pending*> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+  std::mutex write_mu_;  // serializes the writer connection between the thread and apply_retention
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;
+
+  std::atomic<int64_t> points_{0}, too_old_{0}, duplicate_{0}, conflicting_{0};
+  std::atomic<bool> closed_{false};
+};
+
+class ChunkStore::ReaderLease {
+ public:
+  ReaderLease(ChunkStore& s, Reader* r) : s_(s), r_(r) {}
+  ~ReaderLease() { s_.release_reader(r_); }
+  Reader& operator*() { return *r_; }
+  Reader* operator->() { return r_; }
+
+ private:
+  ChunkStore& s_;
+  Reader* r_;
+};
+
+// ------------------------------------------------------------------------------------------ open/schema
+
+Result<void> ChunkStore::open() {
+  std::error_code ec;
+  auto dir = std::filesystem::path(opt_.path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) return errorf("cannot create directory {}: {}", dir.string(), ec.message());
+  auto db = open_connection(opt_.path, true);
+  if (!db.ok()) return db.error();
+  db_ = *db;
+  if (auto r = exec(db_, "PRAGMA journal_mode=WAL"); !r.ok()) return r;
+  if (auto r = exec(db_, opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !r.ok()) return r;
+  if (auto r = exec(db_, "PRAGMA cache_size=-65536"); !r.ok()) return r;  // 64 MiB
+  if (auto r = migrate(); !r.ok()) return r;
+  if (auto r = prepare_writer(); !r.ok()) return r;
+  if (auto r = load_state(); !r.ok()) return r;
+  if (auto r = replay_log(); !r.ok()) return r;
+  if (auto r = checkpoint(); !r.ok()) return r;
+  last_checkpoint_ms_ = last_retention_ms_ = monotonic_ms();
+  writer_ = std::thread([this] { writer_loop(); });
+  return {};
+}
+
+Result<void> ChunkStore::migrate() {
+  int version = 0;
+  {
+    Stmt s;
+    if (auto r = s.prepare(db_, "PRAGMA user_version"); !r.ok()) return r;
+    if (sqlite3_step(s.get()) == SQLITE_ROW) version = sqlite3_column_int(s.get(), 0);
+  }
+  if (version > kSchemaVersion)
+    return errorf("database {} has schema version {}, newer than this collector's {}: upgrade the collector",
+                  opt_.path, version, kSchemaVersion);
+  if (version == kSchemaVersion) return {};
+  bool has_points = false, has_series = false;
+  {
+    Stmt s;
+    if (auto r = s.prepare(db_, "SELECT name FROM sqlite_master WHERE type='table'"); !r.ok()) return r;
+    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+      std::string n = text_column(s.get(), 0);
+      has_points = has_points || n == "points";
+      has_series = has_series || n == "series";
+    }
+  }
+  if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
+  auto fail = [&](Result<void> r) {
+    (void)exec(db_, "ROLLBACK");
+    return r;
+  };
+  if (has_series) {
+    // Version 1: add the head-state columns before CREATE IF NOT EXISTS leaves `series` alone.
+    if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN rolled_upto INTEGER NOT NULL DEFAULT 0"); !r.ok())
+      return fail(r);
+    if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN max_t INTEGER"); !r.ok()) return fail(r);
+  }
+  if (auto r = exec(db_, kSchemaV2); !r.ok()) return fail(r);
+  if (has_points) {
+    // Rows of version 1 become raw chunks; rollups follow as the windows close after the upgrade.
+    log::info("store: upgrading {} from row-per-point (version {}) to chunks (version {})", opt_.path, version,
+              kSchemaVersion);
+    Stmt sel, ins;
+    if (auto r = sel.prepare(db_, "SELECT series_id, ts, value FROM points ORDER BY series_id, ts"); !r.ok())
+      return fail(r);
+    if (auto r = ins.prepare(db_, "INSERT OR REPLACE INTO chunks(series_id, res, start, end, count, data) "
+                                  "VALUES(?1, 0, ?2, ?3, ?4, ?5)");
+        !r.ok())
+      return fail(r);
+    int64_t cur_series = -1, cur_start = 0;
+    std::optional<ChunkEncoder> enc;
+    auto flush = [&]() -> Result<void> {
+      if (!enc || enc->count() == 0) return {};
+      sqlite3_stmt* s = ins.fresh();
+      sqlite3_bind_int64(s, 1, cur_series);
+      sqlite3_bind_int64(s, 2, cur_start);
+      sqlite3_bind_int64(s, 3, cur_start + kRawChunkMs);
+      sqlite3_bind_int64(s, 4, enc->count());
+      sqlite3_bind_blob(s, 5, enc->bytes().data(), static_cast<int>(enc->bytes().size()), SQLITE_STATIC);
+      if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: upgrading points: {}", sqlite3_errmsg(db_));
+      return {};
+    };
+    while (sqlite3_step(sel.get()) == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(sel.get(), 0), t = sqlite3_column_int64(sel.get(), 1);
+      double v = sqlite3_column_type(sel.get(), 2) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                                   : sqlite3_column_double(sel.get(), 2);
+      int64_t w = floor_to(t, kRawChunkMs);
+      if (id != cur_series || w != cur_start) {
+        if (auto r = flush(); !r.ok()) return fail(r);
+        cur_series = id;
+        cur_start = w;
+        enc.emplace(1);
+      }
+      enc->append(t, v);
+    }
+    if (auto r = flush(); !r.ok()) return fail(r);
+    sel.finalize();
+    ins.finalize();
+    if (auto r = exec(db_, "DROP TABLE points"); !r.ok()) return fail(r);
+  }
+  std::string set_version = fmt::format("PRAGMA user_version={}", kSchemaVersion);
+  if (auto r = exec(db_, set_version.c_str()); !r.ok()) return fail(r);
+  return exec(db_, "COMMIT");
+}
+
+Result<void> ChunkStore::prepare_writer() {
+  struct {
+    Stmt* s;
+    const char* sql;
+  } all[] = {
+      {&ins_series_, "INSERT INTO series(id, key, name, labels, type) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&ins_log_, "INSERT INTO log(data) VALUES(?1)"},
+      {&ins_event_, "INSERT INTO events(ts, kind, node, labels, fields) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&upsert_stream_, "INSERT INTO streams(node, stream, seq) VALUES(?1, ?2, ?3) "
+                        "ON CONFLICT(node, stream) DO UPDATE SET seq = excluded.seq"},
+      {&upsert_chunk_, "INSERT OR REPLACE INTO chunks(series_id, res, start, end, count, data) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&upd_series_, "UPDATE series SET rolled_upto = ?2, max_t = ?3 WHERE id = ?1"},
+      {&del_log_, "DELETE FROM log WHERE id <= ?1"},
+  };
+  for (auto& [s, sql] : all)
+    if (auto r = s->prepare(db_, sql); !r.ok()) return r;
+  return {};
+}
+
+Result<void> ChunkStore::load_state() {
+  Stmt s, raw, roll;
+  if (auto r = s.prepare(db_, "SELECT id, name, labels, type, rolled_upto, max_t FROM series ORDER BY id"); !r.ok())
+    return r;
+  if (auto r = raw.prepare(db_, "SELECT start, data FROM chunks WHERE series_id = ?1 AND res = 0 AND start >= ?2 "
+                                "ORDER BY start");
+      !r.ok())
+    return r;
+  if (auto r = roll.prepare(db_, "SELECT start, data FROM chunks WHERE series_id = ?1 AND res = ?2 "
+                                 "ORDER BY start DESC LIMIT 1");
+      !r.ok())
+    return r;
+  // Resumes an encoder from a stored chunk by decoding and re-appending its rows.
+  auto resume = [](std::string_view bytes, MemChunk& c, int64_t& max_t) -> Result<void> {
+    auto rows = decode_rows(bytes);
+    if (!rows.ok()) return rows.error();
+    for (const Row& row : *rows) {
+      c.enc.append(row.t_ms, row.v.data());
+      max_t = std::max(max_t, row.t_ms);
+    }
+    return {};
+  };
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    auto st = std::make_unique<SeriesState>();
+    st->info.id = sqlite3_column_int64(s.get(), 0);
+    st->info.name = text_column(s.get(), 1);
+    st->info.labels = labels_from_json(text_column(s.get(), 2));
+    st->info.type = sqlite3_column_int(s.get(), 3) == 0 ? SeriesType::Counter : SeriesType::Gauge;
+    st->rolled_upto = sqlite3_column_int64(s.get(), 4);
+    if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) st->max_t = sqlite3_column_int64(s.get(), 5);
+    sqlite3_stmt* q = raw.fresh();
+    sqlite3_bind_int64(q, 1, st->info.id);
+    sqlite3_bind_int64(q, 2, st->rolled_upto);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      st->raw.emplace_back(sqlite3_column_int64(q, 0), 1);
+      if (auto r = resume(blob_column(q, 1), st->raw.back(), st->max_t); !r.ok())
+        return errorf("series {} chunk {}: {}", st->info.id, st->raw.back().start, r.error().message);
+    }
+    for (int i = 0; i < 2; ++i) {
+      q = roll.fresh();
+      sqlite3_bind_int64(q, 1, st->info.id);
+      sqlite3_bind_int(q, 2, kRollups[i].res);
+      if (sqlite3_step(q) == SQLITE_ROW) {
+        st->rollup[i].emplace_back(sqlite3_column_int64(q, 0), kMaxColumns);
+        int64_t ignored = INT64_MIN;
+        if (auto r = resume(blob_column(q, 1), st->rollup[i].back(), ignored); !r.ok())
+          return errorf("series {} rollup chunk: {}", st->info.id, r.error().message);
+      }
+    }
+    int64_t id = st->info.id;
+    next_id_ = std::max(next_id_, id + 1);
+    if (id >= static_cast<int64_t>(series_.size())) series_.resize(id + 1);
+    by_key_[series_key(st->info.name, st->info.labels)] = id;
+    by_name_[st->info.name].push_back(id);
+    series_[id] = std::move(st);
+  }
+  Stmt str, pts;
+  if (auto r = str.prepare(db_, "SELECT node, stream, seq FROM streams"); !r.ok()) return r;
+  while (sqlite3_step(str.get()) == SQLITE_ROW)
+    stream_seq_[text_column(str.get(), 0) + '\0' + text_column(str.get(), 1)] =
+        static_cast<uint64_t>(sqlite3_column_int64(str.get(), 2));
+  if (auto r = pts.prepare(db_, "SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0"); !r.ok()) return r;
+  if (sqlite3_step(pts.get()) == SQLITE_ROW) points_ = sqlite3_column_int64(pts.get(), 0);
+  return {};
+}
+
+// Log record: per series entry, varint series id, varint byte length, a raw chunk of its points.
+Result<void> ChunkStore::replay_log() {
+  Stmt s;
+  if (auto r = s.prepare(db_, "SELECT id, data FROM log ORDER BY id"); !r.ok()) return r;
+  int64_t records = 0, points = 0;
+  std::vector<Point> pts;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    last_log_id_ = sqlite3_column_int64(s.get(), 0);
+    std::string_view in = blob_column(s.get(), 1);
+    size_t pos = 0;
+    while (pos < in.size()) {
+      uint64_t id, len;
+      if (!get_varint(in, pos, id) || !get_varint(in, pos, len) || len > in.size() - pos)
+        return errorf("log record {} is corrupt at byte {}", last_log_id_, pos);
+      auto rows = decode_rows(in.substr(pos, len));
+      pos += len;
+      if (!rows.ok()) return errorf("log record {}: {}", last_log_id_, rows.error().message);
+      SeriesState* st = find(static_cast<int64_t>(id));
+      if (!st) return errorf("log record {} names unknown series {}", last_log_id_, id);
+      pts.clear();
+      for (const Row& r : *rows) pts.push_back({r.t_ms, r.v[0]});
+      apply_points(*st, pts.data(), pts.size());
+      points += static_cast<int64_t>(pts.size());
+    }
+    ++records;
+  }
+  if (records) log::info("store: replayed {} log records ({} points) from {}", records, points, opt_.path);
+  return {};
+}
+
+SeriesState* ChunkStore::find(int64_t id) {
+  std::shared_lock lock(catalog_mu_);
+  if (id <= 0 || id >= static_cast<int64_t>(series_.size())) return nullptr;
+  return series_[id].get();
+}
+
+// ------------------------------------------------------------------------------------------ write path
+
+Result<AppendOutcome> ChunkStore::append(const Batch& batch) {
+  if (closed_) return Error{"store is closed"};
+  Pending p{&batch, {}, {}, std::nullopt, false};
+  p.keys.reserve(batch.series.size());
+  // Series keys are built here, in the caller's thread, so the writer thread only looks them up.
+  for (const auto& s : batch.series) p.keys.push_back(series_key(s.name, with_node(s.labels, batch.node)));
+  std::unique_lock lk(q_mu_);
+  if (stopping_) return Error{"store is closed"};
+  queue_.push_back(&p);
+  q_cv_.notify_one();
+  done_cv_.wait(lk, [&] { return p.done; });
+  if (p.error) return *p.error;
+  return p.outcome;
+}
+
+void ChunkStore::writer_loop() {
+  for (;;) {
+    std::vector<Pending*> group;
+    {
+      std::unique_lock lk(q_mu_);
+      q_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return !queue_.empty() || stopping_; });
+      group.swap(queue_);
+      if (group.empty() && stopping_) return;
+    }
+    std::lock_guard w(write_mu_);
+    if (!group.empty()) process(group);
+    int64_t now = monotonic_ms();
+    if (now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms || log_bytes_ > (64 << 20)) {
+      if (auto r = checkpoint(); !r.ok()) log::error("store: checkpoint failed: {}", r.error().message);
+      last_checkpoint_ms_ = now;
+    }
+    if (now - last_retention_ms_ >= 600'000) {
+      if (auto r = retention_locked(now_ms()); !r.ok()) log::error("store: retention failed: {}", r.error().message);
+      last_retention_ms_ = now;
+    }
+  }
+}
+
+void ChunkStore::process(std::vector<Pending*>& group) {
+  std::vector<std::vector<int64_t>> ids(group.size());
+  auto r = commit_group(group, ids);
+  for (size_t i = 0; i < group.size(); ++i) {
+    Pending& p = *group[i];
+    if (!r.ok()) {
+      p.error = r.error();
+      continue;
+    }
+    if (p.outcome.duplicate) continue;
+    size_t accepted = 0;
+    for (size_t k = 0; k < p.batch->series.size(); ++k) {
+      const auto& pts = p.batch->series[k].points;
+      accepted += apply_points(*find(ids[i][k]), pts.data(), pts.size());
+    }
+    p.outcome.accepted = accepted;
+  }
+  std::lock_guard lk(q_mu_);
+  for (Pending* p : group) p->done = true;
+  done_cv_.notify_all();
+}
+
+// Writes new series, stream sequence numbers, events and one log record for the whole group in one
+// transaction; nothing in memory changes unless it commits.
+Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<std::vector<int64_t>>& ids) {
+  if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
+  std::vector<std::unique_ptr<SeriesState>> fresh;
+  fresh_keys_.clear();
+  std::unordered_map<std::string, uint64_t> seqs;
+  std::string record;
+  auto fail = [&](Error e) -> Result<void> {
+    (void)exec(db_, "ROLLBACK");
+    return e;
+  };
+  for (size_t i = 0; i < group.size(); ++i) {
+    Pending& p = *group[i];
+    const Batch& b = *p.batch;
+    std::string skey = b.node + '\0' + b.stream;
+    uint64_t last = 0;
+    bool known = false;
+    if (auto it = seqs.find(skey); it != seqs.end()) last = it->second, known = true;
+    else if (auto jt = stream_seq_.find(skey); jt != stream_seq_.end()) last = jt->second, known = true;
+    if (known && b.seq <= last) {
+      p.outcome.duplicate = true;
+      continue;
+    }
+    seqs[skey] = b.seq;
+    sqlite3_stmt* s = upsert_stream_.fresh();
+    sqlite3_bind_text(s, 1, b.node.data(), static_cast<int>(b.node.size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b.stream.data(), static_cast<int>(b.stream.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, static_cast<int64_t>(b.seq));
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: storing seq: {}", sqlite3_errmsg(db_)));
+    ids[i].resize(b.series.size());
+    for (size_t k = 0; k < b.series.size(); ++k) {
+      auto id = resolve_series(p.keys[k], b.series[k], b.node, fresh);
+      if (!id.ok()) return fail(id.error());
+      ids[i][k] = *id;
+      const auto& pts = b.series[k].points;
+      if (pts.empty()) continue;
+      ChunkEncoder enc(1);
+      for (const Point& pt : pts) enc.append(pt.t_ms, pt.value);
+      put_varint(record, static_cast<uint64_t>(*id));
+      put_varint(record, enc.bytes().size());
+      record += enc.bytes();
+    }
+    for (const Event& e : b.events) {
+      std::string labels = labels_to_json(with_node(e.labels, b.node));
+      s = ins_event_.fresh();
+      sqlite3_bind_int64(s, 1, e.t_ms);
+      sqlite3_bind_text(s, 2, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
+      sqlite3_bind_text(s, 3, b.node.data(), static_cast<int>(b.node.size()), SQLITE_STATIC);
+      sqlite3_bind_text(s, 4, labels.data(), static_cast<int>(labels.size()), SQLITE_STATIC);
+      sqlite3_bind_text(s, 5, e.fields_json.data(), static_cast<int>(e.fields_json.size()), SQLITE_STATIC);
+      if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: storing event: {}", sqlite3_errmsg(db_)));
+    }
+  }
+  int64_t log_id = 0;
+  if (!record.empty()) {
+    sqlite3_stmt* s = ins_log_.fresh();
+    sqlite3_bind_blob(s, 1, record.data(), static_cast<int>(record.size()), SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: writing log: {}", sqlite3_errmsg(db_)));
+    log_id = sqlite3_last_insert_rowid(db_);
+  }
+  if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
+  if (log_id) last_log_id_ = log_id;
+  log_bytes_ += static_cast<int64_t>(record.size());
+  for (auto& [k, v] : seqs) stream_seq_[k] = v;
+  if (!fresh.empty()) {
+    next_id_ += static_cast<int64_t>(fresh.size());
+    std::unique_lock lock(catalog_mu_);
+    for (auto& st : fresh) {
+      int64_t id = st->info.id;
+      if (id >= static_cast<int64_t>(series_.size())) series_.resize(id + 1 + id / 2);
+      by_key_[series_key(st->info.name, st->info.labels)] = id;
+      by_name_[st->info.name].push_back(id);
+      series_[id] = std::move(st);
+    }
+  }
+  return {};
+}
+
+Result<int64_t> ChunkStore::resolve_series(const std::string& key, const Series& s, const std::string& node,
+                                           std::vector<std::unique_ptr<SeriesState>>& fresh) {
+  // Only the writer thread adds series, so reading by_key_ here needs no lock.
+  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  if (auto it = fresh_keys_.find(key); it != fresh_keys_.end()) return it->second;
+  int64_t id = next_id_ + static_cast<int64_t>(fresh.size());
+  fresh_keys_.emplace(key, id);
+  auto st = std::make_unique<SeriesState>();
+  st->info.id = id;
+  st->info.name = s.name;
+  st->info.labels = with_node(s.labels, node);
+  st->info.type = s.type;
+  std::string labels = labels_to_json(st->info.labels);
+  sqlite3_stmt* q = ins_series_.fresh();
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_text(q, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, s.name.data(), static_cast<int>(s.name.size()), SQLITE_STATIC);
+  sqlite3_bind_text(q, 4, labels.data(), static_cast<int>(labels.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int(q, 5, s.type == SeriesType::Counter ? 0 : 1);
+  if (sqlite3_step(q) != SQLITE_DONE) return errorf("sqlite: storing series {}: {}", key, sqlite3_errmsg(db_));
+  fresh.push_back(std::move(st));
+  return id;
+}
+
+size_t ChunkStore::apply_points(SeriesState& s, const Point* pts, size_t n) {
+  size_t stored = 0;
+  {
+    std::lock_guard lock(s.mu);
+    for (size_t i = 0; i < n; ++i) {
+      switch (apply_point(s, pts[i].t_ms, pts[i].value)) {
+        case Outcome::Stored: ++stored; break;
+        case Outcome::TooOld: ++too_old_; break;
+        case Outcome::Duplicate: ++duplicate_; break;
+        case Outcome::Conflict: ++conflicting_; break;
+      }
+    }
+    close_windows(s, INT64_MIN);
+  }
+  if (stored) mark_dirty(s);
+  points_ += static_cast<int64_t>(stored);
+  return stored;
+}
+
+Outcome ChunkStore::apply_point(SeriesState& s, int64_t t, double v) {
+  if (t < s.rolled_upto) return Outcome::TooOld;
+  if (s.max_t != INT64_MIN && t < s.max_t - opt_.out_of_order_ms) return Outcome::TooOld;
+  int64_t w = floor_to(t, kRawChunkMs);
+  auto it = std::lower_bound(s.raw.begin(), s.raw.end(), w, [](const MemChunk& c, int64_t x) { return c.start < x; });
+  if (it == s.raw.end() || it->start != w) it = s.raw.emplace(it, w, 1);
+  MemChunk& c = *it;
+  uint64_t vb = std::bit_cast<uint64_t>(v);
+  if (c.enc.count() == 0 || t > c.enc.last_t()) {
+    c.enc.append(t, v);
+  } else if (t == c.enc.last_t() && vb == c.enc.last_bits()) {
+    return Outcome::Duplicate;
+  } else {
+    // Out of order within the window: merge into the decoded chunk and encode it again.
+    auto rows = decode_rows(c.enc.bytes());
+    if (!rows.ok()) return Outcome::Conflict;  // cannot happen: the encoder wrote it
+    auto pos = std::lower_bound(rows->begin(), rows->end(), t, [](const Row& r, int64_t x) { return r.t_ms < x; });
+    if (pos != rows->end() && pos->t_ms == t)
+      return std::bit_cast<uint64_t>(pos->v[0]) == vb ? Outcome::Duplicate : Outcome::Conflict;
+    Row nr;
+    nr.t_ms = t;
+    nr.v[0] = v;
+    rows->insert(pos, nr);
+    ChunkEncoder enc(1);
+    for (const Row& r : *rows) enc.append(r.t_ms, r.v.data());
+    c.enc = std::move(enc);
+  }
+  c.dirty = true;
+  s.max_t = std::max(s.max_t, t);
+  return Outcome::Stored;
+}
+
+// A raw window closes once no point can join it any more: the series has moved past its end by the
+// out-of-order window, or (checked at checkpoints with wall_now, for idle series) an hour of wall-clock
+// time has.
+void ChunkStore::close_windows(SeriesState& s, int64_t wall_now) {
+  for (auto& c : s.raw) {
+    if (c.closed) continue;
+    int64_t end = c.start + kRawChunkMs;
+    bool by_data = s.max_t != INT64_MIN && end + opt_.out_of_order_ms <= s.max_t;
+    bool by_clock = wall_now != INT64_MIN && end + std::max<int64_t>(opt_.out_of_order_ms, kHourMs) <= wall_now;
+    if (!by_data && !by_clock) break;  // windows are in order: later ones close later
+    close_raw(s, c);
+  }
+}
+
+void ChunkStore::close_raw(SeriesState& s, MemChunk& c) {
+  c.closed = true;
+  c.dirty = true;
+  s.rolled_upto = c.start + kRawChunkMs;
+  auto rows = decode_rows(c.enc.bytes());
+  if (!rows.ok()) return;
+  std::vector<Point> pts;
+  pts.reserve(rows->size());
+  for (const Row& r : *rows) pts.push_back({r.t_ms, r.v[0]});
+  for (int i = 0; i < 2; ++i)
+    for (const Bucket& b : aggregate_points(pts, c.start, c.start + kRawChunkMs - 1, kRollups[i].bucket_ms))
+      add_rollup(s, i, b);
+}
+
+void ChunkStore::add_rollup(SeriesState& s, int i, const Bucket& b) {
+  auto& chunks = s.rollup[i];
+  int64_t cw = floor_to(b.t_ms, kRollups[i].chunk_ms);
+  if (chunks.empty() || chunks.back().start != cw) {
+    if (!chunks.empty()) chunks.back().closed = true;
+    chunks.emplace_back(cw, kMaxColumns);
+  }
+  MemChunk& c = chunks.back();
+  if (c.enc.count() > 0 && b.t_ms <= c.enc.last_t()) return;  // rolled up before a restart
+  double v[kMaxColumns] = {b.count, b.sum, b.min, b.max, b.last};
+  c.enc.append(b.t_ms, v);
+  c.dirty = true;
+}
+
+void ChunkStore::mark_dirty(SeriesState& s) {
+  if (s.dirty) return;
+  s.dirty = true;
+  dirty_.push_back(&s);
+}
+
+// Writes every changed chunk and head state, and truncates the log, in one transaction: afterwards the
+// database alone holds everything acknowledged.
+Result<void> ChunkStore::checkpoint() {
+  int64_t wall = now_ms();
+  {
+    std::shared_lock lock(catalog_mu_);
+    for (auto& st : series_) {
+      // Only idle series (nothing since the last checkpoint) close by the clock, so a replay of old data
+      // that keeps a series busy is closed by its own timestamps instead.
+      if (!st || st->dirty || st->raw.empty() || st->raw.back().closed) continue;
+      if (st->raw.front().start + kRawChunkMs + std::max<int64_t>(opt_.out_of_order_ms, kHourMs) > wall) continue;
+      {
+        std::lock_guard l(st->mu);
+        close_windows(*st, wall);
+      }
+      mark_dirty(*st);
+    }
+  }
+  if (dirty_.empty() && last_log_id_ == 0) return {};
+  if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
+  auto fail = [&](Error e) -> Result<void> {
+    (void)exec(db_, "ROLLBACK");
+    return e;
+  };
+  auto write = [&](int64_t id, int res, int64_t window, MemChunk& c) -> Result<void> {
+    if (!c.dirty || c.enc.count() == 0) return {};
+    sqlite3_stmt* s = upsert_chunk_.fresh();
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, res);
+    sqlite3_bind_int64(s, 3, c.start);
+    sqlite3_bind_int64(s, 4, c.start + window);
+    sqlite3_bind_int64(s, 5, c.enc.count());
+    sqlite3_bind_blob(s, 6, c.enc.bytes().data(), static_cast<int>(c.enc.bytes().size()), SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: writing chunk: {}", sqlite3_errmsg(db_));
+    return {};
+  };
+  for (SeriesState* st : dirty_) {
+    int64_t id = st->info.id;
+    for (auto& c : st->raw)
+      if (auto r = write(id, 0, kRawChunkMs, c); !r.ok()) return fail(r.error());
+    for (int i = 0; i < 2; ++i)
+      for (auto& c : st->rollup[i])
+        if (auto r = write(id, kRollups[i].res, kRollups[i].chunk_ms, c); !r.ok()) return fail(r.error());
+    sqlite3_stmt* s = upd_series_.fresh();
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, st->rolled_upto);
+    if (st->max_t != INT64_MIN) sqlite3_bind_int64(s, 3, st->max_t);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: writing series state: {}", sqlite3_errmsg(db_)));
+  }
+  sqlite3_stmt* s = del_log_.fresh();
+  sqlite3_bind_int64(s, 1, last_log_id_);
+  if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: truncating log: {}", sqlite3_errmsg(db_)));
+  if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
+  for (SeriesState* st : dirty_) {
+    std::lock_guard l(st->mu);
+    std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; });
+    for (auto& c : st->raw) c.dirty = false;
+    for (auto& chunks : st->rollup) {
+      std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
+      for (auto& c : chunks) c.dirty = false;
+    }
+    st->dirty = false;
+  }
+  dirty_.clear();
+  log_bytes_ = 0;
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return {};
+}
+
+// ------------------------------------------------------------------------------------------ retention
+
+Result<int64_t> ChunkStore::apply_retention(int64_t now) {
+  if (closed_) return Error{"store is closed"};
+  std::lock_guard w(write_mu_);
+  return retention_locked(now);
+}
+
+Result<int64_t> ChunkStore::retention_locked(int64_t now) {
+  const int64_t keep[3] = {opt_.retention.raw_ms, opt_.retention.minute_ms, opt_.retention.hour_ms};
+  if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r.error();
+  int64_t removed = 0;
+  for (int res = 0; res < 3; ++res) {
+    if (keep[res] <= 0) continue;
+    int64_t cutoff = now - keep[res];
+    // A chunk goes only when its whole window is older than the cutoff.
+    Stmt count, del;
+    if (res == 0) {
+      if (auto r = count.prepare(db_, "SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0 AND end <= ?1");
+          !r.ok()) {
+        (void)exec(db_, "ROLLBACK");
+        return r.error();
+      }
+      sqlite3_bind_int64(count.get(), 1, cutoff);
+      if (sqlite3_step(count.get()) == SQLITE_ROW) points_ -= sqlite3_column_int64(count.get(), 0);
+    }
+    if (auto r = del.prepare(db_, "DELETE FROM chunks WHERE res = ?1 AND end <= ?2"); !r.ok()) {
+      (void)exec(db_, "ROLLBACK");
+      return r.error();
+    }
+    sqlite3_bind_int(del.get(), 1, res);
+    sqlite3_bind_int64(del.get(), 2, cutoff);
+    if (sqlite3_step(del.get()) != SQLITE_DONE) {
+      (void)exec(db_, "ROLLBACK");
+      return errorf("sqlite: retention: {}", sqlite3_errmsg(db_));
+    }
+    removed += sqlite3_changes(db_);
+    if (res == 0) {
+      Stmt ev;
+      if (ev.prepare(db_, "DELETE FROM events WHERE ts < ?1").ok()) {
+        sqlite3_bind_int64(ev.get(), 1, cutoff);
+        sqlite3_step(ev.get());
+      }
+    }
+  }
+  if (auto r = exec(db_, "COMMIT"); !r.ok()) return r.error();
+  return removed;
+}
+
+// ------------------------------------------------------------------------------------------ read path
+
+Result<ChunkStore::Reader*> ChunkStore::acquire_reader() {
+  {
+    std::lock_guard lk(readers_mu_);
+    if (!idle_readers_.empty()) {
+      Reader* r = idle_readers_.back().release();
+      idle_readers_.pop_back();
+      return r;
+    }
+  }
+  auto db = open_connection(opt_.path, false);
+  if (!db.ok()) return db.error();
+  auto r = std::make_unique<Reader>();
+  r->db = *db;
+  if (auto p = r->chunks.prepare(r->db, "SELECT start, data FROM chunks WHERE series_id = ?1 AND res = ?2 "
+                                        "AND start BETWEEN ?3 AND ?4 ORDER BY start");
+      !p.ok())
+    return p.error();
+  if (auto p = r->events_all.prepare(r->db, "SELECT ts, kind, node, labels, fields FROM events "
+                                            "WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts, id");
+      !p.ok())
+    return p.error();
+  if (auto p = r->events_kind.prepare(r->db, "SELECT ts, kind, node, labels, fields FROM events "
+                                             "WHERE kind = ?3 AND ts BETWEEN ?1 AND ?2 ORDER BY ts, id");
+      !p.ok())
+    return p.error();
+  return r.release();
+}
+
+void ChunkStore::release_reader(Reader* r) {
+  std::lock_guard lk(readers_mu_);
+  idle_readers_.emplace_back(r);
+}
+
+Result<std::vector<SnapshotChunk>> ChunkStore::chunks_of(Reader& r, int64_t id, int res, int64_t from_start,
+                                                         int64_t to_start) {
+  std::vector<SnapshotChunk> out;
+  sqlite3_stmt* s = r.chunks.fresh();
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int(s, 2, res);
+  sqlite3_bind_int64(s, 3, from_start);
+  sqlite3_bind_int64(s, 4, to_start);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto b = blob_column(s, 1);
+    out.push_back({sqlite3_column_int64(s, 0), std::string(b)});
+  }
+  if (rc != SQLITE_DONE) return errorf("sqlite: reading chunks: {}", sqlite3_errmsg(r.db));
+  sqlite3_reset(s);  // ends the read transaction
+  return out;
+}
+
+// Copies the in-memory chunks of one resolution overlapping [from, to] and notes the windows memory holds:
+// memory is newer than the database for those. Memory is read before the database because a chunk
+// leaves memory only after it is committed.
+void snapshot(SeriesState& st, const std::vector<MemChunk>& chunks, int64_t window, int64_t from_ms, int64_t to_ms,
+              std::vector<SnapshotChunk>& mem, std::vector<int64_t>& mem_starts) {
+  std::lock_guard lock(st.mu);
+  for (const MemChunk& c : chunks) {
+    mem_starts.push_back(c.start);
+    if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, c.enc.bytes()});
+  }
+}
+
+Result<std::vector<Point>> ChunkStore::read(int64_t series_id, int64_t from_ms, int64_t to_ms) {
+  if (closed_) return Error{"store is closed"};
+  SeriesState* st = find(series_id);
+  if (!st) return errorf("unknown series {}", series_id);
+  std::vector<SnapshotChunk> mem;
+  std::vector<int64_t> mem_starts;
+  snapshot(*st, st->raw, kRawChunkMs, from_ms, to_ms, mem, mem_starts);
+  auto reader = acquire_reader();
+  if (!reader.ok()) return reader.error();
+  ReaderLease lease(*this, *reader);
+  auto stored = chunks_of(*lease, series_id, 0, floor_to(from_ms, kRawChunkMs), to_ms);
+  if (!stored.ok()) return stored.error();
+  for (auto& c : *stored)
+    if (std::find(mem_starts.begin(), mem_starts.end(), c.start) == mem_starts.end()) mem.push_back(std::move(c));
+  std::sort(mem.begin(), mem.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  std::vector<Point> out;
+  for (const auto& c : mem) {
+    auto d = ChunkDecoder::open(c.bytes);
+    if (!d.ok()) return errorf("series {} chunk {}: {}", series_id, c.start, d.error().message);
+    Row r;
+    while (d->next(r))
+      if (r.t_ms >= from_ms && r.t_ms <= to_ms) out.push_back({r.t_ms, r.v[0]});
+    if (!d->ok()) return errorf("series {} chunk {} is corrupt", series_id, c.start);
+  }
+  return out;
+}
+
+Result<std::vector<Bucket>> ChunkStore::read_buckets(int64_t series_id, int64_t from_ms, int64_t to_ms,
+                                                     int64_t step_ms) {
+  if (step_ms <= 0) return Error{"step must be positive"};
+  int ri = step_ms % kHourMs == 0 ? 1 : step_ms % kMinuteMs == 0 ? 0 : -1;
+  if (ri < 0) return Store::read_buckets(series_id, from_ms, to_ms, step_ms);
+  if (closed_) return Error{"store is closed"};
+  SeriesState* st = find(series_id);
+  if (!st) return errorf("unknown series {}", series_id);
+  const RollupRes& rr = kRollups[ri];
+  std::vector<SnapshotChunk> mem;
+  std::vector<int64_t> mem_starts;
+  int64_t rolled_upto;
+  {
+    std::lock_guard lock(st->mu);
+    rolled_upto = st->rolled_upto;
+  }
+  snapshot(*st, st->rollup[ri], rr.chunk_ms, from_ms, to_ms, mem, mem_starts);
+  std::vector<Bucket> out;
+  auto fold = [&](const Bucket& b) {
+    int64_t t = floor_to(b.t_ms, step_ms);
+    if (out.empty() || out.back().t_ms != t) {
+      out.push_back(b);
+      out.back().t_ms = t;
+    } else {
+      merge_bucket(out.back(), b);
+    }
+  };
+  if (from_ms < rolled_upto) {
+    auto reader = acquire_reader();
+    if (!reader.ok()) return reader.error();
+    ReaderLease lease(*this, *reader);
+    auto stored = chunks_of(*lease, series_id, rr.res, floor_to(from_ms, rr.chunk_ms), to_ms);
+    if (!stored.ok()) return stored.error();
+    for (auto& c : *stored)
+      if (std::find(mem_starts.begin(), mem_starts.end(), c.start) == mem_starts.end()) mem.push_back(std::move(c));
+    std::sort(mem.begin(), mem.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    for (const auto& c : mem) {
+      auto d = ChunkDecoder::open(c.bytes);
+      if (!d.ok()) return errorf("series {} rollup chunk {}: {}", series_id, c.start, d.error().message);
+      Row r;
+      while (d->next(r)) {
+        if (r.t_ms < from_ms || r.t_ms > to_ms || r.t_ms >= rolled_upto) continue;
+        fold({r.t_ms, r.v[0], r.v[1], r.v[2], r.v[3], r.v[4]});
+      }
+    }
+  }
+  // Windows not rolled up yet (the last hours) come from raw points.
+  if (to_ms >= rolled_upto) {
+    auto pts = read(series_id, std::max(from_ms, rolled_upto), to_ms);
+    if (!pts.ok()) return pts.error();
+    for (const Point& p : *pts) fold({p.t_ms, 1, p.value, p.value, p.value, p.value});
+  }
+  return out;
+}
+
+Result<std::vector<SeriesInfo>> ChunkStore::select(const std::string& name, const std::vector<Matcher>& matchers) {
+  if (closed_) return Error{"store is closed"};
+  std::vector<std::pair<const Matcher*, std::regex>> compiled;
+  compiled.reserve(matchers.size());
+  for (const auto& m : matchers) {
+    std::regex re;
+    if (m.op == Matcher::Op::Re || m.op == Matcher::Op::Nre) {
+      try {
+        re = std::regex(m.value, std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error& e) {
+        return errorf("matcher {}: invalid regular expression \"{}\": {}", m.label, m.value, e.what());
+      }
+    }
+    compiled.emplace_back(&m, std::move(re));
+  }
+  auto matches = [&](const SeriesInfo& s) {
+    for (const auto& [m, re] : compiled) {
+      std::string v(m->label == "__name__" ? std::string_view(s.name) : label_value(s.labels, m->label));
+      bool ok = true;
+      switch (m->op) {
+        case Matcher::Op::Eq: ok = v == m->value; break;
+        case Matcher::Op::Neq: ok = v != m->value; break;
+        case Matcher::Op::Re: ok = std::regex_match(v, re); break;
+        case Matcher::Op::Nre: ok = !std::regex_match(v, re); break;
+      }
+      if (!ok) return false;
+    }
+    return true;
+  };
+  std::vector<SeriesInfo> out;
+  std::shared_lock lock(catalog_mu_);
+  if (name.empty()) {
+    for (const auto& s : series_)
+      if (s && matches(s->info)) out.push_back(s->info);
+  } else if (auto it = by_name_.find(name); it != by_name_.end()) {
+    for (int64_t id : it->second)
+      if (matches(series_[id]->info)) out.push_back(series_[id]->info);
+  }
+  return out;
+}
+
+Result<std::vector<StoredEvent>> ChunkStore::read_events(const std::string& kind, int64_t from_ms, int64_t to_ms) {
+  if (closed_) return Error{"store is closed"};
+  auto reader = acquire_reader();
+  if (!reader.ok()) return reader.error();
+  ReaderLease lease(*this, *reader);
+  sqlite3_stmt* s = kind.empty() ? lease->events_all.fresh() : lease->events_kind.fresh();
+  sqlite3_bind_int64(s, 1, from_ms);
+  sqlite3_bind_int64(s, 2, to_ms);
+  if (!kind.empty()) sqlite3_bind_text(s, 3, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+  std::vector<StoredEvent> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    StoredEvent e;
+    e.event.t_ms = sqlite3_column_int64(s, 0);
+    e.event.kind = text_column(s, 1);
+    e.node = text_column(s, 2);
+    e.event.labels = labels_from_json(text_column(s, 3));
+    e.event.fields_json = text_column(s, 4);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return errorf("sqlite: reading events: {}", sqlite3_errmsg(lease->db));
+  sqlite3_reset(s);
+  return out;
+}
+
+StoreStats ChunkStore::stats() {
+  StoreStats st;
+  {
+    std::shared_lock lock(catalog_mu_);
+    st.series = static_cast<int64_t>(by_key_.size());
+  }
+  st.points = points_;
+  st.points_too_old = too_old_;
+  st.points_duplicate = duplicate_;
+  st.points_conflicting = conflicting_;
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal"}) {
+    auto n = std::filesystem::file_size(opt_.path + suffix, ec);
+    if (!ec) st.bytes_on_disk += static_cast<int64_t>(n);
+  }
+  return st;
+}
+
+void ChunkStore::close() {
+  {
+    std::lock_guard lk(q_mu_);
+    if (stopping_ && !writer_.joinable() && !db_) return;
+    stopping_ = true;
+  }
+  q_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (db_) {
+    if (auto r = checkpoint(); !r.ok()) log::error("store: final checkpoint failed: {}", r.error().message);
+    upsert_chunk_.finalize();
+    ins_series_.finalize();
+    ins_log_.finalize();
+    ins_event_.finalize();
+    upsert_stream_.finalize();
+    upd_series_.finalize();
+    del_log_.finalize();
+    {
+      std::lock_guard lk(readers_mu_);
+      idle_readers_.clear();
+    }
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  closed_ = true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_chunk_store(const StoreOptions& options) {
+  if (options.path.empty()) return Error{"store: no database path"};
+  if (options.out_of_order_ms < 0 || options.out_of_order_ms > kHourMs)
+    return errorf("store: out-of-order window {} ms must be between 0 and 1h", options.out_of_order_ms);
+  auto store = std::make_unique<ChunkStore>(options);
+  if (auto r = store->open(); !r.ok()) {
+    store->close();
+    return r.error();
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<void> read_retention(const config::Section& section, StoreOptions& options) {
+  auto r = config::read([&]() {
+    section.allow_only({"raw", "minute", "hour", "out_of_order"});
+    options.retention.raw_ms = section.duration_ms("raw", options.retention.raw_ms);
+    options.retention.minute_ms = section.duration_ms("minute", options.retention.minute_ms);
+    options.retention.hour_ms = section.duration_ms("hour", options.retention.hour_ms);
+    options.out_of_order_ms = section.duration_ms("out_of_order", options.out_of_order_ms);
+    if (options.out_of_order_ms > kHourMs) section.fail("out_of_order", "must be at most 1h");
+    for (auto [key, v] : {std::pair{"raw", options.retention.raw_ms}, {"minute", options.retention.minute_ms},
+                          {"hour", options.retention.hour_ms}})
+      if (v < 0) section.fail(key, "must not be negative (0 keeps forever)");
+    return 0;
+  });
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+}  // namespace ss::collector

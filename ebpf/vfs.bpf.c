@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+// VFS probes: count, size and time the file-system system calls per (cgroup, mount, op), and sample the paths
+// of metadata ops for the hot-directory view. See docs/ebpf.md for the method and its limits.
+//
+// Three attach modes share one body: tp_btf sys_enter/sys_exit (generic, trusted regs), raw_tp (the same
+// hooks with CO-RE reads) and per-syscall tracepoints (syscalls:sys_enter_<name>, needs tracefs). The loader
+// enables the programs of one mode only.
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vfs.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AT_FDCWD -100
+#define O_CREAT 0100
+#define AT_REMOVEDIR 0x200
+#define WINDOW_CALLS 1024 /* the sampling rates are re-evaluated every this many calls per CPU */
+
+/* Filled by user space before load (frozen afterwards, so the verifier and JIT see constants). */
+const volatile struct ss_nr_info nr_table[SS_NR_MAX] = {};
+const volatile __u32 target_tgid = 0;      /* trace only this process (tests); 0 = all */
+const volatile __u32 ignore_tgid = 0;      /* never trace this process (the agent itself) */
+const volatile __u64 timed_per_sec = 0;    /* time at most this many calls per second per CPU; 0 = all */
+const volatile __u64 samples_per_sec = 0;  /* path samples per second per CPU; 0 = none */
+/* Path bytes read for attribution: user space sets the length of the longest mount point that can change the
+ * answer (so usually few bytes are copied; the copy is the dearest step of a path-based call). */
+volatile __u32 attr_bytes = SS_PATH_MAX;
+
+/* Per-thread state from sys_enter to sys_exit, only for timed calls and calls with a byte count. */
+struct entry {
+  struct ss_op_key key;
+  __u64 ts; /* 0 when this call is not timed */
+  __u8 active;
+  __u8 sized;
+  __u8 time_shift;
+};
+
+struct cpu_state {
+  __u64 calls;
+  __u64 window_start;
+  __u64 meta_calls;
+  __u64 meta_window_start;
+  __u32 time_shift;
+  __u32 sample_shift;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct entry);
+} entries SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct ss_op_key);
+  __type(value, struct ss_op_stats);
+} stats SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 4096);
+  __type(key, struct ss_path_key);
+  __type(value, __u32);
+} mount_prefixes SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32); /* dev */
+  __type(value, __u32);
+} watched SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 22);
+} samples SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct cpu_state);
+} cpu_states SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ss_path_key);
+} scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, SS_CTR_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void bump(__u32 which) {
+  __u64 *c = bpf_map_lookup_elem(&counters, &which);
+  if (c) *c += 1;
+}
+
+/* The sampling shift s such that rate >> s stays within limit_per_sec, from the time the last
+ * WINDOW_CALLS calls took. */
+static __always_inline __u32 shift_for(__u64 elapsed_ns, __u64 limit_per_sec) {
+  if (elapsed_ns > 10000000000000ULL) elapsed_ns = 10000000000000ULL;
+  __u64 budget = limit_per_sec * elapsed_ns;
+  __u64 need = (__u64)WINDOW_CALLS * 1000000000ULL;
+  __u32 s = 0;
+  for (int i = 0; i < 16; i++) {
+    if (need <= budget) break;
+    need >>= 1;
+    s++;
+  }
+  return s;
+}
+
+/* floor(log2(v)), 0 for 0; BPF has no count-leading-zeros instruction. */
+static __always_inline __u32 log2_u64(__u64 v) {
+  __u32 r = 0;
+  if (v >> 32) { v >>= 32; r += 32; }
+  if (v >> 16) { v >>= 16; r += 16; }
+  if (v >> 8) { v >>= 8; r += 8; }
+  if (v >> 4) { v >>= 4; r += 4; }
+  if (v >> 2) { v >>= 2; r += 2; }
+  if (v >> 1) r += 1;
+  return r;
+}
+
+enum arg_mode { ARGS_BTF, ARGS_RAW, ARGS_ARRAY };
+
+static __always_inline __u64 get_arg(enum arg_mode mode, void *ctx, __u32 i) {
+  if (mode == ARGS_ARRAY) {
+    const __u64 *a = ctx;
+    switch (i) {
+      case 0: return a[0];
+      case 1: return a[1];
+      case 2: return a[2];
+      case 3: return a[3];
+      case 4: return a[4];
+      case 5: return a[5];
+    }
+    return 0;
+  }
+  /* No traced call needs a sixth argument (libbpf 1.1 has no PARM6 macros). */
+  struct pt_regs *regs = ctx;
+  if (mode == ARGS_BTF) {
+    switch (i) {
+      case 0: return PT_REGS_PARM1_SYSCALL(regs);
+      case 1: return PT_REGS_PARM2_SYSCALL(regs);
+      case 2: return PT_REGS_PARM3_SYSCALL(regs);
+      case 3: return PT_REGS_PARM4_SYSCALL(regs);
+      case 4: return PT_REGS_PARM5_SYSCALL(regs);
+    }
+    return 0;
+  }
+  switch (i) {
+    case 0: return PT_REGS_PARM1_CORE_SYSCALL(regs);
+    case 1: return PT_REGS_PARM2_CORE_SYSCALL(regs);
+    case 2: return PT_REGS_PARM3_CORE_SYSCALL(regs);
+    case 3: return PT_REGS_PARM4_CORE_SYSCALL(regs);
+    case 4: return PT_REGS_PARM5_CORE_SYSCALL(regs);
+  }
+  return 0;
+}
+
+static __always_inline __u32 dev_of(struct vfsmount *vfsmnt) {
+  if (!vfsmnt) return 0;
+  return BPF_CORE_READ(vfsmnt, mnt_sb, s_dev);
+}
+
+static __always_inline __u32 dev_of_fd(struct task_struct *task, int fd) {
+  if (fd < 0) return 0;
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt) return 0;
+  if ((unsigned int)fd >= BPF_CORE_READ(fdt, max_fds)) return 0;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *file = 0;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  if (!file) return 0;
+  return dev_of(BPF_CORE_READ(file, f_path.mnt));
+}
+
+static __always_inline __u32 dev_of_cwd(struct task_struct *task) {
+  return dev_of(BPF_CORE_READ(task, fs, pwd.mnt));
+}
+
+static __always_inline void emit_sample(struct cpu_state *st, __u32 tgid, __u32 dev, __u8 op, __u8 base, int fd,
+                                        const char *path) {
+  st->meta_calls++;
+  if ((st->meta_calls & (WINDOW_CALLS - 1)) == 0) {
+    __u64 now = bpf_ktime_get_ns();
+    st->sample_shift = shift_for(now - st->meta_window_start, samples_per_sec);
+    st->meta_window_start = now;
+  }
+  __u32 shift = st->sample_shift & 31;
+  if (st->meta_calls & ((1ULL << shift) - 1)) return;
+  struct ss_path_sample *s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
+  if (!s) {
+    bump(SS_CTR_SAMPLES_LOST);
+    return;
+  }
+  s->cgroup_id = bpf_get_current_cgroup_id();
+  s->tgid = tgid;
+  s->dev = dev;
+  s->weight = 1U << shift;
+  s->fd = fd;
+  s->op = op;
+  s->base = base;
+  bpf_get_current_comm(s->comm, sizeof(s->comm));
+  s->path[0] = 0;
+  if (path) bpf_probe_read_user_str(s->path, sizeof(s->path), path);
+  bpf_ringbuf_submit(s, 0);
+}
+
+static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
+  if ((unsigned long)nr >= SS_NR_MAX) return 0;
+  __u8 op = nr_table[nr].op;
+  if (!op) return 0;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (target_tgid && tgid != target_tgid) return 0;
+  if (ignore_tgid && tgid == ignore_tgid) return 0;
+
+  __u8 flags = nr_table[nr].flags;
+  if (flags & (SS_NR_CREAT_FLAGS | SS_NR_RMDIR_FLAGS | SS_NR_HOW_FLAGS)) {
+    __u64 f = get_arg(mode, ctx, nr_table[nr].flags_arg);
+    if (flags & SS_NR_HOW_FLAGS) {
+      __u64 how_flags = 0;
+      bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)f); /* struct open_how starts with flags */
+      f = how_flags;
+    }
+    if ((flags & (SS_NR_CREAT_FLAGS | SS_NR_HOW_FLAGS)) && (f & O_CREAT)) op = SS_OP_CREATE;
+    if ((flags & SS_NR_RMDIR_FLAGS) && (f & AT_REMOVEDIR)) op = SS_OP_RMDIR;
+  }
+
+  /* File-system attribution: fd-based calls through the file's mount; absolute paths through the longest
+   * watched mount-point prefix; relative paths through the dirfd's or the working directory's mount. */
+  struct task_struct *task = bpf_get_current_task_btf();
+  __u8 path_arg = nr_table[nr].path_arg;
+  __u8 fd_arg = nr_table[nr].fd_arg;
+  int fd = fd_arg == SS_ARG_NONE ? AT_FDCWD : (int)get_arg(mode, ctx, fd_arg);
+  const char *path = path_arg == SS_ARG_NONE ? 0 : (const char *)get_arg(mode, ctx, path_arg);
+  __u32 dev = 0;
+  __u8 base;
+  if (path) {
+    __u32 zero = 0;
+    struct ss_path_key *key = bpf_map_lookup_elem(&scratch, &zero);
+    if (!key) return 0;
+    /* A fixed-size copy of attr_bytes: bytes past the string's end cannot create a false match (mount-point
+     * prefixes hold no NUL). Near an unmapped page the copy fails; then the string copy. */
+    __u32 len = attr_bytes;
+    if (len == 0 || len > SS_PATH_MAX) len = SS_PATH_MAX;
+    if (bpf_probe_read_user(key->data, len, path) != 0) {
+      long n = bpf_probe_read_user_str(key->data, len, path);
+      len = n > 1 ? (__u32)(n - 1) : 0;
+    }
+    if (len && key->data[0] == '/') {
+      key->prefixlen = len * 8;
+      __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
+      if (id) dev = *id;
+      base = SS_BASE_ABSOLUTE;
+    } else if (fd == AT_FDCWD) {
+      dev = dev_of_cwd(task);
+      base = SS_BASE_CWD;
+    } else {
+      dev = dev_of_fd(task, fd);
+      base = SS_BASE_DIRFD;
+    }
+  } else {
+    dev = dev_of_fd(task, fd);
+    base = SS_BASE_FD;
+  }
+  __u32 *w = bpf_map_lookup_elem(&watched, &dev);
+  if (!w || !*w) return 0;
+
+  /* Counted here, exactly, so that most calls need no per-thread state: only timed calls and calls with a
+   * byte count carry an entry to sys_exit (task storage cost about 7% of a stat() when paid per call). */
+  struct ss_op_key key = {.cgroup_id = bpf_get_current_cgroup_id(), .dev = dev, .op = op};
+  struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &key);
+  if (!s) {
+    static const struct ss_op_stats empty = {};
+    if (bpf_map_update_elem(&stats, &key, &empty, BPF_NOEXIST) && bpf_map_lookup_elem(&stats, &key) == 0) {
+      bump(SS_CTR_MAP_FULL);
+      return 0;
+    }
+    s = bpf_map_lookup_elem(&stats, &key);
+    if (!s) return 0;
+  }
+  s->count++;
+
+  __u32 zero = 0;
+  struct cpu_state *st = bpf_map_lookup_elem(&cpu_states, &zero);
+  if (!st) return 0;
+  __u32 time_shift = 0;
+  st->calls++;
+  if (timed_per_sec && (st->calls & (WINDOW_CALLS - 1)) == 0) {
+    __u64 now = bpf_ktime_get_ns();
+    st->time_shift = shift_for(now - st->window_start, timed_per_sec);
+    st->window_start = now;
+  }
+  if (timed_per_sec) time_shift = st->time_shift & 31;
+  int timed = (st->calls & ((1ULL << time_shift) - 1)) == 0;
+  int sized = flags & SS_NR_BYTES;
+  if (timed || sized) {
+    struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (e) {
+      e->key = key;
+      e->active = 1;
+      e->sized = sized;
+      e->time_shift = time_shift;
+      e->ts = timed ? bpf_ktime_get_ns() : 0;
+    }
+  }
+
+  if (samples_per_sec && SS_OP_IS_META(op)) emit_sample(st, tgid, dev, op, base, fd, path);
+  return 0;
+}
+
+static __always_inline int on_exit(long nr, long ret) {
+  if ((unsigned long)nr >= SS_NR_MAX || !nr_table[nr].op) return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct entry *e = bpf_task_storage_get(&entries, task, 0, 0);
+  if (!e || !e->active) return 0;
+  e->active = 0;
+  struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &e->key);
+  if (!s) return 0;
+  __u64 ts = e->ts;
+  __u64 weight = 1ULL << (e->time_shift & 31);
+  /* Errors are exact for calls with a byte count, else estimated from the timed sample. */
+  if (ret < 0)
+    s->errors += e->sized ? 1 : weight;
+  else if (e->sized)
+    s->bytes += ret;
+  if (ts) {
+    __u64 ns = bpf_ktime_get_ns() - ts;
+    __u32 b = log2_u64(ns);
+    if (b >= SS_HIST_BUCKETS) b = SS_HIST_BUCKETS - 1;
+    s->hist[b] += weight;
+    s->sum_ns += ns * weight;
+  }
+  return 0;
+}
+
+/* --- generic hooks: every system call passes here, so the first test is the syscall number --- */
+
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR_BTF(regs) ((regs)->orig_ax)
+#define SYSCALL_NR_CORE(regs) BPF_CORE_READ((regs), orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR_BTF(regs) ((regs)->syscallno)
+#define SYSCALL_NR_CORE(regs) BPF_CORE_READ((regs), syscallno)
+#else
+#error "syscall number access not written for this architecture"
+#endif
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id) { return on_enter(ARGS_BTF, regs, id); }
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret) { return on_exit(SYSCALL_NR_BTF(regs), ret); }
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id) { return on_enter(ARGS_RAW, regs, id); }
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret) { return on_exit(SYSCALL_NR_CORE(regs), ret); }
+
+/* --- per-syscall tracepoints: only the traced calls pay, each a little more --- */
+
+struct sc_enter_ctx {
+  __u64 common;
+  int nr;
+  int pad;
+  __u64 args[6];
+};
+
+struct sc_exit_ctx {
+  __u64 common;
+  int nr;
+  int pad;
+  long ret;
+};
+
+/* Copies only the arguments the tracepoint has: its context is no larger, and attach checks that. */
+#define SC_TRACE(name, nargs)                                                             \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                             \
+  int sc_enter_##name(struct sc_enter_ctx *ctx) {                                         \
+    __u64 a[6] = {};                                                                      \
+    if (nargs > 0) a[0] = ctx->args[0];                                                   \
+    if (nargs > 1) a[1] = ctx->args[1];                                                   \
+    if (nargs > 2) a[2] = ctx->args[2];                                                   \
+    if (nargs > 3) a[3] = ctx->args[3];                                                   \
+    if (nargs > 4) a[4] = ctx->args[4];                                                   \
+    if (nargs > 5) a[5] = ctx->args[5];                                                   \
+    return on_enter(ARGS_ARRAY, a, ctx->nr);                                              \
+  }                                                                                       \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                                              \
+  int sc_exit_##name(struct sc_exit_ctx *ctx) { return on_exit(ctx->nr, ctx->ret); }
+
+#define SS_SYSCALL(nr, tp, nargs, op, fd, path, flags, flags_arg) SC_TRACE(tp, nargs)
+#include "vfs_syscalls.h"

@@ -1,0 +1,221 @@
+// The probes count what a process does, exactly: ops, histogram counts and bytes per file system and op,
+// attribution to the right mount, and to a cgroup. Needs root; skips loudly without it or without BPF.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <numeric>
+
+#include "tests/ebpf/vfs_test_env.h"
+
+namespace ss::agent::vfs {
+namespace {
+
+std::unique_ptr<Probe> load_or_skip(AttachMode mode, uint32_t target_tgid, std::string* skip) {
+  ProbeOptions o;
+  o.attach = mode;
+  o.target_tgid = target_tgid;
+  o.timed_per_sec = 0;  // time every call: histogram counts must equal op counts
+  o.samples_per_sec = 0;
+  auto probe = Probe::load(o);
+  if (!probe) {
+    *skip = "BPF probes cannot load here: " + probe.error().message;
+    return nullptr;
+  }
+  if (auto r = (*probe)->set_mounts(test::all_mounts_watched()); !r) {
+    *skip = r.error().message;
+    return nullptr;
+  }
+  return std::move(probe.value());
+}
+
+struct PerOp {
+  uint64_t count = 0, hist = 0, bytes = 0, errors = 0;
+};
+
+// Sums the probe's counts for one file system (and cgroup, when given) per op name.
+std::map<std::string, PerOp> per_op(const std::vector<OpCounts>& counts, uint32_t dev, uint64_t cgroup_id = 0) {
+  std::map<std::string, PerOp> out;
+  for (const OpCounts& c : counts) {
+    if (c.key.dev != dev || (cgroup_id && c.key.cgroup_id != cgroup_id)) continue;
+    PerOp& p = out[std::string(op_name(c.key.op))];
+    p.count += c.count;
+    p.hist += std::accumulate(c.hist.begin(), c.hist.end(), uint64_t{0});
+    p.bytes += c.bytes;
+    p.errors += c.errors;
+  }
+  return out;
+}
+
+class VfsProbeModes : public ::testing::TestWithParam<AttachMode> {};
+
+TEST_P(VfsProbeModes, CountsHistogramsAndBytesMatchTheCallsMade) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  std::string skip;
+  auto probe = load_or_skip(GetParam(), static_cast<uint32_t>(getpid()), &skip);
+  if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
+  const std::string dir = test::VfsEnv::get().tmpfs() + "/counts-" + std::string(attach_mode_name(GetParam()));
+  std::map<std::string, uint64_t> want;
+
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  want["mkdir"] += 1;
+  const std::string file = dir + "/data";
+  int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  want["create"] += 1;
+  const std::string block(4096, 'x');
+  for (int i = 0; i < 25; i++) ASSERT_EQ(write(fd, block.data(), block.size()), 4096);
+  want["write"] += 25;
+  for (int i = 0; i < 5; i++) ASSERT_EQ(fsync(fd), 0);
+  want["fsync"] += 5;
+  close(fd);
+  want["close"] += 1;
+
+  struct stat st;
+  for (int i = 0; i < 100; i++) ASSERT_EQ(stat(file.c_str(), &st), 0);  // absolute path
+  want["stat"] += 100;
+  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(dfd, 0);
+  want["open"] += 1;
+  for (int i = 0; i < 10; i++) ASSERT_EQ(fstatat(dfd, "data", &st, 0), 0);  // relative to a dirfd
+  want["stat"] += 10;
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  ASSERT_EQ(chdir(dir.c_str()), 0);
+  for (int i = 0; i < 10; i++) ASSERT_EQ(stat("data", &st), 0);  // relative to the working directory
+  want["stat"] += 10;
+  ASSERT_EQ(chdir(cwd), 0);
+
+  for (int i = 0; i < 50; i++) {
+    int f = open(file.c_str(), O_RDONLY);
+    ASSERT_GE(f, 0);
+    char buf[1000];
+    ASSERT_EQ(read(f, buf, sizeof(buf)), 1000);
+    close(f);
+  }
+  want["open"] += 50;
+  want["read"] += 50;
+  want["close"] += 50;
+
+  char dents[8192];
+  for (int i = 0; i < 20; i++) ASSERT_GE(syscall(SYS_getdents64, dfd, dents, sizeof(dents)), 0);
+  want["readdir"] += 20;
+  close(dfd);
+  want["close"] += 1;
+
+  for (int i = 0; i < 30; i++) {
+    std::string p = dir + "/n" + std::to_string(i);
+    int f = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT_GE(f, 0);
+    close(f);
+  }
+  want["create"] += 30;
+  want["close"] += 30;
+  for (int i = 0; i < 10; i++)
+    ASSERT_EQ(rename((dir + "/n" + std::to_string(i)).c_str(), (dir + "/r" + std::to_string(i)).c_str()), 0);
+  want["rename"] += 10;
+  for (int i = 0; i < 10; i++) ASSERT_EQ(unlink((dir + "/r" + std::to_string(i)).c_str()), 0);
+  for (int i = 10; i < 30; i++) ASSERT_EQ(unlink((dir + "/n" + std::to_string(i)).c_str()), 0);
+  want["unlink"] += 30;
+  ASSERT_EQ(stat((dir + "/missing").c_str(), &st), -1);  // a failed call counts, as an error
+  want["stat"] += 1;
+
+  auto counts = probe->read_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  auto got = per_op(*counts, test::dev_of_path(dir));
+  for (const auto& [op, n] : want) {
+    EXPECT_EQ(got[op].count, n) << "op " << op;
+    EXPECT_EQ(got[op].hist, n) << "histogram count of op " << op;
+  }
+  for (const auto& [op, p] : got) EXPECT_TRUE(want.count(op)) << "unexpected op " << op << " x" << p.count;
+  EXPECT_EQ(got["write"].bytes, 25u * 4096);
+  EXPECT_EQ(got["read"].bytes, 50u * 1000);
+  EXPECT_EQ(got["stat"].errors, 1u);
+  EXPECT_EQ(got["open"].errors, 0u);
+  EXPECT_EQ(probe->counters().map_full, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(AttachModes, VfsProbeModes,
+                         ::testing::Values(AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls),
+                         [](const auto& info) { return std::string(attach_mode_name(info.param)); });
+
+TEST(VfsProbe, OpsOnTwoMountsAreAttributedToEach) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  std::string skip;
+  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip);
+  if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
+  const std::string on_tmpfs = test::VfsEnv::get().tmpfs() + "/two";
+  std::string on_root = "/var/tmp/ss-vfs-two-XXXXXX";
+  ASSERT_NE(mkdtemp(on_root.data()), nullptr);
+  ASSERT_EQ(mkdir(on_tmpfs.c_str(), 0755), 0);
+
+  struct stat st;
+  for (int i = 0; i < 40; i++) ASSERT_EQ(stat(on_tmpfs.c_str(), &st), 0);
+  for (int i = 0; i < 25; i++) ASSERT_EQ(stat(on_root.c_str(), &st), 0);
+  int fd = open((on_root + "/f").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "hello", 5), 5);
+  close(fd);
+  unlink((on_root + "/f").c_str());
+  auto counts = probe->read_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  // Looked up afterwards: the lookup's own statx would count.
+  uint32_t tmpfs_dev = test::dev_of_path(on_tmpfs), root_dev = test::dev_of_path(on_root);
+  rmdir(on_root.c_str());
+  ASSERT_NE(tmpfs_dev, root_dev);
+  auto tmpfs = per_op(*counts, tmpfs_dev), root = per_op(*counts, root_dev);
+  EXPECT_EQ(tmpfs["stat"].count, 40u);
+  EXPECT_EQ(root["stat"].count, 25u);
+  EXPECT_EQ(root["write"].bytes, 5u);
+  EXPECT_EQ(tmpfs["write"].count, 0u);
+  EXPECT_EQ(root["unlink"].count, 1u);
+}
+
+TEST(VfsProbe, AProcessInADedicatedCgroupIsAttributedToIt) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  test::TestCgroup cg("job_4242");
+  if (!cg.skip_reason().empty()) GTEST_SKIP() << "SKIPPED: " << cg.skip_reason();
+  std::string skip;
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  const std::string file = test::VfsEnv::get().tmpfs() + "/cg-file";
+  close(open(file.c_str(), O_WRONLY | O_CREAT, 0644));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    if (read(go[0], &c, 1) != 1) _exit(2);
+    struct stat st;
+    for (int i = 0; i < 33; i++)
+      if (stat(file.c_str(), &st) != 0) _exit(3);
+    _exit(0);
+  }
+  close(go[0]);
+  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(child), &skip);
+  bool moved = probe && cg.add(child);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  close(go[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
+  ASSERT_TRUE(moved) << "could not move the child into " << cg.path();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  auto counts = probe->read_counts();
+  ASSERT_TRUE(counts.ok());
+  uint32_t dev = test::dev_of_path(file);
+  EXPECT_EQ(per_op(*counts, dev, cg.id())["stat"].count, 33u) << "cgroup id " << cg.id();
+
+  CgroupResolver resolver(cg.root());
+  ASSERT_TRUE(resolver.refresh().ok());
+  const std::string* path = resolver.path_of(cg.id());
+  ASSERT_NE(path, nullptr);
+  EXPECT_EQ(job_from_cgroup_path(*path), "4242");
+}
+
+}  // namespace
+}  // namespace ss::agent::vfs

@@ -1,0 +1,371 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "collector/store/chunk_store.h"
+#include "common/time.h"
+
+using namespace ss;
+using namespace ss::collector;
+
+namespace {
+
+constexpr int64_t kT0 = 1763683200000;  // 2025-11-21T00:00:00Z, aligned to every window
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/ss_storage_test_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+StoreOptions options_in(const TempDir& d, const std::string& name = "store.db") {
+  StoreOptions o;
+  o.path = d.path + "/" + name;
+  o.sync_full = false;
+  o.checkpoint_interval_ms = 3'600'000;  // only explicit close() checkpoints: the log carries the rest
+  return o;
+}
+
+std::unique_ptr<Store> open_or_die(const StoreOptions& o) {
+  auto s = open_chunk_store(o);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+Batch batch(const std::string& node, uint64_t seq, std::vector<Series> series) {
+  Batch b;
+  b.node = node;
+  b.seq = seq;
+  b.series = std::move(series);
+  return b;
+}
+
+Series gauge(const std::string& name, std::vector<Point> pts, Labels labels = {}) {
+  return Series{name, SeriesType::Gauge, std::move(labels), std::move(pts)};
+}
+
+int64_t id_of(Store& s, const std::string& name) {
+  auto sel = s.select(name, {});
+  EXPECT_TRUE(sel.ok());
+  EXPECT_EQ(sel->size(), 1u) << name;
+  return sel->empty() ? -1 : (*sel)[0].id;
+}
+
+// Copies the database files while the store is open and idle: the state a SIGKILL would leave.
+void crash_copy(const std::string& from, const std::string& to) {
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    std::filesystem::copy_file(from + suffix, to + suffix, std::filesystem::copy_options::overwrite_existing, ec);
+  }
+}
+
+}  // namespace
+
+TEST(ChunkStore, AppendsReadsAndDeduplicatesBatches) {
+  TempDir d;
+  auto s = open_or_die(options_in(d));
+  ASSERT_TRUE(s);
+  Batch b = batch("gpu1", 1, {gauge("temp", {{kT0, 1.5}, {kT0 + 10000, NAN}, {kT0 + 20000, -0.0}}, {{"fs", "ai0"}})});
+  Event e;
+  e.kind = "vfs_hot_dirs";
+  e.t_ms = kT0;
+  e.fields_json = R"({"dirs":[]})";
+  b.events.push_back(e);
+  auto r = s->append(b);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->accepted, 3u);
+  EXPECT_FALSE(r->duplicate);
+  auto again = s->append(b);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->accepted, 0u);
+
+  auto sel = s->select("temp", {{"node", Matcher::Op::Eq, "gpu1"}, {"fs", Matcher::Op::Re, "ai.*"}});
+  ASSERT_TRUE(sel.ok());
+  ASSERT_EQ(sel->size(), 1u);
+  EXPECT_EQ(label_value((*sel)[0].labels, "node"), "gpu1");
+  auto pts = s->read((*sel)[0].id, kT0, kT0 + 20000);
+  ASSERT_TRUE(pts.ok()) << pts.error().message;
+  ASSERT_EQ(pts->size(), 3u);
+  EXPECT_EQ((*pts)[0].value, 1.5);
+  EXPECT_TRUE(std::isnan((*pts)[1].value));
+  EXPECT_TRUE(std::signbit((*pts)[2].value));
+  auto part = s->read((*sel)[0].id, kT0 + 5000, kT0 + 15000);
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->size(), 1u);
+  auto ev = s->read_events("vfs_hot_dirs", kT0, kT0);
+  ASSERT_TRUE(ev.ok());
+  ASSERT_EQ(ev->size(), 1u);
+  EXPECT_EQ((*ev)[0].node, "gpu1");
+  EXPECT_EQ(s->stats().points, 3);
+  EXPECT_EQ(s->stats().series, 1);
+  EXPECT_FALSE(s->read(999, kT0, kT0).ok());
+}
+
+TEST(ChunkStore, MergesOutOfOrderDropsDuplicatesRejectsOld) {
+  TempDir d;
+  auto o = options_in(d);
+  o.out_of_order_ms = 60'000;
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  uint64_t seq = 0;
+  auto put = [&](std::vector<Point> pts) {
+    auto r = s->append(batch("n", ++seq, {gauge("g", std::move(pts))}));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->accepted : 0;
+  };
+  EXPECT_EQ(put({{kT0 + 100000, 1}, {kT0 + 120000, 3}}), 2u);
+  EXPECT_EQ(put({{kT0 + 110000, 2}}), 1u);            // out of order, within the window: merged
+  EXPECT_EQ(put({{kT0 + 110000, 2}}), 0u);            // exact duplicate: dropped
+  EXPECT_EQ(put({{kT0 + 120000, 3}}), 0u);            // duplicate of the newest point
+  EXPECT_EQ(put({{kT0 + 110000, 9}}), 0u);            // same time, other value: conflict
+  EXPECT_EQ(put({{kT0 + 30000, 0}}), 0u);             // older than the window allows
+  EXPECT_EQ(put({{kT0 + 7'200'000 - 1000, 5}}), 1u);  // end of the first raw window
+  EXPECT_EQ(put({{kT0 + 7'200'000 - 2000, 4}}), 1u);  // out of order again, still merged
+  auto pts = s->read(id_of(*s, "g"), 0, INT64_MAX);
+  ASSERT_TRUE(pts.ok());
+  std::vector<Point> want = {{kT0 + 100000, 1}, {kT0 + 110000, 2}, {kT0 + 120000, 3},
+                             {kT0 + 7'198'000, 4}, {kT0 + 7'199'000, 5}};
+  EXPECT_EQ(*pts, want);
+  auto st = s->stats();
+  EXPECT_EQ(st.points_duplicate, 2);
+  EXPECT_EQ(st.points_conflicting, 1);
+  EXPECT_EQ(st.points_too_old, 1);
+}
+
+TEST(ChunkStore, RecoversAcknowledgedPointsFromTheLogAfterACrash) {
+  TempDir d;
+  auto o = options_in(d);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  std::mt19937_64 rng(1);
+  std::map<std::string, std::vector<Point>> want;
+  uint64_t seq = 0;
+  // Five hours of data: some raw windows close (and roll up) before the crash, the rest is only in the log.
+  for (int step = 0; step < 1800; step += 60) {
+    std::vector<Series> series;
+    for (int k = 0; k < 5; ++k) {
+      std::vector<Point> pts;
+      for (int i = step; i < step + 60; ++i) pts.push_back({kT0 + i * 10000, static_cast<double>(rng() % 1000)});
+      std::string name = "m" + std::to_string(k);
+      want[name].insert(want[name].end(), pts.begin(), pts.end());
+      series.push_back(gauge(name, std::move(pts)));
+    }
+    auto r = s->append(batch("n", ++seq, std::move(series)));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->accepted, 300u);
+  }
+  crash_copy(o.path, d.path + "/crashed.db");
+  auto o2 = options_in(d, "crashed.db");
+  auto c = open_or_die(o2);
+  ASSERT_TRUE(c);
+  for (auto& [name, pts] : want) {
+    auto got = c->read(id_of(*c, name), 0, INT64_MAX);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(*got, pts) << name;
+  }
+  EXPECT_EQ(c->stats().points, 5 * 1800);
+  // The stream's seq survived: a retried batch is a duplicate.
+  auto dup = c->append(batch("n", seq, {gauge("m0", {{kT0 + 1800 * 10000, 1}})}));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  // And after a clean close the state is identical.
+  c->close();
+  auto c2 = open_or_die(o2);
+  auto got = c2->read(id_of(*c2, "m3"), 0, INT64_MAX);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, want["m3"]);
+}
+
+TEST(ChunkStore, RollupsEqualAggregatesOfRawPoints) {
+  TempDir d;
+  auto o = options_in(d);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  std::mt19937_64 rng(2);
+  uint64_t seq = 0;
+  double counter = 0;
+  std::vector<Point> all;
+  // Three days with jittered timestamps and integer-valued noise (so sums are exact in any order).
+  for (int64_t i = 0; i < 3 * 8640; i += 360) {
+    std::vector<Point> pts;
+    for (int64_t k = i; k < i + 360; ++k) {
+      counter += static_cast<double>(rng() % 100);
+      pts.push_back({kT0 + k * 10000 + static_cast<int64_t>(rng() % 50), counter});
+    }
+    all.insert(all.end(), pts.begin(), pts.end());
+    ASSERT_TRUE(s->append(batch("n", ++seq, {{"c_total", SeriesType::Counter, {}, pts}})).ok());
+  }
+  int64_t id = id_of(*s, "c_total");
+  int64_t from = kT0, to = kT0 + 2 * 86'400'000 - 1;  // rolled up: the windows closed long ago
+  for (int64_t step : {int64_t{60'000}, int64_t{300'000}, int64_t{3'600'000}, int64_t{86'400'000}}) {
+    auto got = s->read_buckets(id, from, to, step);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    auto want = aggregate_points(all, from, to, step);
+    EXPECT_EQ(*got, want) << "step " << step;
+  }
+  // Across the boundary between rolled-up and raw windows, and after a restart.
+  s->close();
+  s = open_or_die(o);
+  auto got = s->read_buckets(id, kT0, INT64_MAX / 2, 3'600'000);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, aggregate_points(all, kT0, INT64_MAX / 2, 3'600'000));
+  // Steps that are not whole minutes come from raw points.
+  got = s->read_buckets(id, kT0, kT0 + 86'400'000, 45'000);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, aggregate_points(all, kT0, kT0 + 86'400'000, 45'000));
+}
+
+TEST(ChunkStore, RetentionDropsExactlyTheChunksThatAreDue) {
+  TempDir d;
+  auto o = options_in(d);
+  o.retention.raw_ms = 2 * 86'400'000LL;
+  o.retention.minute_ms = 4 * 86'400'000LL;
+  o.retention.hour_ms = 0;  // forever
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  std::vector<Point> all;
+  uint64_t seq = 0;
+  for (int64_t i = 0; i < 6 * 8640; i += 720) {
+    std::vector<Point> pts;
+    for (int64_t k = i; k < i + 720; ++k) pts.push_back({kT0 + k * 10000, static_cast<double>(k % 7)});
+    all.insert(all.end(), pts.begin(), pts.end());
+    ASSERT_TRUE(s->append(batch("n", ++seq, {gauge("g", pts)})).ok());
+  }
+  s->close();  // writes every chunk
+  s = open_or_die(o);
+  int64_t id = id_of(*s, "g");
+  int64_t now = kT0 + 6 * 86'400'000LL + 3'600'000;  // raw cutoff falls inside a 2 h window
+  auto removed = s->apply_retention(now);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_GT(*removed, 0);
+  int64_t raw_cutoff = now - o.retention.raw_ms;
+  int64_t first_kept = raw_cutoff - (raw_cutoff - kT0) % kRawChunkMs;  // start of the window holding the cutoff
+  auto raw = s->read(id, 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  std::vector<Point> want;
+  for (const Point& p : all)
+    if (p.t_ms >= first_kept) want.push_back(p);
+  EXPECT_EQ(*raw, want);
+  // Minute rollups: whole days (their chunk window) older than the cutoff are gone; hours stay.
+  int64_t minute_cutoff = now - o.retention.minute_ms;
+  auto minutes = s->read_buckets(id, 0, kT0 + 4 * 86'400'000LL - 1, 60'000);
+  ASSERT_TRUE(minutes.ok());
+  ASSERT_FALSE(minutes->empty());
+  EXPECT_EQ(minutes->front().t_ms, minute_cutoff - (minute_cutoff - kT0) % kMinuteChunkMs);
+  auto hours = s->read_buckets(id, 0, kT0 + 4 * 86'400'000LL - 1, 3'600'000);
+  ASSERT_TRUE(hours.ok());
+  ASSERT_FALSE(hours->empty());
+  EXPECT_EQ(hours->front().t_ms, kT0);
+  EXPECT_EQ(s->stats().points, static_cast<int64_t>(want.size()));
+  auto again = s->apply_retention(now);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
+TEST(ChunkStore, UpgradesARowPerPointDatabase) {
+  TempDir d;
+  auto o = options_in(d);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+CREATE TABLE series(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
+  type INTEGER NOT NULL) STRICT;
+CREATE TABLE points(series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL,
+  PRIMARY KEY(series_id, ts)) WITHOUT ROWID, STRICT;
+CREATE TABLE events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+  labels TEXT NOT NULL, fields TEXT NOT NULL) STRICT;
+CREATE TABLE streams(node TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(node, stream)) WITHOUT ROWID, STRICT;
+INSERT INTO series VALUES(1, 'g{node="n"}', 'g', '{"node":"n"}', 1);
+INSERT INTO streams VALUES('n', '', 7);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::vector<Point> want;
+  for (int i = 0; i < 2000; ++i) {
+    want.push_back({kT0 + i * 10000, i * 0.5});
+    std::string sql = fmt::format("INSERT INTO points VALUES(1, {}, {})", want.back().t_ms, want.back().value);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  auto got = s->read(id_of(*s, "g"), 0, INT64_MAX);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, want);
+  auto dup = s->append(batch("n", 7, {gauge("g", {{kT0 + 2000 * 10000, 1}})}));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  // The upgraded windows are old and closed by the clock; a point in a later window is stored.
+  auto more = s->append(batch("n", 8, {gauge("g", {{kT0 + 3 * kRawChunkMs, 1}})}));
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more->accepted, 1u);
+  s->close();
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), kSchemaVersion);
+  sqlite3_finalize(st);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto newer = open_chunk_store(o);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.error().message.find("newer"), std::string::npos);
+}
+
+TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
+  TempDir d;
+  auto o = options_in(d);
+  o.checkpoint_interval_ms = 50;  // checkpoints while readers read
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  // Recent timestamps, so no window is old enough to be closed by the clock while the test runs.
+  const int64_t t0 = now_ms() - 600'000;
+  ASSERT_TRUE(s->append(batch("n", 1, {gauge("g", {{t0, 0}})})).ok());
+  int64_t id = id_of(*s, "g");
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::thread reader([&] {
+    size_t last = 0;
+    while (!stop) {
+      auto pts = s->read(id, 0, INT64_MAX);
+      if (!pts.ok() || pts->size() < last) ++failures;
+      if (pts.ok()) last = pts->size();
+    }
+  });
+  for (int i = 1; i < 3000; ++i)
+    ASSERT_TRUE(s->append(batch("n", static_cast<uint64_t>(i) + 1, {gauge("g", {{t0 + i * 10000, 1.0 * i}})})).ok());
+  stop = true;
+  reader.join();
+  EXPECT_EQ(failures, 0);
+  auto pts = s->read(id, 0, INT64_MAX);
+  ASSERT_TRUE(pts.ok());
+  EXPECT_EQ(pts->size(), 3000u);
+}
+
+TEST(ChunkStore, ReadsRetentionConfig) {
+  auto yaml = config::load_string("raw: 7d\nminute: 30d\nhour: 0\nout_of_order: 2m\n");
+  ASSERT_TRUE(yaml.ok());
+  StoreOptions o;
+  ASSERT_TRUE(read_retention(config::Section(*yaml, "retention"), o).ok());
+  EXPECT_EQ(o.retention.raw_ms, 7 * 86'400'000LL);
+  EXPECT_EQ(o.retention.minute_ms, 30 * 86'400'000LL);
+  EXPECT_EQ(o.retention.hour_ms, 0);
+  EXPECT_EQ(o.out_of_order_ms, 120'000);
+  auto bad = config::load_string("raw: 7d\nweekly: 1y\n");
+  auto r = read_retention(config::Section(*bad, "retention"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("weekly"), std::string::npos);
+}
