@@ -26,5 +26,7 @@ struct Command {
 
 Command query_command();   // cli/query.cpp
 Command replay_command();  // cli/replay.cpp
+Command simulate_command();   // cli/simulate.cpp
+Command incidents_command();  // cli/incidents.cpp
 
 }  // namespace ss::cli

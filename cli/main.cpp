@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   const std::vector<cli::Command> commands{
       cli::query_command(),
       cli::replay_command(),
+      cli::simulate_command(),
+      cli::incidents_command(),
   };
 
   CLI::App app{"stormscope: query a collector, replay recorded batches, and more"};
