@@ -1,4 +1,6 @@
 // stormscope incidents: lists a collector's incidents (GET /api/v1/incidents) or shows one in full.
+#include <nlohmann/json.hpp>
+
 #include <iostream>
 
 #include "cli/client.h"
