@@ -28,5 +28,7 @@ Command query_command();   // cli/query.cpp
 Command replay_command();  // cli/replay.cpp
 Command plan_command();    // cli/plan.cpp
 Command storm_command();   // cli/storm.cpp
+Command simulate_command();   // cli/simulate.cpp
+Command incidents_command();  // cli/incidents.cpp
 
 }  // namespace ss::cli

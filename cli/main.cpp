@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
       cli::replay_command(),
       cli::plan_command(),
       cli::storm_command(),
+      cli::simulate_command(),
+      cli::incidents_command(),
   };
 
   CLI::App app{"stormscope: query a collector, replay recorded batches, and more"};

@@ -80,7 +80,7 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorConfig& confi
     reply_error(res, 500, what);
   });
   c.router = std::make_unique<Router>(c.server, *c.registry);
-  c.ctx = std::make_unique<CollectorContext>(CollectorContext{*c.store, *c.router, *c.registry, c.observers});
+  c.ctx = std::make_unique<CollectorContext>(CollectorContext{*c.store, *c.router, *c.registry, c.observers, c.config});
 
   auto started = config::read([&]() -> bool {
     for (const auto& m : collector_modules()) {

@@ -2,6 +2,7 @@
 
 #include "collector/cost/cost_module.h"
 #include "collector/store/chunk_store.h"
+#include "collector/incidents/detect_module.h"
 
 namespace ss::collector {
 
@@ -20,6 +21,7 @@ const std::vector<Module>& collector_modules() {
       {"", start_ops_api},           // GET /metrics, /healthz
       {"cost", start_cost},          // GET /api/v1/cost
       {"retention", check_retention},  // applied when the store opens (collector.cpp); validated here
+      {"detect", start_detect},      // detectors, incidents: GET /api/v1/incidents, alerts
       // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
   };
   return modules;

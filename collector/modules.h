@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collector/api/router.h"
+#include "collector/config.h"
 #include "collector/ingest/observers.h"
 #include "collector/store/store.h"
 #include "common/config.h"
@@ -23,6 +24,7 @@ struct CollectorContext {
   Router& router;
   prometheus::Registry& registry;  // the collector's /metrics
   IngestObservers& observers;
+  const CollectorConfig& config;  // the whole configuration (db path; sections other modules own, read-only)
 };
 
 // What a module leaves running (threads, timers). stop() is called on shutdown after the HTTP server has

@@ -17,7 +17,8 @@ std::string CheckpointStall::fs_of_mount(std::string_view mount) const {
   if (it != params_.mounts.end()) return it->second;
   while (mount.size() > 1 && mount.back() == '/') mount.remove_suffix(1);
   auto slash = mount.rfind('/');
-  return std::string(slash == std::string_view::npos ? mount : mount.substr(slash + 1));
+  std::string_view name = slash == std::string_view::npos ? mount : mount.substr(slash + 1);
+  return std::string(name.empty() ? mount : name);
 }
 
 void CheckpointStall::observe(const Observation& o) {

@@ -16,9 +16,13 @@ void fraction(const config::Section& s, std::string_view key, double v) {
 Result<DetectConfig> read_detect_config(const config::Section& d) {
   return config::read([&] {
     DetectConfig c;
-    d.allow_only({"enabled", "interval", "lateness", "max_gap", "mounts", "metadata_storm", "waittime_spike",
+    d.allow_only({"enabled", "incidents_db", "queue", "interval", "lateness", "max_gap", "mounts", "metadata_storm", "waittime_spike",
                   "ost_imbalance", "checkpoint_stall", "incidents", "alertmanager"});
     c.enabled = d.boolean("enabled", true);
+    c.incidents_db = d.string("incidents_db", "");
+    int64_t queue = d.integer("queue", static_cast<int64_t>(c.queue));
+    if (queue < 1) d.fail("queue", "must be at least 1");
+    c.queue = static_cast<size_t>(queue);
     c.engine.interval_ms = d.duration_ms("interval", c.engine.interval_ms);
     c.engine.lateness_ms = d.duration_ms("lateness", c.engine.lateness_ms);
     c.engine.max_gap_ms = d.duration_ms("max_gap", 3 * c.engine.interval_ms + c.engine.interval_ms / 2);

@@ -2,6 +2,8 @@
 //
 //   detect:
 //     enabled: true
+//     incidents_db: ./data/stormscope.incidents.db   # default: beside the collector's --db
+//     queue: 100000            # batches awaiting detection; beyond it batches skip detection (counted)
 //     interval: 10s            # the agents' interval: the width of a judged bucket
 //     lateness: 10s            # how long data for a bucket is awaited (data time)
 //     max_gap: 35s             # a counter increase over a longer gap is not judged
@@ -50,6 +52,8 @@ struct AlertParams {
 
 struct DetectConfig {
   bool enabled = true;
+  std::string incidents_db;  // "" = beside the collector's database
+  size_t queue = 100'000;
   EngineOptions engine;
   MetadataStormParams metadata_storm;
   WaittimeSpikeParams waittime_spike;

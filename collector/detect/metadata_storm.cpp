@@ -23,7 +23,8 @@ bool weka_metadata_op(std::string_view op) {
 std::string last_component(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   auto slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return std::string(name.empty() ? path : name);  // "/" stays "/"
 }
 
 // Source order for culprits: the most specific first.
@@ -142,17 +143,19 @@ void MetadataStorm::observe_event(std::string_view node, const Event& e, int64_t
     if (!(ops > 0)) continue;
     // The file system is the longest known mount point holding the path.
     std::string fs, best;
+    bool found = false;
     auto consider = [&](const std::string& mount, const std::string& name) {
       if (path.compare(0, mount.size(), mount) == 0 &&
           (path.size() == mount.size() || path[mount.size()] == '/' || mount == "/") &&
-          mount.size() > best.size()) {
+          (!found || mount.size() > best.size())) {
+        found = true;
         best = mount;
         fs = name;
       }
     };
     for (const auto& [m, f] : params_.mounts) consider(m, f);
     for (const auto& [m, f] : mount_fs_) consider(m, f);
-    if (fs.empty()) continue;
+    if (!found) continue;
     Culprit who;
     who.node = std::string(node);
     who.path = path;

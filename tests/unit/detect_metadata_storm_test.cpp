@@ -1,0 +1,160 @@
+#include <gtest/gtest.h>
+
+#include "collector/detect/metadata_storm.h"
+#include "detect_test_util.h"
+
+using namespace ss;
+using namespace ss::test;
+using namespace ss::collector::detect;
+
+namespace {
+
+// Four nodes of one job on ai0 doing a flat 200 stat/s each (flat on purpose: MAD = 0).
+struct Cluster {
+  Recorder rec;
+  std::unique_ptr<Engine> engine;
+  std::map<std::string, double> cum;
+  std::vector<std::string> nodes = {"n1", "n2", "n3", "n4"};
+  int64_t t = kT0;
+
+  Cluster() {
+    MetadataStormParams p;
+    std::vector<std::unique_ptr<Detector>> d;
+    d.push_back(std::make_unique<MetadataStorm>(p, kI));
+    engine = std::make_unique<Engine>(EngineOptions{}, std::move(d), rec.sink());
+  }
+  // One interval: every node in `present` reports its counter after adding rate*10 s (extra for some).
+  void step(std::map<std::string, double> extra = {}, std::set<std::string> absent = {},
+            std::string hot_node = "", std::string hot_path = "") {
+    t += kI;
+    for (const auto& n : nodes) {
+      double add = (200 + (extra.count(n) ? extra[n] : 0)) * 10;
+      cum[n] += add;
+      if (absent.count(n)) continue;
+      std::vector<Event> events;
+      Event e;
+      e.kind = "vfs_hot_dirs";
+      e.t_ms = t;
+      nlohmann::json dirs = nlohmann::json::array();
+      dirs.push_back({{"path", "/lustre/ai0/data"}, {"ops", 2000}, {"job", "7"}, {"comm", "python"}});
+      if (n == hot_node) dirs.push_back({{"path", hot_path}, {"ops", extra[n] * 10}, {"job", "7"}, {"comm", "find"}});
+      e.fields_json = nlohmann::json{{"dirs", dirs}}.dump();
+      events.push_back(e);
+      engine->ingest(batch(n,
+                           {counter("vfs_ops_total", {{"fstype", "lustre"}, {"mount", "/lustre/ai0"}, {"op", "stat"}, {"job", "7"}}, t, cum[n])},
+                           events));
+    }
+  }
+  void warm() {
+    for (int i = 0; i < 40; ++i) step();
+  }
+};
+
+}  // namespace
+
+TEST(MetadataStorm, FiresOnAStormWithCulpritDirectory) {
+  Cluster c;
+  c.warm();
+  ASSERT_EQ(c.rec.count(State::Anomalous), 0u);
+  for (int i = 0; i < 3; ++i) c.step({{"n2", 20000}}, {}, "n2", "/lustre/ai0/home/u/tiny");
+  auto hits = c.rec.of(State::Anomalous);
+  ASSERT_FALSE(hits.empty());
+  const auto& f = hits.back();
+  EXPECT_EQ(f.key, "metadata_storm/ai0");
+  EXPECT_EQ(f.fs, "ai0");
+  ASSERT_FALSE(f.culprits.empty());
+  EXPECT_EQ(f.culprits[0].node, "n2");
+  EXPECT_EQ(f.culprits[0].path, "/lustre/ai0/home/u/tiny");
+  EXPECT_EQ(f.culprits[0].comm, "find");
+  EXPECT_EQ(f.culprits[0].job, "7");
+  EXPECT_NE(f.summary.find("stat storm on ai0"), std::string::npos) << f.summary;
+  EXPECT_EQ(f.nodes, std::vector<std::string>{"n2"});
+  EXPECT_TRUE(f.evidence.contains("signals"));
+  EXPECT_GT(f.evidence["signals"][0]["ops_per_second"].get<double>(), 20000);
+  EXPECT_NEAR(f.evidence["signals"][0]["baseline"].get<double>(), 800, 1);
+}
+
+TEST(MetadataStorm, FlatBaselineNeedsTheAbsoluteFloor) {
+  // MAD is 0 here: without the floor and the ratio any wiggle would fire.
+  Cluster c;
+  c.warm();
+  for (int i = 0; i < 10; ++i) c.step({{"n1", 50 + i}, {"n3", 300}});
+  EXPECT_EQ(c.rec.count(State::Anomalous), 0u);
+}
+
+TEST(MetadataStorm, CounterResetIsNotAStorm) {
+  Cluster c;
+  c.warm();
+  c.cum["n3"] = 0;  // remount: n3's counter restarts
+  for (int i = 0; i < 5; ++i) c.step();
+  EXPECT_EQ(c.rec.count(State::Anomalous), 0u);
+  EXPECT_EQ(c.engine->stats().counter_resets, 1u);
+}
+
+TEST(MetadataStorm, ANodeReturningAfterSilenceIsNotAStorm) {
+  Cluster c;
+  c.warm();
+  // n4 stops reporting for 5 minutes (its counter keeps counting), then returns.
+  for (int i = 0; i < 30; ++i) c.step({}, {"n4"});
+  for (int i = 0; i < 10; ++i) c.step();
+  EXPECT_EQ(c.rec.count(State::Anomalous), 0u);
+}
+
+TEST(MetadataStorm, ARebootedNodeIsNotAStorm) {
+  Cluster c;
+  c.warm();
+  for (int i = 0; i < 12; ++i) c.step({}, {"n1"});
+  c.cum["n1"] = 0;  // back with fresh counters
+  for (int i = 0; i < 10; ++i) c.step();
+  EXPECT_EQ(c.rec.count(State::Anomalous), 0u);
+}
+
+TEST(MetadataStorm, AStormNodeThatStopsReportingLeavesTheStormUndecided) {
+  // A bucket is judged two steps after its data (one interval of lateness), so states are read then.
+  Cluster c;
+  c.warm();
+  for (int i = 0; i < 3; ++i) c.step({{"n2", 20000}}, {}, "n2", "/x");
+  c.step({{"n2", 20000}}, {"n2"});  // n2 silent: the others look normal
+  c.step({{"n2", 20000}}, {"n2"});
+  c.step({{"n2", 20000}}, {"n2"});
+  EXPECT_EQ(c.rec.all.back().second.state, State::Unknown);  // the bucket of the second silent step
+  // n2 back and normal: its first increase spans the gap (not judged), then it reports normally.
+  c.step();
+  c.step();
+  c.step();
+  c.step();
+  EXPECT_EQ(c.rec.all.back().second.state, State::Quiet);
+}
+
+TEST(MetadataStorm, OtherNodesStoppingDuringAStormDoNotEndIt) {
+  Cluster c;
+  c.warm();
+  for (int i = 0; i < 3; ++i) c.step({{"n2", 20000}}, {}, "n2", "/x");
+  for (int i = 0; i < 3; ++i) c.step({{"n2", 20000}}, {"n1", "n3"}, "n2", "/x");
+  EXPECT_EQ(c.rec.all.back().second.state, State::Anomalous);
+}
+
+TEST(MetadataStorm, StormBecomesNoBaseline) {
+  // A long storm does not teach the baseline: it stays anomalous.
+  Cluster c;
+  c.warm();
+  for (int i = 0; i < 60; ++i) c.step({{"n2", 20000}});
+  EXPECT_EQ(c.rec.all.back().second.state, State::Anomalous);
+}
+
+TEST(MetadataStorm, MdcWaitAloneIsNotAStorm) {
+  Recorder rec;
+  std::vector<std::unique_ptr<Detector>> d;
+  d.push_back(std::make_unique<MetadataStorm>(MetadataStormParams{}, kI));
+  Engine e(EngineOptions{}, std::move(d), rec.sink());
+  double ops = 0, wait = 0;
+  for (int i = 1; i <= 60; ++i) {
+    int64_t t = kT0 + i * kI;
+    ops += 1000;
+    wait += (i > 40 ? 0.3 : 0.001) * 1000;  // a slow MDS from i = 41, same op rate
+    e.ingest(batch("n1", {counter("lustre_client_ops_total", {{"fs", "ai0"}, {"target", "ai0-MDT0000"}, {"op", "getattr"}}, t, ops),
+                          counter("lustre_client_rpcs_total", {{"fs", "ai0"}, {"target", "ai0-MDT0000"}}, t, ops),
+                          counter("lustre_client_rpc_wait_seconds_total", {{"fs", "ai0"}, {"target", "ai0-MDT0000"}}, t, wait)}));
+  }
+  EXPECT_EQ(rec.count(State::Anomalous), 0u);
+}
