@@ -18,7 +18,7 @@ for src in tests/fuzz/*_fuzz.cpp; do
   mkdir -p "$corpus"
   seeds=()
   [ -d "tests/fuzz/seeds/$name" ] && seeds+=("tests/fuzz/seeds/$name")
-  if build-fuzz/tests/fuzz/$name -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if build-fuzz/tests/fuzz/$name -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix=build-fuzz/crashes/$name- "$corpus" "${seeds[@]}" >build-fuzz/$name.log 2>&1; then
     echo "fuzz: $name ok ($(grep -o 'stat::number_of_executed_units: [0-9]*' build-fuzz/$name.log | awk '{print $2}') runs)"
   else

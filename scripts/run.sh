@@ -41,6 +41,11 @@ for _ in $(seq 100); do
 done
 
 agent_args=(--collector "http://127.0.0.1:$collector_port" --listen "$AGENT_LISTEN" --spool data/spool)
+# As root the agent also loads its eBPF probes (the vfs source), unless AGENT_CONFIG says otherwise.
+if [ -z "${AGENT_CONFIG:-}" ] && [ "$(id -u)" = 0 ]; then
+  AGENT_CONFIG=data/agent.yml
+  printf 'sources:\n  vfs: {enabled: true}\n' > "$AGENT_CONFIG"
+fi
 [ -n "${AGENT_CONFIG:-}" ] && agent_args+=(--config "$AGENT_CONFIG")
 "$BUILD_DIR/agent/stormscope-agent" "${agent_args[@]}" &
 agent_pid=$!

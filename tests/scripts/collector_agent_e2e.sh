@@ -32,9 +32,9 @@ start_collector() {  # $1: listen address
   done
   fail "collector did not start on $1"
 }
-# Timestamps of the agent's source_up series, one per line.
+# Timestamps of the agent's mounts source_up series (one series whatever other sources run), one per line.
 points() {
-  curl -s -G --data-urlencode 'match=stormscope_agent_source_up{node="e2e1"}' -d from=now-10m --data-urlencode to=now+1m \
+  curl -s -G --data-urlencode 'match=stormscope_agent_source_up{node="e2e1",source="mounts"}' -d from=now-10m --data-urlencode to=now+1m \
     "$url/api/v1/query_range" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)

@@ -126,9 +126,10 @@ TEST_F(CollectorHttp, AcceptsGzipBodies) {
 
 TEST_F(CollectorHttp, MalformedBatchesGetThePreciseErrorAndStoreNothing) {
   start();
-  Batch good = make_batch("n", 1, {{kT0, 1}});
+  Batch good = make_batch("n", 1, {{kT0, 1.5}});
   std::string bad_value = encode_batch(good);
-  bad_value.replace(bad_value.find("1.0"), 3, "\"x\"");  // a point's value
+  ASSERT_NE(bad_value.find("1.5"), std::string::npos) << bad_value;
+  bad_value.replace(bad_value.find("1.5"), 3, "\"x\"");  // a point's value
   struct Case {
     std::string body;
     std::string error_part;
