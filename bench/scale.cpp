@@ -20,24 +20,14 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/ports.h"
 #include "common/time.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
+using ss::testing::free_port;
 
 // Peak resident set of a process in bytes (VmHWM).
 int64_t peak_rss(pid_t pid) {

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/ports.h"
 #include "common/time.h"
 
 using namespace ss;
@@ -102,17 +103,7 @@ bool eventually(const std::function<bool()>& f, int64_t timeout_ms = 20'000) {
   return f();
 }
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using ss::testing::free_port;
 
 std::unique_ptr<Process> start_collector(const std::string& dir, int port) {
   auto p = std::make_unique<Process>(

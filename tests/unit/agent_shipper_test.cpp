@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/ports.h"
 #include "agent/shipper.h"
 #include "common/codec.h"
 
@@ -90,18 +91,7 @@ class FakeCollector {
   std::thread thread_;
 };
 
-// A port nobody listens on right now (bound and released), for the "collector is down" case.
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using ss::testing::free_port;
 
 Collection cycle(int64_t t, double value) {
   Collection c(t);
