@@ -35,7 +35,7 @@ std::string_view type_name(const Family* f) {
 }
 
 bool renderable(const Sample& s) {
-  for (const auto& [k, v] : s.labels)
+  for (const auto& [k, v] : *s.labels)
     if (!valid_label_name(k)) return false;
   return true;
 }
@@ -47,13 +47,14 @@ void write_escaped(std::string& out, std::string_view v) {
 
 void write_sample(std::string& out, const Sample& s) {
   out += s.name;
-  if (!s.labels.empty()) {
+  const Labels& labels = *s.labels;
+  if (!labels.empty()) {
     out += '{';
-    for (size_t i = 0; i < s.labels.size(); ++i) {
+    for (size_t i = 0; i < labels.size(); ++i) {
       if (i) out += ',';
-      out += s.labels[i].first;
+      out += labels[i].first;
       out += "=\"";
-      write_escaped(out, s.labels[i].second);
+      write_escaped(out, labels[i].second);
       out += '"';
     }
     out += '}';
@@ -66,7 +67,7 @@ void write_sample(std::string& out, const Sample& s) {
 }
 
 double le_of(const Sample& s) {
-  auto le = label_value(s.labels, "le");
+  auto le = label_value(*s.labels, "le");
   if (le == "+Inf" || le == "Inf") return INFINITY;
   double v = 0;
   auto [p, ec] = std::from_chars(le.data(), le.data() + le.size(), v);
@@ -84,7 +85,7 @@ std::vector<const Sample*> order_histogram(const std::string& family, const std:
   std::unordered_map<std::string, Group> groups;
   for (const Sample* s : in) {
     Labels without_le;
-    for (const auto& l : s->labels)
+    for (const auto& l : *s->labels)
       if (l.first != "le") without_le.push_back(l);
     std::string key = series_key("", without_le);
     auto [it, added] = groups.try_emplace(key);
@@ -117,16 +118,16 @@ std::string render_prometheus(const Outputs& outputs) {
   size_t total = 0;
   for (const auto& c : outputs) {
     // Samples of one family come in runs: look the family up only when the name changes.
-    const std::string* last_name = nullptr;
+    std::string_view last_name;
     FamilySamples* fs = nullptr;
     bool name_ok = false;
     for (const Sample& s : c->samples()) {
-      if (!last_name || s.name != *last_name) {
-        last_name = &s.name;
+      if (!fs || s.name != last_name) {
+        last_name = s.name;
         name_ok = valid_metric_name(s.name);
         std::string family_name;
         const Family* f = c->family_of(s.name, &family_name);
-        if (!f) family_name = s.name;
+        if (!f) family_name = std::string(s.name);
         fs = &families[family_name];
         if (f) fs->family = f;
       }

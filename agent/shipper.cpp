@@ -47,14 +47,14 @@ Batch make_batch(const Outputs& outputs, const std::string& node, const std::str
   first_of.reserve(total);
   index.reserve(total);
   for (const auto& c : outputs) {
-    const std::string* last_name = nullptr;
+    std::string_view last_name;
     bool name_ok = false;
     for (const Sample& s : c->samples()) {
-      if (!last_name || s.name != *last_name) {
-        last_name = &s.name;
+      if (last_name.empty() || s.name != last_name) {
+        last_name = s.name;
         name_ok = valid_metric_name(s.name);
       }
-      if (!name_ok || !labels_acceptable(s.labels) || !time_acceptable(s.t_ms) ||
+      if (!name_ok || !labels_acceptable(*s.labels) || !time_acceptable(s.t_ms) ||
           (s.type == SeriesType::Counter && s.value < 0)) {
         ++bad;
         continue;
@@ -63,10 +63,10 @@ Batch make_batch(const Outputs& outputs, const std::string& node, const std::str
       auto [it, added] = index.try_emplace(series_hash(s), pos);
       if (!added) {
         if (same_series(*first_of[it->second], s)) pos = it->second;
-        else pos = collided.try_emplace(series_key(s.name, s.labels), b.series.size()).first->second;
+        else pos = collided.try_emplace(series_key(s.name, *s.labels), b.series.size()).first->second;
       }
       if (pos == b.series.size()) {
-        b.series.push_back(Series{s.name, s.type, s.labels, {}});
+        b.series.push_back(Series{std::string(s.name), s.type, *s.labels, {}});
         first_of.push_back(&s);
       }
       auto& points = b.series[pos].points;

@@ -85,8 +85,8 @@ struct Bench {
     if (counted) {
       *counted = 0;
       for (auto& s : second.samples())
-        if (s.name == "vfs_ops_total" && label_value(s.labels, "op") == "stat" &&
-            label_value(s.labels, "mount") == storm.dir)
+        if (s.name == "vfs_ops_total" && label_value(*s.labels, "op") == "stat" &&
+            label_value(*s.labels, "mount") == storm.dir)
           *counted += s.value;
     }
     return rate;

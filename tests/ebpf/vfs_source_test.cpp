@@ -33,7 +33,7 @@ double value_of(const Collection& c, std::string_view name, const Labels& want) 
   for (const auto& s : c.samples()) {
     if (s.name != name) continue;
     bool match = true;
-    for (const auto& [k, v] : want) match = match && label_value(s.labels, k) == v;
+    for (const auto& [k, v] : want) match = match && label_value(*s.labels, k) == v;
     if (match) total += s.value;
   }
   return total;
