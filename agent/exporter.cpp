@@ -62,7 +62,10 @@ void write_sample(std::string& out, const Sample& s) {
   out += ' ';
   if (std::isnan(s.value)) out += "NaN";
   else if (std::isinf(s.value)) out += s.value > 0 ? "+Inf" : "-Inf";
-  else fmt::format_to(std::back_inserter(out), "{}", s.value);
+  else {
+    char buf[40];
+    out.append(buf, fmt::format_to(buf, "{}", s.value));
+  }
   out += '\n';
 }
 
@@ -121,9 +124,20 @@ std::string render_prometheus(const Outputs& outputs) {
     std::string_view last_name;
     FamilySamples* fs = nullptr;
     bool name_ok = false;
+    uint64_t name_hash = 0;
+    // Samples often share a label set with the previous one: check and hash it once.
+    const Labels* last_labels = nullptr;
+    bool labels_ok = false;
+    uint64_t labels_hash_value = 0;
     for (const Sample& s : c->samples()) {
+      if (s.labels.get() != last_labels) {
+        last_labels = s.labels.get();
+        labels_ok = renderable(s);
+        labels_hash_value = labels_hash(*s.labels);
+      }
       if (!fs || s.name != last_name) {
         last_name = s.name;
+        name_hash = std::hash<std::string_view>{}(s.name);
         name_ok = valid_metric_name(s.name);
         std::string family_name;
         const Family* f = c->family_of(s.name, &family_name);
@@ -131,8 +145,8 @@ std::string render_prometheus(const Outputs& outputs) {
         fs = &families[family_name];
         if (f) fs->family = f;
       }
-      if (!name_ok || !renderable(s)) continue;
-      auto [it, added] = fs->index.try_emplace(series_hash(s), fs->samples.size());
+      if (!name_ok || !labels_ok) continue;
+      auto [it, added] = fs->index.try_emplace(combine_series_hash(name_hash, labels_hash_value), fs->samples.size());
       if (!added && same_series(*fs->samples[it->second], s)) {
         fs->samples[it->second] = &s;
       } else {

@@ -5,9 +5,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <random>
-#include <unordered_map>
 
+#include "common/batch_writer.h"
 #include "common/codec.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -31,69 +32,109 @@ bool time_acceptable(int64_t t) { return t >= kMinTimestampMs && t <= kMaxTimest
 
 }  // namespace
 
-Batch make_batch(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped) {
-  Batch b;
-  b.node = node;
-  b.stream = stream;
-  b.seq = seq;
-  size_t bad = 0;
-  std::unordered_map<uint64_t, size_t> index;           // series hash → position in b.series
-  std::unordered_map<std::string, size_t> collided;     // series key → position, for the rare hash collision
-  std::vector<const Sample*> first_of;                  // the sample that opened each series
-  size_t total = 0;
+std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                         size_t* skipped) {
+  // Pass 1: the samples the collector would accept, each with its series' hash. Consecutive samples often
+  // share a name and a label set (a source shares one set between a target's samples): checks and hashes of
+  // both are reused while they repeat.
+  struct Accepted {
+    const Sample* s;
+    uint64_t hash;
+  };
+  std::vector<Accepted> accepted;
+  size_t total = 0, bad = 0;
   for (const auto& c : outputs) total += c->samples().size();
-  b.series.reserve(total);
-  first_of.reserve(total);
-  index.reserve(total);
+  accepted.reserve(total);
+  std::hash<std::string_view> h;
+  std::string_view last_name;
+  bool name_ok = false;
+  uint64_t name_hash = 0;
+  const Labels* last_labels = nullptr;
+  bool labels_ok = false;
+  uint64_t set_hash = 0;
   for (const auto& c : outputs) {
-    std::string_view last_name;
-    bool name_ok = false;
     for (const Sample& s : c->samples()) {
-      if (last_name.empty() || s.name != last_name) {
+      if (last_name.data() == nullptr || s.name != last_name) {
         last_name = s.name;
         name_ok = valid_metric_name(s.name);
+        name_hash = h(s.name);
       }
-      if (!name_ok || !labels_acceptable(*s.labels) || !time_acceptable(s.t_ms) ||
-          (s.type == SeriesType::Counter && s.value < 0)) {
+      if (s.labels.get() != last_labels) {
+        last_labels = s.labels.get();
+        labels_ok = labels_acceptable(*s.labels);
+        set_hash = labels_hash(*s.labels);
+      }
+      if (!name_ok || !labels_ok || !time_acceptable(s.t_ms) || (s.type == SeriesType::Counter && s.value < 0)) {
         ++bad;
         continue;
       }
-      size_t pos = b.series.size();
-      auto [it, added] = index.try_emplace(series_hash(s), pos);
-      if (!added) {
-        if (same_series(*first_of[it->second], s)) pos = it->second;
-        else pos = collided.try_emplace(series_key(s.name, *s.labels), b.series.size()).first->second;
-      }
-      if (pos == b.series.size()) {
-        b.series.push_back(Series{std::string(s.name), s.type, *s.labels, {}});
-        first_of.push_back(&s);
-      }
-      auto& points = b.series[pos].points;
-      // The same series twice at one time keeps the last value, as the exporter does.
-      auto same = std::find_if(points.begin(), points.end(), [&](const Point& p) { return p.t_ms == s.t_ms; });
-      if (same != points.end()) same->value = s.value;
-      else points.push_back({s.t_ms, s.value});
+      accepted.push_back({&s, combine_series_hash(name_hash, set_hash)});
     }
+  }
+
+  // Pass 2: group the samples of each series (open addressing on the hash, a chain of samples per series),
+  // in the order series first appear.
+  struct Group {
+    uint32_t first, last;
+  };
+  std::vector<Group> groups;
+  groups.reserve(accepted.size());
+  std::vector<uint32_t> next(accepted.size(), UINT32_MAX);
+  size_t slots = 16;
+  while (slots < accepted.size() * 2) slots *= 2;
+  std::vector<uint32_t> table(slots, UINT32_MAX);  // group index
+  for (uint32_t i = 0; i < accepted.size(); ++i) {
+    const Accepted& a = accepted[i];
+    size_t at = a.hash & (slots - 1);
+    while (true) {
+      uint32_t g = table[at];
+      if (g == UINT32_MAX) {
+        table[at] = static_cast<uint32_t>(groups.size());
+        groups.push_back({i, i});
+        break;
+      }
+      const Accepted& head = accepted[groups[g].first];
+      if (head.hash == a.hash && same_series(*head.s, *a.s)) {
+        next[groups[g].last] = i;
+        groups[g].last = i;
+        break;
+      }
+      at = (at + 1) & (slots - 1);
+    }
+  }
+
+  std::string out;
+  out.reserve(256 + accepted.size() * 150);
+  BatchWriter w(out, node, stream, seq);
+  std::vector<Point> points;
+  for (const Group& g : groups) {
+    const Sample& s = *accepted[g.first].s;
+    points.clear();
+    for (uint32_t i = g.first; i != UINT32_MAX; i = next[i]) points.push_back({accepted[i].s->t_ms, accepted[i].s->value});
+    if (points.size() > 1) {
+      // The same series twice at one time keeps the last value, as the exporter does.
+      std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; });
+      size_t n = 0;
+      for (size_t k = 0; k < points.size(); ++k) {
+        if (n > 0 && points[n - 1].t_ms == points[k].t_ms) points[n - 1] = points[k];
+        else points[n++] = points[k];
+      }
+      points.resize(n);
+    }
+    w.series(s.name, s.type, *s.labels, points.data(), points.size());
+  }
+  for (const auto& c : outputs) {
     for (const Event& e : c->events()) {
       if (!valid_label_name(e.kind) || !labels_acceptable(e.labels) || !time_acceptable(e.t_ms)) {
         ++bad;
         continue;
       }
-      b.events.push_back(e);
+      w.event(e);
     }
   }
-  for (auto& s : b.series)
-    if (s.points.size() > 1)
-      std::sort(s.points.begin(), s.points.end(), [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; });
+  w.finish();
   if (skipped) *skipped = bad;
-  return b;
-}
-
-Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped) {
-  return make_batch(Outputs{std::shared_ptr<const Collection>(&c, [](const Collection*) {})}, node, stream, seq,
-                    skipped);
+  return out;
 }
 
 std::string gzip_compress(std::string_view data) {
@@ -153,13 +194,13 @@ Result<uint64_t> Shipper::enqueue(const Outputs& c) {
     return seq.error();
   }
   size_t skipped = 0;
-  Batch b = make_batch(c, options_.node, spool_.stream(), *seq, &skipped);
+  std::string json = encode_cycle(c, options_.node, spool_.stream(), *seq, &skipped);
   if (skipped) {
     invalid_samples_ += skipped;
     log::warn("{} samples or events of this cycle were left out of batch {}: the collector would reject them",
               skipped, *seq);
   }
-  std::string body = gzip_compress(encode_batch(b));
+  std::string body = gzip_compress(json);
   if (body.empty()) {
     ++spool_errors_;
     return errorf("cannot compress batch {}", *seq);

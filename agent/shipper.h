@@ -22,13 +22,12 @@ class Client;
 
 namespace ss::agent {
 
-// Groups a cycle's samples into series and copies its events, leaving out whatever the collector would reject
-// (invalid names, the reserved `node` label, negative counters, out-of-range timestamps) so that one bad sample
+// The ingest body of one cycle (DESIGN.md §4) written straight from the samples: samples of one series are
+// grouped (one point per timestamp, the last), and whatever the collector would reject (invalid names, the
+// reserved `node` label, negative counters, out-of-range timestamps) is left out, so that one bad sample
 // never costs the whole batch. `skipped` counts what was left out.
-Batch make_batch(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped = nullptr);
-Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped = nullptr);
+std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                         size_t* skipped = nullptr);
 
 std::string gzip_compress(std::string_view data);
 
