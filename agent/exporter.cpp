@@ -115,16 +115,30 @@ std::string render_prometheus(const Outputs& outputs) {
   struct FamilySamples {
     const Family* family = nullptr;
     std::vector<const Sample*> samples;
-    std::unordered_map<uint64_t, size_t> index;  // series hash → position, so a repeat replaces
   };
   std::map<std::string, FamilySamples> families;
+  size_t count = 0;
+  for (const auto& c : outputs) count += c->samples().size();
+  // Series seen so far, by hash (open addressing), so that a repeated series replaces the earlier sample.
+  struct Slot {
+    FamilySamples* fs = nullptr;
+    uint32_t index = 0;
+    uint64_t hash = 0;
+  };
+  size_t slots = 16;
+  while (slots < count * 2) slots *= 2;
+  std::vector<Slot> table(slots);
   size_t total = 0;
   for (const auto& c : outputs) {
-    // Samples of one family come in runs: look the family up only when the name changes.
-    std::string_view last_name;
-    FamilySamples* fs = nullptr;
-    bool name_ok = false;
-    uint64_t name_hash = 0;
+    // Samples of one family come in runs, and a source's families are few: remember each name's family.
+    struct Known {
+      std::string_view name;
+      FamilySamples* fs;
+      bool ok;
+      uint64_t hash;
+    };
+    std::vector<Known> known;
+    const Known* name = nullptr;
     // Samples often share a label set with the previous one: check and hash it once.
     const Labels* last_labels = nullptr;
     bool labels_ok = false;
@@ -135,23 +149,35 @@ std::string render_prometheus(const Outputs& outputs) {
         labels_ok = renderable(s);
         labels_hash_value = labels_hash(*s.labels);
       }
-      if (!fs || s.name != last_name) {
-        last_name = s.name;
-        name_hash = std::hash<std::string_view>{}(s.name);
-        name_ok = valid_metric_name(s.name);
-        std::string family_name;
-        const Family* f = c->family_of(s.name, &family_name);
-        if (!f) family_name = std::string(s.name);
-        fs = &families[family_name];
-        if (f) fs->family = f;
+      if (!name || s.name != name->name) {
+        name = nullptr;
+        for (const Known& k : known)
+          if (k.name == s.name) name = &k;
+        if (!name) {
+          std::string family_name;
+          const Family* f = c->family_of(s.name, &family_name);
+          if (!f) family_name = std::string(s.name);
+          FamilySamples* fs = &families[family_name];
+          if (f) fs->family = f;
+          known.push_back({s.name, fs, valid_metric_name(s.name), std::hash<std::string_view>{}(s.name)});
+          name = &known.back();
+        }
       }
-      if (!name_ok || !labels_ok) continue;
-      auto [it, added] = fs->index.try_emplace(combine_series_hash(name_hash, labels_hash_value), fs->samples.size());
-      if (!added && same_series(*fs->samples[it->second], s)) {
-        fs->samples[it->second] = &s;
-      } else {
-        fs->samples.push_back(&s);  // new, or a hash collision of two different series: keep both
-        ++total;
+      if (!name->ok || !labels_ok) continue;
+      FamilySamples* fs = name->fs;
+      uint64_t hash = combine_series_hash(name->hash, labels_hash_value);
+      for (size_t at = hash & (slots - 1);; at = (at + 1) & (slots - 1)) {
+        Slot& slot = table[at];
+        if (!slot.fs) {
+          slot = Slot{fs, static_cast<uint32_t>(fs->samples.size()), hash};
+          fs->samples.push_back(&s);
+          ++total;
+          break;
+        }
+        if (slot.hash == hash && slot.fs == fs && same_series(*fs->samples[slot.index], s)) {
+          fs->samples[slot.index] = &s;
+          break;
+        }
       }
     }
   }

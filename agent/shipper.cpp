@@ -32,8 +32,8 @@ bool time_acceptable(int64_t t) { return t >= kMinTimestampMs && t <= kMaxTimest
 
 }  // namespace
 
-std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
-                         size_t* skipped) {
+void write_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                 const std::function<void(std::string_view)>& sink, size_t* skipped) {
   // Pass 1: the samples the collector would accept, each with its series' hash. Consecutive samples often
   // share a name and a label set (a source shares one set between a target's samples): checks and hashes of
   // both are reused while they repeat.
@@ -103,9 +103,16 @@ std::string encode_cycle(const Outputs& outputs, const std::string& node, const 
     }
   }
 
+  // The text goes to the sink in pieces, so a 3 MB cycle never sits in memory whole.
+  constexpr size_t kPiece = 64 * 1024;
   std::string out;
-  out.reserve(256 + accepted.size() * 150);
+  out.reserve(kPiece + 4096);
   BatchWriter w(out, node, stream, seq);
+  auto drain = [&](size_t at_least) {
+    if (out.size() < at_least) return;
+    sink(out);
+    out.clear();
+  };
   std::vector<Point> points;
   for (const Group& g : groups) {
     const Sample& s = *accepted[g.first].s;
@@ -122,6 +129,7 @@ std::string encode_cycle(const Outputs& outputs, const std::string& node, const 
       points.resize(n);
     }
     w.series(s.name, s.type, *s.labels, points.data(), points.size());
+    drain(kPiece);
   }
   for (const auto& c : outputs) {
     for (const Event& e : c->events()) {
@@ -130,27 +138,60 @@ std::string encode_cycle(const Outputs& outputs, const std::string& node, const 
         continue;
       }
       w.event(e);
+      drain(kPiece);
     }
   }
   w.finish();
+  drain(0);
   if (skipped) *skipped = bad;
-  return out;
+}
+
+std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                         size_t* skipped) {
+  std::string json;
+  write_cycle(outputs, node, stream, seq, [&](std::string_view piece) { json += piece; }, skipped);
+  return json;
+}
+
+GzipWriter::GzipWriter() {
+  // Fastest level: JSON batches still shrink ~15x, at a fraction of the default level's CPU.
+  // windowBits 15 + 16: a gzip header and trailer rather than a bare zlib stream.
+  ok_ = deflateInit2(&zs_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipWriter::~GzipWriter() {
+  if (ok_) deflateEnd(&zs_);
+}
+
+void GzipWriter::deflate_some(std::string_view data, int flush) {
+  zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs_.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  do {
+    if (out_.size() - zs_.total_out < 16 * 1024) out_.resize(std::max<size_t>(64 * 1024, out_.size() * 2));
+    zs_.next_out = reinterpret_cast<Bytef*>(out_.data() + zs_.total_out);
+    zs_.avail_out = static_cast<uInt>(out_.size() - zs_.total_out);
+    rc = deflate(&zs_, flush);
+    if (rc == Z_STREAM_ERROR) ok_ = false;
+  } while (ok_ && (zs_.avail_in > 0 || zs_.avail_out == 0) && rc != Z_STREAM_END);
+  if (flush == Z_FINISH && rc != Z_STREAM_END) ok_ = false;
+}
+
+void GzipWriter::add(std::string_view data) {
+  if (ok_ && !data.empty()) deflate_some(data, Z_NO_FLUSH);
+}
+
+std::string GzipWriter::finish() {
+  if (ok_) deflate_some({}, Z_FINISH);
+  if (!ok_) return {};
+  out_.resize(zs_.total_out);
+  return std::move(out_);
 }
 
 std::string gzip_compress(std::string_view data) {
-  z_stream zs{};
-  // Fastest level: JSON batches still shrink ~15x, at a fraction of the default level's CPU.
-  // windowBits 15 + 16: a gzip header and trailer rather than a bare zlib stream.
-  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
+  GzipWriter gz;
+  gz.add(data);
+  return gz.finish();
 }
 
 Result<std::unique_ptr<Shipper>> Shipper::create(Spool& spool, ShipperOptions options) {
@@ -194,13 +235,14 @@ Result<uint64_t> Shipper::enqueue(const Outputs& c) {
     return seq.error();
   }
   size_t skipped = 0;
-  std::string json = encode_cycle(c, options_.node, spool_.stream(), *seq, &skipped);
+  GzipWriter gz;
+  write_cycle(c, options_.node, spool_.stream(), *seq, [&](std::string_view piece) { gz.add(piece); }, &skipped);
   if (skipped) {
     invalid_samples_ += skipped;
     log::warn("{} samples or events of this cycle were left out of batch {}: the collector would reject them",
               skipped, *seq);
   }
-  std::string body = gzip_compress(json);
+  std::string body = gz.finish();
   if (body.empty()) {
     ++spool_errors_;
     return errorf("cannot compress batch {}", *seq);

@@ -6,10 +6,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <zlib.h>
 
 #include "agent/scheduler.h"
 #include "agent/source.h"
@@ -28,6 +31,26 @@ namespace ss::agent {
 // never costs the whole batch. `skipped` counts what was left out.
 std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
                          size_t* skipped = nullptr);
+// The same text handed to `sink` in pieces of about 64 KiB.
+void write_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                 const std::function<void(std::string_view)>& sink, size_t* skipped = nullptr);
+
+// gzip at the fastest level, fed piece by piece; finish() returns the body ("" when zlib failed).
+class GzipWriter {
+ public:
+  GzipWriter();
+  ~GzipWriter();
+  GzipWriter(const GzipWriter&) = delete;
+  GzipWriter& operator=(const GzipWriter&) = delete;
+  void add(std::string_view data);
+  std::string finish();
+
+ private:
+  void deflate_some(std::string_view data, int flush);
+  z_stream zs_{};
+  bool ok_ = false;
+  std::string out_;
+};
 
 std::string gzip_compress(std::string_view data);
 
