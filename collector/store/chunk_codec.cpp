@@ -44,29 +44,37 @@ int64_t sign_extend(uint64_t v, int width) {
 }
 
 
+constexpr int kPredictors = 3;
+
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t unzigzag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
 
-// Predictor p of column c (rollups): 0 the previous row's c; 1..n-1 the previous row's other columns;
-// n + j this row's column j < c. Returns false when the predictor has no value at scale k.
-bool predictor(int p, int c, int columns, int k, const std::array<uint64_t, kMaxColumns>& prev,
-               const std::array<uint64_t, kMaxColumns>& row, int64_t& out) {
-  uint64_t bits;
-  if (p == 0) bits = prev[c];
-  else if (p < columns) bits = prev[p - 1 < c ? p - 1 : p];
-  else if (p - columns < c) bits = row[p - columns];
-  else return false;
-  return scaled(bits, k, out);
+// Value j of a row as an integer at scale k: the stored integer when the scales agree, else converted.
+bool value_at(const RowValues& r, int j, int k, int64_t& out) {
+  if (r.scale[j] == k) {
+    out = r.ival[j];
+    return true;
+  }
+  return scaled(r.bits[j], k, out);
+}
+
+// Predictor p of column c (rollups): 0 the previous row's c, 1 the previous row's last column (a
+// counter's min follows the last value before it), 2 this row's column c - 1 (a counter's last equals its
+// max). Returns false when the predictor does not apply or has no value at scale k.
+bool predictor(int p, int c, int columns, int k, const RowValues& prev, const RowValues& row, int64_t& out) {
+  switch (p) {
+    case 0: return value_at(prev, c, k, out);
+    case 1: return c != columns - 1 && value_at(prev, columns - 1, k, out);
+    default: return c > 0 && value_at(row, c - 1, k, out);
+  }
 }
 
 // The predictor with the lowest recent cost among those with a value (ties: the lowest number).
-int choose(const ColumnState& cs, int c, int columns, const std::array<uint64_t, kMaxColumns>& prev,
-           const std::array<uint64_t, kMaxColumns>& row, int64_t& pred) {
+int choose(const ColumnState& cs, int c, int columns, const RowValues& prev, const RowValues& row, int64_t& pred) {
   int best = 0;
-  pred = 0;
-  scaled(prev[c], cs.scale, pred);  // decimal mode keeps the previous value exact at its scale
+  pred = cs.ival;  // decimal mode keeps the previous value exact at its scale
   if (columns == 1) return 0;
-  for (int p = 1; p < columns + c; ++p) {
+  for (int p = 1; p < kPredictors; ++p) {
     int64_t v;
     if (cs.cost[p] < cs.cost[best] && predictor(p, c, columns, cs.scale, prev, row, v)) best = p, pred = v;
   }
@@ -74,10 +82,9 @@ int choose(const ColumnState& cs, int c, int columns, const std::array<uint64_t,
 }
 
 // After a decimal value: every predictor's cost decays and grows by the size of its residual.
-void update_costs(ColumnState& cs, int c, int columns, int64_t vi, const std::array<uint64_t, kMaxColumns>& prev,
-                  const std::array<uint64_t, kMaxColumns>& row) {
+void update_costs(ColumnState& cs, int c, int columns, int64_t vi, const RowValues& prev, const RowValues& row) {
   if (columns == 1) return;
-  for (int p = 0; p < columns + c; ++p) {
+  for (int p = 0; p < kPredictors; ++p) {
     int64_t v;
     uint32_t size = predictor(p, c, columns, cs.scale, prev, row, v)
                         ? static_cast<uint32_t>(std::bit_width(zigzag(static_cast<int64_t>(
@@ -85,6 +92,23 @@ void update_costs(ColumnState& cs, int c, int columns, int64_t vi, const std::ar
                         : 64;
     cs.cost[p] = cs.cost[p] - (cs.cost[p] >> 3) + size;
   }
+}
+
+// The values of the previous row, as the columns hold them before a row is coded.
+RowValues snapshot_columns(const std::array<ColumnState, kMaxColumns>& cols, int columns) {
+  RowValues r;
+  for (int c = 0; c < columns; ++c) {
+    r.bits[c] = cols[c].bits;
+    r.scale[c] = cols[c].scale;
+    r.ival[c] = cols[c].ival;
+  }
+  return r;
+}
+
+void note_value(RowValues& r, int c, const ColumnState& cs) {
+  r.bits[c] = cs.bits;
+  r.scale[c] = cs.scale;
+  r.ival[c] = cs.ival;
 }
 
 // The smallest number of decimals (0..7) at which v is exact, or -1.
@@ -177,7 +201,7 @@ void ChunkEncoder::put_xor(ColumnState& c, uint64_t b) {
   c.trail = trail;
 }
 
-void ChunkEncoder::put_value(int col, uint64_t b, const std::array<uint64_t, kMaxColumns>& prev) {
+void ChunkEncoder::put_value(int col, uint64_t b, const RowValues& prev) {
   ColumnState& c = col_[col];
   int64_t vi;
   if (c.scale >= 0) {
@@ -187,6 +211,7 @@ void ChunkEncoder::put_value(int col, uint64_t b, const std::array<uint64_t, kMa
       put_rice(zigzag(static_cast<int64_t>(static_cast<uint64_t>(vi) - static_cast<uint64_t>(pred))), c.rice);
       update_costs(c, col, columns_, vi, prev, row_);
       c.bits = b;
+      c.ival = vi;
       return;
     }
     int k = decimal_scale(b, vi);
@@ -196,6 +221,7 @@ void ChunkEncoder::put_value(int col, uint64_t b, const std::array<uint64_t, kMa
       put_bits(static_cast<uint64_t>(vi), 64);
       c.scale = k;
       c.bits = b;
+      c.ival = vi;
       return;
     }
     put_escape(2);
@@ -214,6 +240,7 @@ void ChunkEncoder::put_value(int col, uint64_t b, const std::array<uint64_t, kMa
     put_bits(static_cast<uint64_t>(vi), 64);
     c.scale = k;
     c.bits = b;
+    c.ival = vi;
     return;
   }
   put_bits(0b10, 2);
@@ -228,8 +255,7 @@ void ChunkEncoder::append(int64_t t, const double* values) {
       uint64_t b = bits_of(values[c]);
       put_bits(b, 64);
       col_[c].bits = b;
-      int64_t vi;
-      col_[c].scale = decimal_scale(b, vi);
+      col_[c].scale = decimal_scale(b, col_[c].ival);
     }
   } else {
     // Unsigned arithmetic wraps instead of overflowing.
@@ -245,11 +271,10 @@ void ChunkEncoder::append(int64_t t, const double* values) {
     }
     last_delta_ = delta;
     last_t_ = t;
-    std::array<uint64_t, kMaxColumns> prev;
-    for (int c = 0; c < columns_; ++c) prev[c] = col_[c].bits;
+    RowValues prev = snapshot_columns(col_, columns_);
     for (int c = 0; c < columns_; ++c) {
-      row_[c] = bits_of(values[c]);
-      put_value(c, row_[c], prev);
+      put_value(c, bits_of(values[c]), prev);
+      note_value(row_, c, col_[c]);
     }
   }
   ++count_;
@@ -276,8 +301,9 @@ bool ChunkDecoder::get_bits(int n, uint64_t& out) {
   if (n > 0 && first + 9 <= in_.size()) {
     // Fast path: take the bits from one big-endian 64-bit load (plus one byte when they straddle it).
     int off = static_cast<int>(bit_pos_ & 7);
-    uint64_t word = 0;
-    for (int i = 0; i < 8; ++i) word = (word << 8) | static_cast<uint8_t>(in_[first + i]);
+    uint64_t word;
+    std::memcpy(&word, in_.data() + first, 8);
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
     uint64_t v = word << off;
     if (off + n > 64) v |= static_cast<uint64_t>(static_cast<uint8_t>(in_[first + 8])) >> (8 - off);
     out = v >> (64 - n);
@@ -345,14 +371,15 @@ bool ChunkDecoder::get_xor(ColumnState& c, uint64_t& out) {
   return true;
 }
 
-bool ChunkDecoder::get_value(int col, const std::array<uint64_t, kMaxColumns>& prev, uint64_t& out) {
+bool ChunkDecoder::get_value(int col, const RowValues& prev, uint64_t& out) {
   ColumnState& c = col_[col];
   uint64_t b;
   auto literal = [&]() {  // scale (3 bits) and the value's integer (64 bits)
     uint64_t k, vi;
     if (!get_bits(3, k) || !get_bits(64, vi)) return false;
     c.scale = static_cast<int>(k);
-    c.bits = bits_of(static_cast<double>(static_cast<int64_t>(vi)) / kPow10[k]);
+    c.ival = static_cast<int64_t>(vi);
+    c.bits = bits_of(static_cast<double>(c.ival) / kPow10[k]);
     out = c.bits;
     return true;
   };
@@ -371,6 +398,7 @@ bool ChunkDecoder::get_value(int col, const std::array<uint64_t, kMaxColumns>& p
     int64_t vi = static_cast<int64_t>(static_cast<uint64_t>(pred) + static_cast<uint64_t>(unzigzag(z)));
     if (!(std::fabs(static_cast<double>(vi)) < 4.0e15)) return ok_ = false;
     update_costs(c, col, columns_, vi, prev, row_);
+    c.ival = vi;
     c.bits = bits_of(static_cast<double>(vi) / kPow10[c.scale]);
     out = c.bits;
     return true;
@@ -393,8 +421,7 @@ bool ChunkDecoder::next(Row& row) {
     last_t_ = static_cast<int64_t>(b);
     for (int c = 0; c < columns_; ++c) {
       if (!get_bits(64, col_[c].bits)) return false;
-      int64_t vi;
-      col_[c].scale = decimal_scale(col_[c].bits, vi);
+      col_[c].scale = decimal_scale(col_[c].bits, col_[c].ival);
       row.v[c] = double_of(col_[c].bits);
     }
   } else {
@@ -410,11 +437,12 @@ bool ChunkDecoder::next(Row& row) {
       last_delta_ = static_cast<int64_t>(static_cast<uint64_t>(last_delta_) + static_cast<uint64_t>(unzigzag(z)));
     }
     last_t_ = static_cast<int64_t>(static_cast<uint64_t>(last_t_) + static_cast<uint64_t>(last_delta_));
-    std::array<uint64_t, kMaxColumns> prev;
-    for (int c = 0; c < columns_; ++c) prev[c] = col_[c].bits;
+    RowValues prev = snapshot_columns(col_, columns_);
     for (int c = 0; c < columns_; ++c) {
-      if (!get_value(c, prev, row_[c])) return false;
-      row.v[c] = double_of(row_[c]);
+      uint64_t b;
+      if (!get_value(c, prev, b)) return false;
+      note_value(row_, c, col_[c]);
+      row.v[c] = double_of(b);
     }
   }
   row.t_ms = last_t_;

@@ -3,8 +3,8 @@
 // coded with an adaptive Golomb-Rice code (the parameter follows the recent mean, as in LOCO-I), with
 // Gorilla's XOR code (Pelkonen et al., VLDB 2015) for doubles that are not short decimals. Raw series use
 // one column; rollups use five (count, sum, min, max, last), and each rollup value is predicted from
-// whichever earlier value (of this row or the previous one) has predicted it best so far, so `max == last`
-// of a counter costs one bit. Floats round-trip bit for bit (NaN payloads, -0.0, infinities).
+// whichever of three earlier values (the previous row's same and last columns, this row's preceding
+// column) has predicted it best so far, so `max == last` of a counter costs one bit. Floats round-trip bit for bit (NaN payloads, -0.0, infinities).
 //
 // Layout: 4-byte little-endian row count, 1 byte: 0x80 | column count (format 2), then a bit stream (MSB
 // first): row 0 is t and every column as 64 bits; every further row is t's delta-of-delta, then each
@@ -37,13 +37,21 @@ struct RiceState {
   void update(uint64_t z);
 };
 
+// The values of one row as the predictors see them.
+struct RowValues {
+  std::array<uint64_t, kMaxColumns> bits{};
+  std::array<int, kMaxColumns> scale{};
+  std::array<int64_t, kMaxColumns> ival{};
+};
+
 // Coding state of one value column, shared by encoder and decoder so both make the same choices.
 struct ColumnState {
   uint64_t bits = 0;  // the previous value
   int scale = -1;     // decimal mode with this many decimals, or -1: XOR mode
+  int64_t ival = 0;   // in decimal mode: bits as an integer of 10^-scale
   int lead = -1, trail = 0;
   RiceState rice;
-  std::array<uint32_t, 2 * kMaxColumns> cost{};  // per predictor: recent residual sizes (rollups)
+  std::array<uint32_t, 3> cost{};  // per predictor: recent residual sizes (rollups)
 };
 
 class ChunkEncoder {
@@ -67,7 +75,7 @@ class ChunkEncoder {
   void put_bits(uint64_t value, int n);
   void put_rice(uint64_t z, RiceState& st);
   void put_escape(int code);
-  void put_value(int col, uint64_t b, const std::array<uint64_t, kMaxColumns>& prev);
+  void put_value(int col, uint64_t b, const RowValues& prev);
   void put_xor(ColumnState& c, uint64_t b);
 
   int columns_;
@@ -75,7 +83,7 @@ class ChunkEncoder {
   int64_t first_t_ = 0, last_t_ = 0, last_delta_ = 0;
   RiceState t_rice_;
   std::array<ColumnState, kMaxColumns> col_{};
-  std::array<uint64_t, kMaxColumns> row_{};  // bits of the row being written
+  RowValues row_;  // the row being written
   std::string out_;
   int free_bits_ = 0;  // unused low bits in out_.back()
 };
@@ -95,7 +103,7 @@ class ChunkDecoder {
   ChunkDecoder() = default;
   bool get_bits(int n, uint64_t& out);
   bool get_rice(RiceState& st, uint64_t& z, int& escape);
-  bool get_value(int col, const std::array<uint64_t, kMaxColumns>& prev, uint64_t& out);
+  bool get_value(int col, const RowValues& prev, uint64_t& out);
   bool get_xor(ColumnState& c, uint64_t& out);
   // Format 1.
   bool get_value_v1(int col, double& v);
@@ -111,7 +119,7 @@ class ChunkDecoder {
   int64_t last_t_ = 0, last_delta_ = 0;
   RiceState t_rice_;
   std::array<ColumnState, kMaxColumns> col_{};
-  std::array<uint64_t, kMaxColumns> row_{};
+  RowValues row_;
 };
 
 // Decodes a whole chunk.

@@ -263,6 +263,7 @@ struct SnapshotChunk {
 struct Pending {
   const Batch* batch;
   std::vector<std::string> keys;  // series_key per batch series, with the node label
+  std::vector<std::string> encoded;  // per batch series: its points as a raw chunk, for the log record
   AppendOutcome outcome;
   std::optional<Error> error;
   bool done = false;
@@ -344,6 +345,7 @@ class ChunkStore final : public Store {
   std::vector<SeriesState*> dirty_;  // writer thread only
   int64_t last_log_id_ = 0;
   int64_t log_bytes_ = 0;
+  int64_t log_limit_ = 4 << 20;  // log bytes that trigger a checkpoint (see checkpoint())
   int64_t last_checkpoint_ms_ = 0, last_retention_ms_ = 0;
 
   std::mutex q_mu_;
@@ -388,6 +390,8 @@ Result<void> ChunkStore::open() {
   if (auto r = exec(db_, "PRAGMA journal_mode=WAL"); !r.ok()) return r;
   if (auto r = exec(db_, opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !r.ok()) return r;
   if (auto r = exec(db_, "PRAGMA cache_size=-65536"); !r.ok()) return r;  // 64 MiB
+  // After a checkpoint the -wal file is cut back to this size instead of keeping its largest size.
+  if (auto r = exec(db_, "PRAGMA journal_size_limit=16777216"); !r.ok()) return r;
   if (auto r = migrate(); !r.ok()) return r;
   if (auto r = prepare_writer(); !r.ok()) return r;
   if (auto r = load_state(); !r.ok()) return r;
@@ -623,10 +627,18 @@ SeriesState* ChunkStore::find(int64_t id) {
 
 Result<AppendOutcome> ChunkStore::append(const Batch& batch) {
   if (closed_) return Error{"store is closed"};
-  Pending p{&batch, {}, {}, std::nullopt, false};
+  Pending p{&batch, {}, {}, {}, std::nullopt, false};
   p.keys.reserve(batch.series.size());
   // Series keys are built here, in the caller's thread, so the writer thread only looks them up.
-  for (const auto& s : batch.series) p.keys.push_back(key_with_node(s.name, s.labels, batch.node));
+  // So is the log record's encoding of the points: the writer thread, which every batch goes through,
+  // only concatenates.
+  p.encoded.reserve(batch.series.size());
+  for (const auto& s : batch.series) {
+    p.keys.push_back(key_with_node(s.name, s.labels, batch.node));
+    ChunkEncoder enc(1);
+    for (const Point& pt : s.points) enc.append(pt.t_ms, pt.value);
+    p.encoded.push_back(s.points.empty() ? std::string() : enc.bytes());
+  }
   std::unique_lock lk(q_mu_);
   if (stopping_) return Error{"store is closed"};
   queue_.push_back(&p);
@@ -648,7 +660,7 @@ void ChunkStore::writer_loop() {
     std::lock_guard w(write_mu_);
     if (!group.empty()) process(group);
     int64_t now = monotonic_ms();
-    if (now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms || log_bytes_ > (64 << 20)) {
+    if (now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms || log_bytes_ > log_limit_) {
       sweep_idle(now_ms(), now);
       if (auto r = checkpoint(); !r.ok()) log::error("store: checkpoint failed: {}", r.error().message);
       last_checkpoint_ms_ = now;
@@ -717,13 +729,11 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
       auto id = resolve_series(p.keys[k], b.series[k], b.node, fresh);
       if (!id.ok()) return fail(id.error());
       ids[i][k] = *id;
-      const auto& pts = b.series[k].points;
-      if (pts.empty()) continue;
-      ChunkEncoder enc(1);
-      for (const Point& pt : pts) enc.append(pt.t_ms, pt.value);
+      const std::string& encoded = p.encoded[k];
+      if (encoded.empty()) continue;
       put_varint(record, static_cast<uint64_t>(*id));
-      put_varint(record, enc.bytes().size());
-      record += enc.bytes();
+      put_varint(record, encoded.size());
+      record += encoded;
     }
     for (const Event& e : b.events) {
       std::string labels = labels_to_json(with_node(e.labels, b.node));
@@ -987,6 +997,12 @@ Result<void> ChunkStore::checkpoint() {
   }
   dirty_.clear();
   log_bytes_ = 0;
+  // The log's pages are free after a checkpoint and stay in the file for reuse, so the log may grow to
+  // 1/16 of the database (4..64 MiB) between checkpoints: the free pages cost at most that much space.
+  Stmt pages;
+  if (pages.prepare(db_, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size").ok() &&
+      sqlite3_step(pages.get()) == SQLITE_ROW)
+    log_limit_ = std::clamp<int64_t>(sqlite3_column_int64(pages.get(), 0) / 16, 4 << 20, 64 << 20);
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   return {};
 }
