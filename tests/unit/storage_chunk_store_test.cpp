@@ -447,9 +447,8 @@ TEST(ChunkStore, ClosesTheWindowsOfSeriesThatStopped) {
   std::vector<Point> pts;
   for (int i = 0; i < 30; ++i) pts.push_back({kT0 + i * 10000, static_cast<double>(i)});
   ASSERT_TRUE(s->append(batch("n", 1, {gauge("idle", pts)})).ok());
-  // Recent data: its window is still open.
-  const int64_t now = now_ms();
-  ASSERT_TRUE(s->append(batch("n", 2, {gauge("live", {{now, 1}})})).ok());
+  // Data an hour ahead of the wall clock (an agent's clock skew): its window stays open during the test.
+  ASSERT_TRUE(s->append(batch("n", 2, {gauge("live", {{now_ms() + 3'600'000, 1}})})).ok());
   // Raw chunks of a series in the database: open (`heads`) or final (`chunks`).
   auto raw_chunks = [&](const char* table, const std::string& name) {
     sqlite3* db = nullptr;
