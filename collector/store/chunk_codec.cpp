@@ -348,7 +348,7 @@ bool ChunkDecoder::get_rice(RiceState& st, uint64_t& z, int& escape) {
   return true;
 }
 
-bool ChunkDecoder::get_xor(ColumnState& c, uint64_t& out) {
+bool ChunkDecoder::get_xor(ColumnState& c, uint64_t& out, int lead_bits) {
   uint64_t bit, x;
   if (!get_bits(1, bit)) return false;
   if (bit == 0) {
@@ -357,7 +357,7 @@ bool ChunkDecoder::get_xor(ColumnState& c, uint64_t& out) {
     x <<= c.trail;
   } else {
     uint64_t lead, sig;
-    if (!get_bits(6, lead) || !get_bits(6, sig)) return false;
+    if (!get_bits(lead_bits, lead) || !get_bits(6, sig)) return false;
     if (sig == 0) sig = 64;
     if (lead + sig > 64) return ok_ = false;
     if (!get_bits(static_cast<int>(sig), x)) return false;
@@ -494,27 +494,10 @@ bool ChunkDecoder::get_value_v1(int col, double& v) {
     col_[col].bits = bits_of(v);
     return true;
   }
-  // '111': Gorilla XOR code.
-  if (!get_bits(1, bit)) return false;
-  uint64_t x;
-  if (bit == 0) {
-    if (col_[col].lead < 0) return ok_ = false;
-    int sig = 64 - col_[col].lead - col_[col].trail;
-    if (!get_bits(sig, x)) return false;
-    x <<= col_[col].trail;
-  } else {
-    uint64_t lead, sig;
-    if (!get_bits(5, lead) || !get_bits(6, sig)) return false;
-    if (sig == 0) sig = 64;
-    if (lead + sig > 64) return ok_ = false;
-    if (!get_bits(static_cast<int>(sig), x)) return false;
-    int trail = static_cast<int>(64 - lead - sig);
-    x = trail >= 64 ? 0 : x << trail;
-    col_[col].lead = static_cast<int>(lead);
-    col_[col].trail = trail;
-  }
-  col_[col].bits ^= x;
-  v = double_of(col_[col].bits);
+  // '111': Gorilla XOR code, with a 5-bit leading-zero count in this format.
+  uint64_t out;
+  if (!get_xor(col_[col], out, 5)) return false;
+  v = double_of(out);
   return true;
 }
 

@@ -104,7 +104,7 @@ class ChunkDecoder {
   bool get_bits(int n, uint64_t& out);
   bool get_rice(RiceState& st, uint64_t& z, int& escape);
   bool get_value(int col, const RowValues& prev, uint64_t& out);
-  bool get_xor(ColumnState& c, uint64_t& out);
+  bool get_xor(ColumnState& c, uint64_t& out, int lead_bits = 6);  // the first format used 5 lead bits
   // Format 1.
   bool get_value_v1(int col, double& v);
   bool get_class_coded(int64_t& v);

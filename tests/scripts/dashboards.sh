@@ -47,21 +47,7 @@ curl -sf "http://127.0.0.1:$cport/metrics" > "$work/collector.metrics"
 kill "$collector_pid"; wait "$collector_pid" 2>/dev/null || true; collector_pid=
 python3 "$src/tests/scripts/promdata.py" --end "$end" --prices "$work/collector.metrics" > "$work/data.om"
 promtool tsdb create-blocks-from openmetrics "$work/data.om" "$work/tsdb" >/dev/null
-mkdir "$work/rules"
-cp "$src"/rules/stormscope.rules.yml "$work/rules/"
-sed -E 's/^( *)for: .*/\1for: 0s/' "$src/rules/stormscope.alerts.yml" > "$work/rules/stormscope.alerts.yml"
-cat > "$work/prometheus.yml" <<YML
-global: {evaluation_interval: 1s}
-rule_files: ["$work/rules/*.yml"]
-YML
-start_prometheus() {
-  port=$(free_port)
-  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address=127.0.0.1:$port --log.level=warn >"$work/prom.log" 2>&1 &
-  prom_pid=$!
-  url=http://127.0.0.1:$port
-  wait_http "$url/-/ready" 30 || { cat "$work/prom.log"; exit 1; }
-}
+setup_prometheus_rules
 start_prometheus
 # The alerts compare recorded series with their own history, so backfill the recording rules over the
 # test data (what a site does after installing the rules), then restart on the completed data.
@@ -80,7 +66,7 @@ until curl -sf "$url/api/v1/query" --data-urlencode 'query=job:gpu_idle_dollars:
 done
 sleep 2
 
-health=$(curl -sf "$url/api/v1/rules" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["groups"]; bad=[x["name"]+": "+x.get("lastError","") for g in r for x in g["rules"] if x.get("health")!="ok"]; print("\n".join(bad))')
+health=$(unhealthy_rules)
 [ -z "$health" ] || { echo "rules failing in Prometheus:"; echo "$health"; exit 1; }
 
 $check live "$url" "$(date +%s)" "${dashboards[@]}"

@@ -30,21 +30,7 @@ live_ms=$(( ($(date +%s) - 5) * 1000 ))
 awk -v cut="$(( live_ms / 1000 ))" '/^#/ || $NF + 0 <= cut' "$work/sim.om" > "$work/data.om"
 promtool tsdb create-blocks-from openmetrics "$work/data.om" "$work/tsdb" >/dev/null
 
-mkdir "$work/rules"
-cp "$src"/rules/stormscope.rules.yml "$work/rules/"
-sed -E 's/^( *)for: .*/\1for: 0s/' "$src/rules/stormscope.alerts.yml" > "$work/rules/stormscope.alerts.yml"
-cat > "$work/prometheus.yml" <<YML
-global: {evaluation_interval: 1s}
-rule_files: ["$work/rules/*.yml"]
-YML
-start_prometheus() {
-  port=$(free_port)
-  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address=127.0.0.1:$port --log.level=warn >"$work/prom.log" 2>&1 &
-  prom_pid=$!
-  url=http://127.0.0.1:$port
-  wait_http "$url/-/ready" 30 || { cat "$work/prom.log"; exit 1; }
-}
+setup_prometheus_rules
 # The alerts compare recorded series with their own history: backfill the recording rules over the run
 # (what a site does after installing the rules), level by level (rules on recorded series need those
 # first), restarting Prometheus on the completed data each time.
@@ -67,7 +53,7 @@ until curl -sf "$url/api/v1/rules" | python3 -c 'import json,sys; g=json.load(sy
   sleep 0.5
 done
 sleep 3
-health=$(curl -sf "$url/api/v1/rules" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["groups"]; bad=[x["name"]+": "+x.get("lastError","") for g in r for x in g["rules"] if x.get("health")!="ok"]; print("\n".join(bad))')
+health=$(unhealthy_rules)
 [ -z "$health" ] || { echo "rules failing in Prometheus:"; echo "$health"; exit 1; }
 
 $check verify "$url" "$work/truth.json" "$src/rules/stormscope.alerts.yml" "$live_ms"
