@@ -35,7 +35,7 @@ std::string_view type_name(const Family* f) {
 }
 
 bool renderable(const Sample& s) {
-  for (const auto& [k, v] : s.labels)
+  for (const auto& [k, v] : *s.labels)
     if (!valid_label_name(k)) return false;
   return true;
 }
@@ -47,13 +47,14 @@ void write_escaped(std::string& out, std::string_view v) {
 
 void write_sample(std::string& out, const Sample& s) {
   out += s.name;
-  if (!s.labels.empty()) {
+  const Labels& labels = *s.labels;
+  if (!labels.empty()) {
     out += '{';
-    for (size_t i = 0; i < s.labels.size(); ++i) {
+    for (size_t i = 0; i < labels.size(); ++i) {
       if (i) out += ',';
-      out += s.labels[i].first;
+      out += labels[i].first;
       out += "=\"";
-      write_escaped(out, s.labels[i].second);
+      write_escaped(out, labels[i].second);
       out += '"';
     }
     out += '}';
@@ -61,12 +62,15 @@ void write_sample(std::string& out, const Sample& s) {
   out += ' ';
   if (std::isnan(s.value)) out += "NaN";
   else if (std::isinf(s.value)) out += s.value > 0 ? "+Inf" : "-Inf";
-  else fmt::format_to(std::back_inserter(out), "{}", s.value);
+  else {
+    char buf[40];
+    out.append(buf, fmt::format_to(buf, "{}", s.value));
+  }
   out += '\n';
 }
 
 double le_of(const Sample& s) {
-  auto le = label_value(s.labels, "le");
+  auto le = label_value(*s.labels, "le");
   if (le == "+Inf" || le == "Inf") return INFINITY;
   double v = 0;
   auto [p, ec] = std::from_chars(le.data(), le.data() + le.size(), v);
@@ -84,7 +88,7 @@ std::vector<const Sample*> order_histogram(const std::string& family, const std:
   std::unordered_map<std::string, Group> groups;
   for (const Sample* s : in) {
     Labels without_le;
-    for (const auto& l : s->labels)
+    for (const auto& l : *s->labels)
       if (l.first != "le") without_le.push_back(l);
     std::string key = series_key("", without_le);
     auto [it, added] = groups.try_emplace(key);
@@ -111,32 +115,69 @@ std::string render_prometheus(const Outputs& outputs) {
   struct FamilySamples {
     const Family* family = nullptr;
     std::vector<const Sample*> samples;
-    std::unordered_map<uint64_t, size_t> index;  // series hash → position, so a repeat replaces
   };
   std::map<std::string, FamilySamples> families;
+  size_t count = 0;
+  for (const auto& c : outputs) count += c->samples().size();
+  // Series seen so far, by hash (open addressing), so that a repeated series replaces the earlier sample.
+  struct Slot {
+    FamilySamples* fs = nullptr;
+    uint32_t index = 0;
+    uint64_t hash = 0;
+  };
+  size_t slots = 16;
+  while (slots < count * 2) slots *= 2;
+  std::vector<Slot> table(slots);
   size_t total = 0;
   for (const auto& c : outputs) {
-    // Samples of one family come in runs: look the family up only when the name changes.
-    const std::string* last_name = nullptr;
-    FamilySamples* fs = nullptr;
-    bool name_ok = false;
+    // Samples of one family come in runs, and a source's families are few: remember each name's family.
+    struct Known {
+      std::string_view name;
+      FamilySamples* fs;
+      bool ok;
+      uint64_t hash;
+    };
+    std::vector<Known> known;
+    const Known* name = nullptr;
+    // Samples often share a label set with the previous one: check and hash it once.
+    const Labels* last_labels = nullptr;
+    bool labels_ok = false;
+    uint64_t labels_hash_value = 0;
     for (const Sample& s : c->samples()) {
-      if (!last_name || s.name != *last_name) {
-        last_name = &s.name;
-        name_ok = valid_metric_name(s.name);
-        std::string family_name;
-        const Family* f = c->family_of(s.name, &family_name);
-        if (!f) family_name = s.name;
-        fs = &families[family_name];
-        if (f) fs->family = f;
+      if (s.labels.get() != last_labels) {
+        last_labels = s.labels.get();
+        labels_ok = renderable(s);
+        labels_hash_value = labels_hash(*s.labels);
       }
-      if (!name_ok || !renderable(s)) continue;
-      auto [it, added] = fs->index.try_emplace(series_hash(s), fs->samples.size());
-      if (!added && same_series(*fs->samples[it->second], s)) {
-        fs->samples[it->second] = &s;
-      } else {
-        fs->samples.push_back(&s);  // new, or a hash collision of two different series: keep both
-        ++total;
+      if (!name || s.name != name->name) {
+        name = nullptr;
+        for (const Known& k : known)
+          if (k.name == s.name) name = &k;
+        if (!name) {
+          std::string family_name;
+          const Family* f = c->family_of(s.name, &family_name);
+          if (!f) family_name = std::string(s.name);
+          FamilySamples* fs = &families[family_name];
+          if (f) fs->family = f;
+          known.push_back({s.name, fs, valid_metric_name(s.name), std::hash<std::string_view>{}(s.name)});
+          name = &known.back();
+        }
+      }
+      if (!name->ok || !labels_ok) continue;
+      FamilySamples* fs = name->fs;
+      uint64_t hash = combine_series_hash(name->hash, labels_hash_value);
+      for (size_t at = hash & (slots - 1);; at = (at + 1) & (slots - 1)) {
+        Slot& slot = table[at];
+        if (!slot.fs) {
+          slot = Slot{fs, static_cast<uint32_t>(fs->samples.size()), hash};
+          fs->samples.push_back(&s);
+          ++total;
+          break;
+        }
+        if (slot.hash == hash && slot.fs == fs && same_series(*fs->samples[slot.index], s)) {
+          fs->samples[slot.index] = &s;
+          break;
+        }
       }
     }
   }

@@ -48,14 +48,20 @@ struct Scheduler::Worker {
   std::shared_ptr<const Collection> latest;
 };
 
-uint64_t series_hash(const Sample& s) {
+uint64_t labels_hash(const Labels& labels) {
   std::hash<std::string_view> h;
-  uint64_t v = h(s.name);
-  for (const auto& [k, val] : s.labels) v = (v * 0x100000001b3ull) ^ (h(k) + 0x9e3779b97f4a7c15ull * h(val));
+  uint64_t v = 0;
+  for (const auto& [k, val] : labels) v = (v * 0x100000001b3ull) ^ (h(k) + 0x9e3779b97f4a7c15ull * h(val));
   return v;
 }
 
-bool same_series(const Sample& a, const Sample& b) { return a.name == b.name && a.labels == b.labels; }
+uint64_t series_hash(const Sample& s) {
+  return combine_series_hash(std::hash<std::string_view>{}(s.name), labels_hash(*s.labels));
+}
+
+bool same_series(const Sample& a, const Sample& b) {
+  return a.name == b.name && (a.labels == b.labels || *a.labels == *b.labels);
+}
 
 int64_t align_up(int64_t now_ms, int64_t interval_ms) {
   if (interval_ms <= 0) return now_ms;

@@ -16,8 +16,13 @@ namespace ss::agent {
 // The outputs of several sources, shared rather than copied (a Lustre client's cycle is ~20k samples).
 using Outputs = std::vector<std::shared_ptr<const Collection>>;
 
-// A series' identity hash (name and labels), for grouping samples without building key strings.
+// A series' identity hash (name and labels), for grouping samples without building key strings. Its label part
+// can be computed once for the samples that share a label set.
 uint64_t series_hash(const Sample& s);
+uint64_t labels_hash(const Labels& labels);
+inline uint64_t combine_series_hash(uint64_t name_hash, uint64_t labels_hash) {
+  return name_hash * 0x9e3779b97f4a7c15ull ^ labels_hash;
+}
 bool same_series(const Sample& a, const Sample& b);
 
 struct SchedulerOptions {

@@ -5,9 +5,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <random>
-#include <unordered_map>
 
+#include "common/batch_writer.h"
 #include "common/codec.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -31,85 +32,166 @@ bool time_acceptable(int64_t t) { return t >= kMinTimestampMs && t <= kMaxTimest
 
 }  // namespace
 
-Batch make_batch(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped) {
-  Batch b;
-  b.node = node;
-  b.stream = stream;
-  b.seq = seq;
-  size_t bad = 0;
-  std::unordered_map<uint64_t, size_t> index;           // series hash → position in b.series
-  std::unordered_map<std::string, size_t> collided;     // series key → position, for the rare hash collision
-  std::vector<const Sample*> first_of;                  // the sample that opened each series
-  size_t total = 0;
+void write_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                 const std::function<void(std::string_view)>& sink, size_t* skipped) {
+  // Pass 1: the samples the collector would accept, each with its series' hash. Consecutive samples often
+  // share a name and a label set (a source shares one set between a target's samples): checks and hashes of
+  // both are reused while they repeat.
+  struct Accepted {
+    const Sample* s;
+    uint64_t hash;
+  };
+  std::vector<Accepted> accepted;
+  size_t total = 0, bad = 0;
   for (const auto& c : outputs) total += c->samples().size();
-  b.series.reserve(total);
-  first_of.reserve(total);
-  index.reserve(total);
+  accepted.reserve(total);
+  std::hash<std::string_view> h;
+  std::string_view last_name;
+  bool name_ok = false;
+  uint64_t name_hash = 0;
+  const Labels* last_labels = nullptr;
+  bool labels_ok = false;
+  uint64_t set_hash = 0;
   for (const auto& c : outputs) {
-    const std::string* last_name = nullptr;
-    bool name_ok = false;
     for (const Sample& s : c->samples()) {
-      if (!last_name || s.name != *last_name) {
-        last_name = &s.name;
+      if (last_name.data() == nullptr || s.name != last_name) {
+        last_name = s.name;
         name_ok = valid_metric_name(s.name);
+        name_hash = h(s.name);
       }
-      if (!name_ok || !labels_acceptable(s.labels) || !time_acceptable(s.t_ms) ||
-          (s.type == SeriesType::Counter && s.value < 0)) {
+      if (s.labels.get() != last_labels) {
+        last_labels = s.labels.get();
+        labels_ok = labels_acceptable(*s.labels);
+        set_hash = labels_hash(*s.labels);
+      }
+      if (!name_ok || !labels_ok || !time_acceptable(s.t_ms) || (s.type == SeriesType::Counter && s.value < 0)) {
         ++bad;
         continue;
       }
-      size_t pos = b.series.size();
-      auto [it, added] = index.try_emplace(series_hash(s), pos);
-      if (!added) {
-        if (same_series(*first_of[it->second], s)) pos = it->second;
-        else pos = collided.try_emplace(series_key(s.name, s.labels), b.series.size()).first->second;
-      }
-      if (pos == b.series.size()) {
-        b.series.push_back(Series{s.name, s.type, s.labels, {}});
-        first_of.push_back(&s);
-      }
-      auto& points = b.series[pos].points;
-      // The same series twice at one time keeps the last value, as the exporter does.
-      auto same = std::find_if(points.begin(), points.end(), [&](const Point& p) { return p.t_ms == s.t_ms; });
-      if (same != points.end()) same->value = s.value;
-      else points.push_back({s.t_ms, s.value});
+      accepted.push_back({&s, combine_series_hash(name_hash, set_hash)});
     }
+  }
+
+  // Pass 2: group the samples of each series (open addressing on the hash, a chain of samples per series),
+  // in the order series first appear.
+  struct Group {
+    uint32_t first, last;
+  };
+  std::vector<Group> groups;
+  groups.reserve(accepted.size());
+  std::vector<uint32_t> next(accepted.size(), UINT32_MAX);
+  size_t slots = 16;
+  while (slots < accepted.size() * 2) slots *= 2;
+  std::vector<uint32_t> table(slots, UINT32_MAX);  // group index
+  for (uint32_t i = 0; i < accepted.size(); ++i) {
+    const Accepted& a = accepted[i];
+    size_t at = a.hash & (slots - 1);
+    while (true) {
+      uint32_t g = table[at];
+      if (g == UINT32_MAX) {
+        table[at] = static_cast<uint32_t>(groups.size());
+        groups.push_back({i, i});
+        break;
+      }
+      const Accepted& head = accepted[groups[g].first];
+      if (head.hash == a.hash && same_series(*head.s, *a.s)) {
+        next[groups[g].last] = i;
+        groups[g].last = i;
+        break;
+      }
+      at = (at + 1) & (slots - 1);
+    }
+  }
+
+  // The text goes to the sink in pieces, so a 3 MB cycle never sits in memory whole.
+  constexpr size_t kPiece = 64 * 1024;
+  std::string out;
+  out.reserve(kPiece + 4096);
+  BatchWriter w(out, node, stream, seq);
+  auto drain = [&](size_t at_least) {
+    if (out.size() < at_least) return;
+    sink(out);
+    out.clear();
+  };
+  std::vector<Point> points;
+  for (const Group& g : groups) {
+    const Sample& s = *accepted[g.first].s;
+    points.clear();
+    for (uint32_t i = g.first; i != UINT32_MAX; i = next[i]) points.push_back({accepted[i].s->t_ms, accepted[i].s->value});
+    if (points.size() > 1) {
+      // The same series twice at one time keeps the last value, as the exporter does.
+      std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; });
+      size_t n = 0;
+      for (size_t k = 0; k < points.size(); ++k) {
+        if (n > 0 && points[n - 1].t_ms == points[k].t_ms) points[n - 1] = points[k];
+        else points[n++] = points[k];
+      }
+      points.resize(n);
+    }
+    w.series(s.name, s.type, *s.labels, points.data(), points.size());
+    drain(kPiece);
+  }
+  for (const auto& c : outputs) {
     for (const Event& e : c->events()) {
       if (!valid_label_name(e.kind) || !labels_acceptable(e.labels) || !time_acceptable(e.t_ms)) {
         ++bad;
         continue;
       }
-      b.events.push_back(e);
+      w.event(e);
+      drain(kPiece);
     }
   }
-  for (auto& s : b.series)
-    if (s.points.size() > 1)
-      std::sort(s.points.begin(), s.points.end(), [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; });
+  w.finish();
+  drain(0);
   if (skipped) *skipped = bad;
-  return b;
 }
 
-Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped) {
-  return make_batch(Outputs{std::shared_ptr<const Collection>(&c, [](const Collection*) {})}, node, stream, seq,
-                    skipped);
+std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                         size_t* skipped) {
+  std::string json;
+  write_cycle(outputs, node, stream, seq, [&](std::string_view piece) { json += piece; }, skipped);
+  return json;
+}
+
+GzipWriter::GzipWriter() {
+  // Fastest level: JSON batches still shrink ~15x, at a fraction of the default level's CPU.
+  // windowBits 15 + 16: a gzip header and trailer rather than a bare zlib stream.
+  ok_ = deflateInit2(&zs_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipWriter::~GzipWriter() {
+  if (ok_) deflateEnd(&zs_);
+}
+
+void GzipWriter::deflate_some(std::string_view data, int flush) {
+  zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs_.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  do {
+    if (out_.size() - zs_.total_out < 16 * 1024) out_.resize(std::max<size_t>(64 * 1024, out_.size() * 2));
+    zs_.next_out = reinterpret_cast<Bytef*>(out_.data() + zs_.total_out);
+    zs_.avail_out = static_cast<uInt>(out_.size() - zs_.total_out);
+    rc = deflate(&zs_, flush);
+    if (rc == Z_STREAM_ERROR) ok_ = false;
+  } while (ok_ && (zs_.avail_in > 0 || zs_.avail_out == 0) && rc != Z_STREAM_END);
+  if (flush == Z_FINISH && rc != Z_STREAM_END) ok_ = false;
+}
+
+void GzipWriter::add(std::string_view data) {
+  if (ok_ && !data.empty()) deflate_some(data, Z_NO_FLUSH);
+}
+
+std::string GzipWriter::finish() {
+  if (ok_) deflate_some({}, Z_FINISH);
+  if (!ok_) return {};
+  out_.resize(zs_.total_out);
+  return std::move(out_);
 }
 
 std::string gzip_compress(std::string_view data) {
-  z_stream zs{};
-  // Fastest level: JSON batches still shrink ~15x, at a fraction of the default level's CPU.
-  // windowBits 15 + 16: a gzip header and trailer rather than a bare zlib stream.
-  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
+  GzipWriter gz;
+  gz.add(data);
+  return gz.finish();
 }
 
 Result<std::unique_ptr<Shipper>> Shipper::create(Spool& spool, ShipperOptions options) {
@@ -153,13 +235,14 @@ Result<uint64_t> Shipper::enqueue(const Outputs& c) {
     return seq.error();
   }
   size_t skipped = 0;
-  Batch b = make_batch(c, options_.node, spool_.stream(), *seq, &skipped);
+  GzipWriter gz;
+  write_cycle(c, options_.node, spool_.stream(), *seq, [&](std::string_view piece) { gz.add(piece); }, &skipped);
   if (skipped) {
     invalid_samples_ += skipped;
     log::warn("{} samples or events of this cycle were left out of batch {}: the collector would reject them",
               skipped, *seq);
   }
-  std::string body = gzip_compress(encode_batch(b));
+  std::string body = gz.finish();
   if (body.empty()) {
     ++spool_errors_;
     return errorf("cannot compress batch {}", *seq);

@@ -6,10 +6,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <zlib.h>
 
 #include "agent/scheduler.h"
 #include "agent/source.h"
@@ -22,13 +25,32 @@ class Client;
 
 namespace ss::agent {
 
-// Groups a cycle's samples into series and copies its events, leaving out whatever the collector would reject
-// (invalid names, the reserved `node` label, negative counters, out-of-range timestamps) so that one bad sample
+// The ingest body of one cycle (DESIGN.md §4) written straight from the samples: samples of one series are
+// grouped (one point per timestamp, the last), and whatever the collector would reject (invalid names, the
+// reserved `node` label, negative counters, out-of-range timestamps) is left out, so that one bad sample
 // never costs the whole batch. `skipped` counts what was left out.
-Batch make_batch(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped = nullptr);
-Batch make_batch(const Collection& c, const std::string& node, const std::string& stream, uint64_t seq,
-                 size_t* skipped = nullptr);
+std::string encode_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                         size_t* skipped = nullptr);
+// The same text handed to `sink` in pieces of about 64 KiB.
+void write_cycle(const Outputs& outputs, const std::string& node, const std::string& stream, uint64_t seq,
+                 const std::function<void(std::string_view)>& sink, size_t* skipped = nullptr);
+
+// gzip at the fastest level, fed piece by piece; finish() returns the body ("" when zlib failed).
+class GzipWriter {
+ public:
+  GzipWriter();
+  ~GzipWriter();
+  GzipWriter(const GzipWriter&) = delete;
+  GzipWriter& operator=(const GzipWriter&) = delete;
+  void add(std::string_view data);
+  std::string finish();
+
+ private:
+  void deflate_some(std::string_view data, int flush);
+  z_stream zs_{};
+  bool ok_ = false;
+  std::string out_;
+};
 
 std::string gzip_compress(std::string_view data);
 

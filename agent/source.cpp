@@ -2,22 +2,42 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
+#include <mutex>
+#include <unordered_set>
 
 namespace ss::agent {
+
+LabelSet make_label_set(Labels labels) {
+  std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.first < b.first; });
+  return std::make_shared<const Labels>(std::move(labels));
+}
+
+std::string_view intern_name(std::string_view name) {
+  struct Table {
+    std::mutex mu;
+    std::deque<std::string> storage;  // never moves its strings
+    std::unordered_set<std::string_view> names;
+  };
+  static Table* table = new Table;  // never freed: views may be used until exit
+  std::lock_guard lk(table->mu);
+  if (auto it = table->names.find(name); it != table->names.end()) return *it;
+  return *table->names.insert(table->storage.emplace_back(name)).first;
+}
 
 void Collection::describe(const std::string& family, MetricKind kind, std::string help) {
   families_.try_emplace(family, Family{kind, std::move(help)});
 }
 
 const Family* Collection::family_of(std::string_view name, std::string* family_name) const {
-  if (auto it = families_.find(std::string(name)); it != families_.end()) {
+  if (auto it = families_.find(name); it != families_.end()) {
     if (family_name) *family_name = it->first;
     return it->second.kind == MetricKind::Histogram ? nullptr : &it->second;
   }
   for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
-      auto it = families_.find(std::string(name.substr(0, name.size() - suffix.size())));
+      auto it = families_.find(name.substr(0, name.size() - suffix.size()));
       if (it != families_.end() && it->second.kind == MetricKind::Histogram) {
         if (family_name) *family_name = it->first;
         return &it->second;
@@ -35,8 +55,7 @@ void Collection::add_at(std::string_view name, Labels labels, double value, int6
   const Family* f = family_of(name);
   // An undescribed family is a programming error; keep the sample as a gauge rather than lose it.
   SeriesType type = (f && f->kind != MetricKind::Gauge) ? SeriesType::Counter : SeriesType::Gauge;
-  std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.first < b.first; });
-  samples_.push_back(Sample{std::string(name), std::move(labels), value, t_ms, type});
+  samples_.push_back(Sample{intern_name(name), make_label_set(std::move(labels)), value, t_ms, type});
 }
 
 void Collection::add_histogram(const std::string& family, const Labels& labels, const std::vector<double>& bounds,

@@ -29,9 +29,20 @@ struct Family {
   std::string help;
 };
 
+// Label pairs sorted by name, built once and shared by every sample that carries them (a Lustre target's
+// {fs, target} serves its twenty-odd samples), so a cycle allocates per label set rather than per sample.
+using LabelSet = std::shared_ptr<const Labels>;
+LabelSet make_label_set(Labels labels);  // sorts
+
+// Metric names are a small set fixed by the code. Each is stored once for the life of the process and samples
+// carry a view of it, so a sample's name costs no allocation. Thread-safe.
+std::string_view intern_name(std::string_view name);
+
 struct Sample {
-  std::string name;  // the family name, or <family>_bucket/_sum/_count for histograms
-  Labels labels;     // sorted
+  // The family name, or <family>_bucket/_sum/_count for histograms. It must outlive the sample: a string
+  // literal or a view from intern_name() (Collection::add interns; add_sample trusts the caller).
+  std::string_view name;
+  LabelSet labels;   // sorted, never null
   double value = 0;
   int64_t t_ms = 0;  // the cycle time unless the source knows the measurement's own time
   SeriesType type = SeriesType::Gauge;
@@ -50,6 +61,9 @@ class Collection {
   // <family>_bucket{le=...} (cumulative), <family>_sum and <family>_count, or use add_histogram.
   void add(std::string_view name, Labels labels, double value);
   void add_at(std::string_view name, Labels labels, double value, int64_t t_ms);
+  // The fast path for sources with many samples: no lookup, no sorting, no copy. The caller gives a name that
+  // outlives the sample (see Sample::name), sorted labels and the family's type.
+  void add_sample(Sample sample) { samples_.push_back(std::move(sample)); }
 
   // bucket_bounds: upper bounds in ascending order; cumulative_counts: one per bound, then +Inf.
   void add_histogram(const std::string& family, const Labels& labels, const std::vector<double>& bucket_bounds,
@@ -60,7 +74,7 @@ class Collection {
   // Moves everything from `other` in (used by the scheduler to merge sources).
   void merge(Collection&& other);
 
-  const std::map<std::string, Family>& families() const { return families_; }
+  const std::map<std::string, Family, std::less<>>& families() const { return families_; }
   const std::vector<Sample>& samples() const { return samples_; }
   std::vector<Sample>& samples() { return samples_; }
   const std::vector<Event>& events() const { return events_; }
@@ -71,7 +85,7 @@ class Collection {
 
  private:
   int64_t t_ms_;
-  std::map<std::string, Family> families_;
+  std::map<std::string, Family, std::less<>> families_;
   std::vector<Sample> samples_;
   std::vector<Event> events_;
 };

@@ -49,7 +49,7 @@ double median(std::vector<double> v) {
 // A storm's rate by wall clock and per CPU-second of the storm threads (the latter barely moves when other
 // work competes for the cores; both are printed).
 struct Rate {
-  double wall = 0, cpu = 0;
+  double wall = 0, cpu = 0, ops = 0;
 };
 
 struct Bench {
@@ -65,13 +65,17 @@ struct Bench {
       fmt::print(stderr, "{}\n", r.error().message);
       std::exit(1);
     }
-    return {r->total_per_second(), r->total_per_cpu_second()};
+    double ops = 0;
+    for (const auto& [kind, n] : r->ops) ops += static_cast<double>(n);
+    return {r->total_per_second(), r->total_per_cpu_second(), ops};
   }
 
   // With the full vfs source (as the agent runs it) in the given mode; nullopt when it cannot load.
-  std::optional<Rate> with_probes(agent::vfs::AttachMode mode, cli::StormOp op, int threads, double* counted) {
+  std::optional<Rate> with_probes(agent::vfs::AttachMode mode, bool exact, cli::StormOp op, int threads,
+                                  double* counted) {
     agent::VfsOptions vo;
     vo.probe.attach = mode;
+    if (exact) vo.probe.attributed_per_sec = 0;  // every path-based call read and attributed
     vo.probe.ignore_tgid = 0;  // the storm threads are this process
     auto source = agent::make_vfs_source(vo, ctx);
     agent::Collection first(now_ms());
@@ -85,8 +89,8 @@ struct Bench {
     if (counted) {
       *counted = 0;
       for (auto& s : second.samples())
-        if (s.name == "vfs_ops_total" && label_value(s.labels, "op") == "stat" &&
-            label_value(s.labels, "mount") == storm.dir)
+        if (s.name == "vfs_ops_total" && label_value(*s.labels, "op") == "stat" &&
+            label_value(*s.labels, "mount") == storm.dir)
           *counted += s.value;
     }
     return rate;
@@ -200,10 +204,11 @@ int main(int argc, char** argv) {
     cpu["none"].push_back(base.cpu);
     std::string line = fmt::format("round {}: none {:.0f}/s", round, base.wall);
     for (auto mode : parsed)
-      if (auto r = b.with_probes(mode, cli::StormOp::Stat, 2, &counted)) {
-        line += record(std::string(attach_mode_name(mode)), *r, base);
-        line += fmt::format(" [counted {:.0f} stat]", counted);
-      }
+      for (bool exact : {false, true})
+        if (auto r = b.with_probes(mode, exact, cli::StormOp::Stat, 2, &counted)) {
+          line += record(std::string(attach_mode_name(mode)) + (exact ? "/exact" : ""), *r, base);
+          line += fmt::format(" [counted {:.0f} stat, {:.0f} made]", counted, r->ops);
+        }
     if (bpftrace)
       if (auto r = b.with_bpftrace(cli::StormOp::Stat, 2)) line += record("bpftrace", *r, base);
     fmt::print("{}\n", line);
@@ -215,13 +220,14 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= rounds; round++) {
     Rate base = b.run_storm(cli::StormOp::Getppid, 1);
     for (auto mode : parsed)
-      if (auto r = b.with_probes(mode, cli::StormOp::Getppid, 1, nullptr)) {
+      if (auto r = b.with_probes(mode, false, cli::StormOp::Getppid, 1, nullptr)) {
         unrelated_wall[std::string(attach_mode_name(mode))].push_back(r->wall / base.wall);
         unrelated_cpu[std::string(attach_mode_name(mode))].push_back(r->cpu / base.cpu);
       }
   }
 
-  fmt::print("\nstat storm (2 threads, every feature on), medians over {} rounds:\n", rounds);
+  fmt::print("\nstat storm (2 threads, every feature on; /exact: exact_path_calls_per_cpu 0, every call's path\n"
+             "read), medians over {} rounds:\n", rounds);
   fmt::print("  {:<10} {:>10} stat/s {:>10} stat/CPU-s\n", "none", fmt::format("{:.0f}", median(wall["none"])),
              fmt::format("{:.0f}", median(cpu["none"])));
   for (auto& [name, r] : wall_ratio) {

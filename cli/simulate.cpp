@@ -1,10 +1,12 @@
-// stormscope simulate: a simulated cluster's batches as JSON lines (for `stormscope replay`) or sent to a
+// stormscope simulate: a simulated cluster's batches as JSON lines (for `stormscope replay`), as OpenMetrics
+// text (what Prometheus would have scraped, for `promtool tsdb create-blocks-from openmetrics`), or sent to a
 // collector directly, with the ground truth of what was injected (collector/sim/simulator.h).
 #include <fstream>
 #include <iostream>
 
 #include "cli/client.h"
 #include "cli/command.h"
+#include "collector/sim/openmetrics.h"
 #include "collector/sim/simulator.h"
 #include "common/codec.h"
 #include "common/time.h"
@@ -14,7 +16,7 @@ namespace {
 
 struct SimulateArgs {
   collector::sim::SimOptions o;
-  std::string duration = "4h", interval = "10s", start, out = "-", truth;
+  std::string duration = "4h", interval = "10s", start, out = "-", truth, format = "jsonl";
   bool send = false;
 };
 
@@ -24,6 +26,14 @@ int run(const SimulateArgs& a, const Globals& g) {
   auto i = parse_duration_ms(a.interval);
   if (!d || !i) {
     std::cerr << "stormscope simulate: " << (!d ? "--duration: " + d.error().message : "--interval: " + i.error().message) << "\n";
+    return 2;
+  }
+  if (a.format != "jsonl" && a.format != "openmetrics") {
+    std::cerr << "stormscope simulate: --format: \"" << a.format << "\" is not jsonl or openmetrics\n";
+    return 2;
+  }
+  if (a.send && a.format != "jsonl") {
+    std::cerr << "stormscope simulate: --send posts batches; --format applies to files only\n";
     return 2;
   }
   o.duration_ms = *d;
@@ -67,11 +77,14 @@ int run(const SimulateArgs& a, const Globals& g) {
       }
       out = &file;
     }
+    collector::sim::OpenMetricsWriter openmetrics;
     sim.run([&](const Batch& b) {
-      *out << encode_batch(b) << '\n';
+      if (a.format == "openmetrics") openmetrics.add(b);
+      else *out << encode_batch(b) << '\n';
       ++batches;
       points += b.point_count();
     });
+    if (a.format == "openmetrics") openmetrics.write(*out);
     out->flush();
     if (!*out) failure = "writing " + a.out + " failed";
   }
@@ -108,7 +121,9 @@ Command simulate_command() {
             sub.add_option("--nodes", a->o.nodes, "GPU nodes (default 16)");
             sub.add_option("--gpus", a->o.gpus_per_node, "GPUs per node (default 8)");
             sub.add_option("--scenario", a->o.scenario, "mixed, incidents, confounders or quiet (default mixed)");
-            sub.add_option("--out,-o", a->out, "JSON-lines file of batches (default - : stdout)");
+            sub.add_option("--out,-o", a->out, "output file (default - : stdout)");
+            sub.add_option("--format", a->format,
+                           "jsonl (ingest batches, for replay) or openmetrics (as Prometheus scraped the agents)");
             sub.add_option("--truth", a->truth, "write the ground truth (JSON) to this file");
             sub.add_flag("--send", a->send, "POST the batches to --collector instead of writing them");
             return [a](const Globals& g) { return run(*a, g); };

@@ -7,6 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/batch_writer.h"
+
 namespace ss {
 namespace {
 
@@ -647,55 +649,59 @@ void put_int(std::string& out, int64_t v) {
 
 }  // namespace
 
+BatchWriter::BatchWriter(std::string& out, std::string_view node, std::string_view stream, uint64_t seq) : out_(out) {
+  out_ += "{\"node\":";
+  put_string(out_, node);
+  if (!stream.empty()) {
+    out_ += ",\"stream\":";
+    put_string(out_, stream);
+  }
+  fmt::format_to(std::back_inserter(out_), ",\"seq\":{},\"series\":[", seq);
+}
+
+void BatchWriter::series(std::string_view name, SeriesType type, const Labels& labels, const Point* points,
+                         size_t n) {
+  if (series_) out_ += ',';
+  ++series_;
+  out_ += "{\"name\":";
+  put_string(out_, name);
+  out_ += type == SeriesType::Counter ? ",\"type\":\"counter\",\"labels\":" : ",\"type\":\"gauge\",\"labels\":";
+  put_labels(out_, labels);
+  out_ += ",\"points\":[";
+  for (size_t k = 0; k < n; ++k) {
+    if (k) out_ += ',';
+    out_ += '[';
+    put_int(out_, points[k].t_ms);
+    out_ += ',';
+    put_value(out_, points[k].value);
+    out_ += ']';
+  }
+  out_ += "]}";
+}
+
+void BatchWriter::event(const Event& e) {
+  out_ += events_ ? "," : "],\"events\":[";
+  ++events_;
+  out_ += "{\"kind\":";
+  put_string(out_, e.kind);
+  fmt::format_to(std::back_inserter(out_), ",\"t\":{},\"labels\":", e.t_ms);
+  put_labels(out_, e.labels);
+  out_ += ",\"fields\":";
+  json fields = json::parse(e.fields_json, nullptr, false);
+  if (fields.is_discarded() || !fields.is_object()) fields = json::object();
+  out_ += fields.dump(-1, ' ', false, json::error_handler_t::replace);
+  out_ += '}';
+}
+
+void BatchWriter::finish() { out_ += "]}"; }
+
 std::string encode_batch(const Batch& b) {
   std::string out;
   out.reserve(128 + b.series.size() * 96 + b.point_count() * 24);
-  out += "{\"node\":";
-  put_string(out, b.node);
-  if (!b.stream.empty()) {
-    out += ",\"stream\":";
-    put_string(out, b.stream);
-  }
-  fmt::format_to(std::back_inserter(out), ",\"seq\":{},\"series\":[", b.seq);
-  for (size_t i = 0; i < b.series.size(); ++i) {
-    const Series& s = b.series[i];
-    if (i) out += ',';
-    out += "{\"name\":";
-    put_string(out, s.name);
-    out += ",\"type\":";
-    put_string(out, series_type_name(s.type));
-    out += ",\"labels\":";
-    put_labels(out, s.labels);
-    out += ",\"points\":[";
-    for (size_t k = 0; k < s.points.size(); ++k) {
-      if (k) out += ',';
-      out += '[';
-      put_int(out, s.points[k].t_ms);
-      out += ',';
-      put_value(out, s.points[k].value);
-      out += ']';
-    }
-    out += "]}";
-  }
-  out += ']';
-  if (!b.events.empty()) {
-    out += ",\"events\":[";
-    for (size_t i = 0; i < b.events.size(); ++i) {
-      const Event& e = b.events[i];
-      if (i) out += ',';
-      out += "{\"kind\":";
-      put_string(out, e.kind);
-      fmt::format_to(std::back_inserter(out), ",\"t\":{},\"labels\":", e.t_ms);
-      put_labels(out, e.labels);
-      out += ",\"fields\":";
-      json fields = json::parse(e.fields_json, nullptr, false);
-      if (fields.is_discarded() || !fields.is_object()) fields = json::object();
-      out += fields.dump(-1, ' ', false, json::error_handler_t::replace);
-      out += '}';
-    }
-    out += ']';
-  }
-  out += '}';
+  BatchWriter w(out, b.node, b.stream, b.seq);
+  for (const Series& s : b.series) w.series(s.name, s.type, s.labels, s.points.data(), s.points.size());
+  for (const Event& e : b.events) w.event(e);
+  w.finish();
   return out;
 }
 

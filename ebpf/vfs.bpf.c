@@ -26,9 +26,15 @@ const volatile __u32 target_tgid = 0;      /* trace only this process (tests); 0
 const volatile __u32 ignore_tgid = 0;      /* never trace this process (the agent itself) */
 const volatile __u64 timed_per_sec = 0;    /* time at most this many calls per second per CPU; 0 = all */
 const volatile __u64 samples_per_sec = 0;  /* path samples per second per CPU; 0 = none */
+/* Path-based calls attributed one by one per second per CPU; above that a random 1-in-2^k sample is, with
+ * weight 2^k (reading the path costs more than the rest of the probe). 0 = every call. */
+const volatile __u64 attributed_per_sec = 0;
 /* Path bytes read for attribution: user space sets the length of the longest mount point that can change the
  * answer (so usually few bytes are copied; the copy is the dearest step of a path-based call). */
 volatile __u32 attr_bytes = SS_PATH_MAX;
+/* Bumped by user space after every change of mount_prefixes, long_heads or watched: cached answers of older
+ * generations are ignored. */
+volatile __u32 mount_gen = 1;
 
 /* Per-thread state from sys_enter to sys_exit, only for timed calls and calls with a byte count. */
 struct entry {
@@ -44,8 +50,11 @@ struct cpu_state {
   __u64 window_start;
   __u64 meta_calls;
   __u64 meta_window_start;
+  __u64 path_calls;
+  __u64 path_window_start;
   __u32 time_shift;
   __u32 sample_shift;
+  __u32 path_shift;
 };
 
 struct {
@@ -76,6 +85,38 @@ struct {
   __type(key, __u32); /* dev */
   __type(value, __u32);
 } watched SEC(".maps");
+
+/* The first SS_ATTR_HEAD bytes of the mount points longer than that which can change an answer: a path
+ * starting with one of them needs the long read; any other path's answer depends on its head only. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct ss_path_head);
+  __type(value, __u8);
+} long_heads SEC(".maps");
+
+/* Per-CPU direct-mapped caches of attribution answers, so that a storm under one directory pays neither the
+ * LPM trie nor the watched lookup: path head -> (dev, watched), and dev -> watched for fd-based calls. */
+#define ATTR_SLOTS 64
+#define DEV_SLOTS 16
+struct attr_cache {
+  struct {
+    struct ss_path_head head;
+    __u32 dev;
+    __u32 tag; /* generation << 1 | watched; 0 = empty */
+  } path[ATTR_SLOTS];
+  struct {
+    __u32 dev;
+    __u32 tag;
+  } dev[DEV_SLOTS];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct attr_cache);
+} attr_caches SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -172,29 +213,113 @@ static __always_inline __u64 get_arg(enum arg_mode mode, void *ctx, __u32 i) {
   return 0;
 }
 
+/* The task is a BTF pointer: these are plain loads (faults read as 0), far cheaper than a helper call per
+ * step. Only the fd table's variable index needs a probe read. */
 static __always_inline __u32 dev_of(struct vfsmount *vfsmnt) {
   if (!vfsmnt) return 0;
-  return BPF_CORE_READ(vfsmnt, mnt_sb, s_dev);
+  struct super_block *sb = vfsmnt->mnt_sb;
+  return sb ? sb->s_dev : 0;
 }
 
 static __always_inline __u32 dev_of_fd(struct task_struct *task, int fd) {
   if (fd < 0) return 0;
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-  if (!fdt) return 0;
-  if ((unsigned int)fd >= BPF_CORE_READ(fdt, max_fds)) return 0;
-  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct files_struct *files = task->files;
+  if (!files) return 0;
+  struct fdtable *fdt = files->fdt;
+  if (!fdt || (unsigned int)fd >= fdt->max_fds) return 0;
+  struct file **fds = fdt->fd;
   struct file *file = 0;
   bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
   if (!file) return 0;
-  return dev_of(BPF_CORE_READ(file, f_path.mnt));
+  return BPF_CORE_READ(file, f_path.mnt, mnt_sb, s_dev); /* a plain pointer now: probe reads */
 }
 
 static __always_inline __u32 dev_of_cwd(struct task_struct *task) {
-  return dev_of(BPF_CORE_READ(task, fs, pwd.mnt));
+  struct fs_struct *fs = task->fs;
+  return fs ? dev_of(fs->pwd.mnt) : 0;
+}
+
+static __always_inline __u32 cache_tag(__u32 gen, int watched) { return gen << 1 | (watched ? 1 : 0); }
+
+/* Whether dev is watched, through the CPU's dev cache. */
+static __always_inline int is_watched(struct attr_cache *c, __u32 gen, __u32 dev) {
+  __u32 i = (dev ^ dev >> 20) & (DEV_SLOTS - 1);
+  if (c->dev[i].dev == dev && c->dev[i].tag >> 1 == gen) return c->dev[i].tag & 1;
+  __u32 *w = bpf_map_lookup_elem(&watched, &dev);
+  int on = w && *w;
+  c->dev[i].dev = dev;
+  c->dev[i].tag = cache_tag(gen, on);
+  return on;
+}
+
+/* The mount of an absolute path: longest prefix in mount_prefixes over the first attr_bytes bytes. A
+ * fixed-size copy: bytes past the string's end cannot create a false match (mount-point prefixes hold no
+ * NUL). Near an unmapped page the copy fails; then the string copy. */
+static __always_inline __u32 dev_of_long_path(const char *path) {
+  __u32 zero = 0;
+  struct ss_path_key *key = bpf_map_lookup_elem(&scratch, &zero);
+  if (!key) return 0;
+  __u32 len = attr_bytes;
+  if (len == 0 || len > SS_PATH_MAX) len = SS_PATH_MAX;
+  if (bpf_probe_read_user(key->data, len, path) != 0) {
+    long n = bpf_probe_read_user_str(key->data, len, path);
+    len = n > 1 ? (__u32)(n - 1) : 0;
+  }
+  if (!len) return 0;
+  key->prefixlen = len * 8;
+  __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
+  return id ? *id : 0;
+}
+
+/* Zeroes a head's bytes after the string's end, which a fixed-size copy fills with whatever follows, so that
+ * a short path always makes the same cache key. (v - 0x01..) & ~v & 0x80.. marks the first zero byte exactly. */
+static __always_inline void clear_after_nul(struct ss_path_head *h) {
+  int ended = 0;
+  for (int i = 0; i < SS_ATTR_HEAD / 8; i++) {
+    __u64 v = h->w[i];
+    if (ended) {
+      h->w[i] = 0;
+      continue;
+    }
+    __u64 z = (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
+    if (z) {
+      h->w[i] = v & (((z & -z) >> 7) - 1);
+      ended = 1;
+    }
+  }
+}
+
+/* Attribution of an absolute path whose head is `head`: from the CPU's cache, else the trie (and then the
+ * cache, unless the head leads into a longer mount point). */
+static __always_inline __u32 dev_of_head(struct attr_cache *c, __u32 gen, const struct ss_path_head *head,
+                                         const char *path, int *watched) {
+  __u64 h = head->w[0] * 0x9E3779B97F4A7C15ULL ^ head->w[1];
+  __u32 i = (h ^ h >> 29) & (ATTR_SLOTS - 1);
+  if (c->path[i].tag >> 1 == gen && c->path[i].head.w[0] == head->w[0] && c->path[i].head.w[1] == head->w[1]) {
+    *watched = c->path[i].tag & 1;
+    return c->path[i].dev;
+  }
+  if (bpf_map_lookup_elem(&long_heads, head)) {
+    __u32 dev = dev_of_long_path(path);
+    *watched = is_watched(c, gen, dev);
+    return dev;
+  }
+  __u32 zero = 0;
+  struct ss_path_key *key = bpf_map_lookup_elem(&scratch, &zero);
+  if (!key) return 0;
+  __builtin_memcpy(key->data, head, sizeof(*head));
+  key->prefixlen = sizeof(*head) * 8;
+  __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
+  __u32 dev = id ? *id : 0;
+  *watched = is_watched(c, gen, dev);
+  c->path[i].head = *head;
+  c->path[i].dev = dev;
+  c->path[i].tag = cache_tag(gen, *watched);
+  return dev;
 }
 
 static __always_inline void emit_sample(struct cpu_state *st, __u32 tgid, __u32 dev, __u8 op, __u8 base, int fd,
-                                        const char *path) {
+                                        const char *path, __u32 weight_shift) {
   st->meta_calls++;
   if ((st->meta_calls & (WINDOW_CALLS - 1)) == 0) {
     __u64 now = bpf_ktime_get_ns();
@@ -211,7 +336,7 @@ static __always_inline void emit_sample(struct cpu_state *st, __u32 tgid, __u32 
   s->cgroup_id = bpf_get_current_cgroup_id();
   s->tgid = tgid;
   s->dev = dev;
-  s->weight = 1U << shift;
+  s->weight = 1U << ((shift + weight_shift) & 31);
   s->fd = fd;
   s->op = op;
   s->base = base;
@@ -228,6 +353,25 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (target_tgid && tgid != target_tgid) return 0;
   if (ignore_tgid && tgid == ignore_tgid) return 0;
+  __u32 zero = 0;
+  struct cpu_state *st = bpf_map_lookup_elem(&cpu_states, &zero);
+  if (!st) return 0;
+
+  /* Above attributed_per_sec, only a random sample of the path-based calls is read and counted (with its
+   * weight): the rest return here, at a tenth of the cost. Random, so that a thread alternating between two
+   * mounts is not always caught on the same one. */
+  __u8 path_arg = nr_table[nr].path_arg;
+  __u32 weight_shift = 0;
+  if (attributed_per_sec && path_arg != SS_ARG_NONE) {
+    st->path_calls++;
+    if ((st->path_calls & (WINDOW_CALLS - 1)) == 0) {
+      __u64 now = bpf_ktime_get_ns();
+      st->path_shift = shift_for(now - st->path_window_start, attributed_per_sec);
+      st->path_window_start = now;
+    }
+    weight_shift = st->path_shift & 31;
+    if (weight_shift && (bpf_get_prandom_u32() & ((1U << weight_shift) - 1))) return 0;
+  }
 
   __u8 flags = nr_table[nr].flags;
   if (flags & (SS_NR_CREAT_FLAGS | SS_NR_RMDIR_FLAGS | SS_NR_HOW_FLAGS)) {
@@ -243,43 +387,36 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
 
   /* File-system attribution: fd-based calls through the file's mount; absolute paths through the longest
    * watched mount-point prefix; relative paths through the dirfd's or the working directory's mount. */
+  struct attr_cache *cache = bpf_map_lookup_elem(&attr_caches, &zero);
+  if (!cache) return 0;
+  __u32 gen = mount_gen;
   struct task_struct *task = bpf_get_current_task_btf();
-  __u8 path_arg = nr_table[nr].path_arg;
   __u8 fd_arg = nr_table[nr].fd_arg;
   int fd = fd_arg == SS_ARG_NONE ? AT_FDCWD : (int)get_arg(mode, ctx, fd_arg);
   const char *path = path_arg == SS_ARG_NONE ? 0 : (const char *)get_arg(mode, ctx, path_arg);
   __u32 dev = 0;
+  int on = 0;
   __u8 base;
-  if (path) {
-    __u32 zero = 0;
-    struct ss_path_key *key = bpf_map_lookup_elem(&scratch, &zero);
-    if (!key) return 0;
-    /* A fixed-size copy of attr_bytes: bytes past the string's end cannot create a false match (mount-point
-     * prefixes hold no NUL). Near an unmapped page the copy fails; then the string copy. */
-    __u32 len = attr_bytes;
-    if (len == 0 || len > SS_PATH_MAX) len = SS_PATH_MAX;
-    if (bpf_probe_read_user(key->data, len, path) != 0) {
-      long n = bpf_probe_read_user_str(key->data, len, path);
-      len = n > 1 ? (__u32)(n - 1) : 0;
-    }
-    if (len && key->data[0] == '/') {
-      key->prefixlen = len * 8;
-      __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
-      if (id) dev = *id;
-      base = SS_BASE_ABSOLUTE;
-    } else if (fd == AT_FDCWD) {
-      dev = dev_of_cwd(task);
-      base = SS_BASE_CWD;
+  struct ss_path_head head = {};
+  if (path && bpf_probe_read_user(&head, sizeof(head), path) != 0) {
+    /* Near an unmapped page: the string copy of what is there (a short path). */
+    bpf_probe_read_user_str(&head, sizeof(head), path);
+  }
+  clear_after_nul(&head);
+  if (path && (head.w[0] & 0xff) == '/') {
+    dev = dev_of_head(cache, gen, &head, path, &on);
+    base = SS_BASE_ABSOLUTE;
+  } else {
+    if (path) {
+      dev = fd == AT_FDCWD ? dev_of_cwd(task) : dev_of_fd(task, fd);
+      base = fd == AT_FDCWD ? SS_BASE_CWD : SS_BASE_DIRFD;
     } else {
       dev = dev_of_fd(task, fd);
-      base = SS_BASE_DIRFD;
+      base = SS_BASE_FD;
     }
-  } else {
-    dev = dev_of_fd(task, fd);
-    base = SS_BASE_FD;
+    on = is_watched(cache, gen, dev);
   }
-  __u32 *w = bpf_map_lookup_elem(&watched, &dev);
-  if (!w || !*w) return 0;
+  if (!on) return 0;
 
   /* Counted here, exactly, so that most calls need no per-thread state: only timed calls and calls with a
    * byte count carry an entry to sys_exit (task storage cost about 7% of a stat() when paid per call). */
@@ -294,11 +431,8 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
     s = bpf_map_lookup_elem(&stats, &key);
     if (!s) return 0;
   }
-  s->count++;
+  s->count += 1ULL << weight_shift;
 
-  __u32 zero = 0;
-  struct cpu_state *st = bpf_map_lookup_elem(&cpu_states, &zero);
-  if (!st) return 0;
   __u32 time_shift = 0;
   st->calls++;
   if (timed_per_sec && (st->calls & (WINDOW_CALLS - 1)) == 0) {
@@ -315,12 +449,12 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
       e->key = key;
       e->active = 1;
       e->sized = sized;
-      e->time_shift = time_shift;
+      e->time_shift = time_shift + weight_shift < 31 ? time_shift + weight_shift : 31;
       e->ts = timed ? bpf_ktime_get_ns() : 0;
     }
   }
 
-  if (samples_per_sec && SS_OP_IS_META(op)) emit_sample(st, tgid, dev, op, base, fd, path);
+  if (samples_per_sec && SS_OP_IS_META(op)) emit_sample(st, tgid, dev, op, base, fd, path, weight_shift);
   return 0;
 }
 

@@ -76,6 +76,12 @@ struct ss_path_key {
   __u8 data[SS_PATH_MAX];
 };
 
+/* The first bytes of an absolute path: the key of the per-CPU attribution cache and of long_heads. */
+#define SS_ATTR_HEAD 16
+struct ss_path_head {
+  __u64 w[SS_ATTR_HEAD / 8];
+};
+
 /* Hot-directory sample; `weight` estimates how many metadata ops it stands for. */
 enum ss_sample_base {
   SS_BASE_ABSOLUTE = 0, /* path is absolute */

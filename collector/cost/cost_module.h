@@ -1,4 +1,5 @@
-// The collector's `cost:` module: reads the section (prices, baseline) and serves GET /api/v1/cost.
+// The collector's `cost:` module: reads the section (prices, baseline), serves GET /api/v1/cost and exports
+// the price of every GPU model seen (stormscope_gpu_price_dollars_per_hour, cost/price_metrics.h).
 #pragma once
 
 #include "collector/modules.h"

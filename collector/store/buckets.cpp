@@ -1,12 +1,45 @@
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
 #include "collector/store/store.h"
 
-#include <algorithm>
-
 namespace ss::collector {
+namespace {
+
+constexpr double kPow10[8] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
+
+// v as an integer count of 10^-k when that integer divided by 10^k gives v back bit for bit.
+bool as_decimal(double v, int k, int64_t& out) {
+  double x = v * kPow10[k];
+  if (!(std::fabs(x) < 4.0e15)) return false;
+  auto i = static_cast<int64_t>(std::nearbyint(x));
+  if (std::bit_cast<uint64_t>(static_cast<double>(i) / kPow10[k]) != std::bit_cast<uint64_t>(v)) return false;
+  out = i;
+  return true;
+}
+
+// a + b, exact when both are short decimals (a gauge with three decimals): the sum of their integers,
+// divided once. Plain floating-point addition would leave rounding noise (50.123 + 49.876 is not
+// 99.999), which is both wrong in the last digit and expensive to compress; and the result does not
+// depend on the order of the additions, so rollups merged later equal sums of the raw points.
+double add_exact(double a, double b) {
+  for (int k = 0; k < 8; ++k) {
+    int64_t ai, bi;
+    if (as_decimal(a, k, ai) && as_decimal(b, k, bi)) {
+      int64_t s = ai + bi;
+      if (std::fabs(static_cast<double>(s)) < 4.0e15) return static_cast<double>(s) / kPow10[k];
+      break;
+    }
+  }
+  return a + b;
+}
+
+}  // namespace
 
 void merge_bucket(Bucket& into, const Bucket& later) {
   into.count += later.count;
-  into.sum += later.sum;
+  into.sum = add_exact(into.sum, later.sum);
   into.min = std::min(into.min, later.min);
   into.max = std::max(into.max, later.max);
   into.last = later.last;

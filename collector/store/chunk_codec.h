@@ -1,14 +1,15 @@
-// Compressed chunks of time-ordered rows (Gorilla-style, Pelkonen et al., VLDB 2015): timestamps as
-// delta-of-delta, each value column XORed with its previous value. Raw series use one column; rollups use
-// five (count, sum, min, max, last). Floats round-trip bit for bit (NaN payloads, -0.0, infinities).
+// Compressed chunks of time-ordered rows: timestamps as delta-of-delta, values as deltas of their decimal
+// integers (a counter is an integer, a gauge with three decimals is an integer of thousandths), each
+// coded with an adaptive Golomb-Rice code (the parameter follows the recent mean, as in LOCO-I), with
+// Gorilla's XOR code (Pelkonen et al., VLDB 2015) for doubles that are not short decimals. Raw series use
+// one column; rollups use five (count, sum, min, max, last), and each rollup value is predicted from
+// whichever of three earlier values (the previous row's same and last columns, this row's preceding
+// column) has predicted it best so far, so `max == last` of a counter costs one bit. Floats round-trip bit for bit (NaN payloads, -0.0, infinities).
 //
-// Layout: 4-byte little-endian row count, 1-byte column count, then a bit stream (MSB first):
-//   row 0: t as 64 bits, every column as 64 bits
-//   row 1: delta t as a dod-class code, then every column's value code
-//   row n: delta-of-delta t as a dod-class code, then every column's value code
-// Value codes: '0' same bits as before; '10' + class-coded delta of v*10^k as an integer, with the
-// column's current decimal scale k; '110' + 3-bit new k + delta; '111' + Gorilla XOR code. Counters and
-// gauges with few decimals (most metrics) take the integer paths; any other double takes the XOR one.
+// Layout: 4-byte little-endian row count, 1 byte: 0x80 | column count (format 2), then a bit stream (MSB
+// first): row 0 is t and every column as 64 bits; every further row is t's delta-of-delta, then each
+// column's code (see chunk_codec.cpp). Format 1 (the byte is the bare column count: the class-coded
+// Gorilla variant of schema version 2) is still decoded.
 #pragma once
 
 #include <array>
@@ -28,6 +29,31 @@ struct Row {
   std::array<double, kMaxColumns> v{};
 };
 
+// Adaptive Rice parameter: the smallest k with n * 2^k >= sum of recent values (halved every 32 values).
+struct RiceState {
+  uint64_t sum = 0;
+  uint32_t n = 0;
+  int k() const;
+  void update(uint64_t z);
+};
+
+// The values of one row as the predictors see them.
+struct RowValues {
+  std::array<uint64_t, kMaxColumns> bits{};
+  std::array<int, kMaxColumns> scale{};
+  std::array<int64_t, kMaxColumns> ival{};
+};
+
+// Coding state of one value column, shared by encoder and decoder so both make the same choices.
+struct ColumnState {
+  uint64_t bits = 0;  // the previous value
+  int scale = -1;     // decimal mode with this many decimals, or -1: XOR mode
+  int64_t ival = 0;   // in decimal mode: bits as an integer of 10^-scale
+  int lead = -1, trail = 0;
+  RiceState rice;
+  std::array<uint32_t, 3> cost{};  // per predictor: recent residual sizes (rollups)
+};
+
 class ChunkEncoder {
  public:
   explicit ChunkEncoder(int columns = 1);
@@ -40,21 +66,24 @@ class ChunkEncoder {
   int columns() const { return columns_; }
   int64_t first_t() const { return first_t_; }
   int64_t last_t() const { return last_t_; }
-  uint64_t last_bits(int col = 0) const { return last_bits_[col]; }
+  uint64_t last_bits(int col = 0) const { return col_[col].bits; }
   // The encoded chunk.
   const std::string& bytes() const { return out_; }
   size_t size() const { return out_.size(); }
 
  private:
   void put_bits(uint64_t value, int n);
-  void put_value(int col, double v);
-  void put_class_coded(int64_t v);
+  void put_rice(uint64_t z, RiceState& st);
+  void put_escape(int code);
+  void put_value(int col, uint64_t b, const RowValues& prev);
+  void put_xor(ColumnState& c, uint64_t b);
 
   int columns_;
   uint32_t count_ = 0;
   int64_t first_t_ = 0, last_t_ = 0, last_delta_ = 0;
-  std::array<uint64_t, kMaxColumns> last_bits_{};
-  std::array<int, kMaxColumns> leading_{}, trailing_{}, scale_{};
+  RiceState t_rice_;
+  std::array<ColumnState, kMaxColumns> col_{};
+  RowValues row_;  // the row being written
   std::string out_;
   int free_bits_ = 0;  // unused low bits in out_.back()
 };
@@ -73,17 +102,24 @@ class ChunkDecoder {
  private:
   ChunkDecoder() = default;
   bool get_bits(int n, uint64_t& out);
-  bool get_value(int col, double& v);
+  bool get_rice(RiceState& st, uint64_t& z, int& escape);
+  bool get_value(int col, const RowValues& prev, uint64_t& out);
+  bool get_xor(ColumnState& c, uint64_t& out, int lead_bits = 6);  // the first format used 5 lead bits
+  // Format 1.
+  bool get_value_v1(int col, double& v);
   bool get_class_coded(int64_t& v);
+  bool next_v1(Row& row);
 
   std::string_view in_;
   size_t bit_pos_ = 0;
   uint32_t count_ = 0, read_ = 0;
   int columns_ = 1;
+  int format_ = 2;
   bool ok_ = true;
   int64_t last_t_ = 0, last_delta_ = 0;
-  std::array<uint64_t, kMaxColumns> last_bits_{};
-  std::array<int, kMaxColumns> leading_{}, trailing_{}, scale_{};
+  RiceState t_rice_;
+  std::array<ColumnState, kMaxColumns> col_{};
+  RowValues row_;
 };
 
 // Decodes a whole chunk.

@@ -87,7 +87,10 @@ std::string_view blob_column(sqlite3_stmt* s, int i) {
 }
 
 // Version 1 is the row-per-point layout of the first store (no user_version, a `points` table);
-// version 2 adds chunks, the batch log and per-series head state, and drops `points`.
+// version 2 added chunks keyed (series_id, res, start), the batch log and per-series head state;
+// version 3 (kSchemaVersion) splits chunks into final ones, appended in time order to a rowid table, and
+// the open ones (`heads`, rewritten at every checkpoint), and adds series.first_t. The v2 tables are
+// created on the way when upgrading a version 1 database, then converted like any v2 database.
 const char* kSchemaV2 = R"sql(
 CREATE TABLE IF NOT EXISTS series(
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
@@ -106,6 +109,31 @@ CREATE INDEX IF NOT EXISTS events_by_ts ON events(ts);
 CREATE TABLE IF NOT EXISTS streams(
   node TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
   PRIMARY KEY(node, stream)) WITHOUT ROWID, STRICT;
+)sql";
+
+// Final chunks never change: appending them (rowid order = the order windows close) keeps the big table's
+// pages full; the small unique index finds them by time, then series. Open chunks live in `heads`.
+const char* kUpgradeV2toV3 = R"sql(
+ALTER TABLE series ADD COLUMN first_t INTEGER;
+UPDATE series SET first_t = (SELECT min(start) FROM chunks WHERE series_id = series.id);
+DROP INDEX IF EXISTS chunks_by_end;
+ALTER TABLE chunks RENAME TO chunks_v2;
+CREATE TABLE chunks(
+  id INTEGER PRIMARY KEY, res INTEGER NOT NULL, start INTEGER NOT NULL, series_id INTEGER NOT NULL,
+  count INTEGER NOT NULL, data BLOB NOT NULL) STRICT;
+CREATE UNIQUE INDEX chunks_by_time ON chunks(res, start, series_id);
+CREATE TABLE heads(
+  series_id INTEGER NOT NULL, res INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY(series_id, res, start)) WITHOUT ROWID, STRICT;
+INSERT INTO heads SELECT c.series_id, 0, c.start, c.count, c.data FROM chunks_v2 c JOIN series s ON s.id = c.series_id
+  WHERE c.res = 0 AND c.start >= s.rolled_upto;
+INSERT INTO heads SELECT c.series_id, c.res, c.start, c.count, c.data FROM chunks_v2 c
+  WHERE c.res > 0 AND c.start = (SELECT max(start) FROM chunks_v2 d WHERE d.series_id = c.series_id AND d.res = c.res);
+INSERT INTO chunks(res, start, series_id, count, data)
+  SELECT c.res, c.start, c.series_id, c.count, c.data FROM chunks_v2 c
+  WHERE NOT EXISTS (SELECT 1 FROM heads h WHERE h.series_id = c.series_id AND h.res = c.res AND h.start = c.start)
+  ORDER BY c.res, c.start, c.series_id;
+DROP TABLE chunks_v2;
 )sql";
 
 // ---------------------------------------------------------------------------------------------- helpers
@@ -138,6 +166,42 @@ Labels with_node(const Labels& labels, const std::string& node) {
     if (l.first != "node") out.push_back(l);
   }
   if (!placed) out.emplace_back("node", node);
+  return out;
+}
+
+// series_key(name, with_node(labels, node)) without copying the labels: the ingest hot path.
+void append_escaped(std::string& out, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+}
+
+std::string key_with_node(const std::string& name, const Labels& labels, const std::string& node) {
+  std::string out;
+  out.reserve(name.size() + node.size() + 16 + labels.size() * 24);
+  out += name;
+  out += '{';
+  bool placed = false, first = true;
+  auto put = [&](std::string_view k, std::string_view v) {
+    if (!first) out += ',';
+    first = false;
+    out += k;
+    out += "=\"";
+    append_escaped(out, v);
+    out += '"';
+  };
+  for (const auto& l : labels) {
+    if (!placed && l.first > "node") {
+      put("node", node);
+      placed = true;
+    }
+    if (l.first != "node") put(l.first, l.second);
+  }
+  if (!placed) put("node", node);
+  out += '}';
   return out;
 }
 
@@ -182,6 +246,9 @@ struct SeriesState {
   std::vector<MemChunk> rollup[2];     // ascending; the last is open
   int64_t rolled_upto = 0;             // raw windows below this are final and rolled up
   int64_t max_t = INT64_MIN;           // newest point stored
+  int64_t first_t = INT64_MAX;         // no point of the series is older (reads start here)
+  int64_t last_seen_mono = 0;          // collector clock (monotonic ms) when points last arrived
+  bool rollups_loaded = false;         // rollup[] holds the open rollup chunks (writer thread)
   bool dirty = false;                  // on the checkpoint list
 };
 
@@ -196,6 +263,7 @@ struct SnapshotChunk {
 struct Pending {
   const Batch* batch;
   std::vector<std::string> keys;  // series_key per batch series, with the node label
+  std::vector<std::string> encoded;  // per batch series: its points as a raw chunk, for the log record
   AppendOutcome outcome;
   std::optional<Error> error;
   bool done = false;
@@ -250,6 +318,8 @@ class ChunkStore final : public Store {
   size_t apply_points(SeriesState& s, const Point* pts, size_t n);
   Outcome apply_point(SeriesState& s, int64_t t, double v);
   void close_windows(SeriesState& s);
+  void ensure_rollups(SeriesState& s);
+  void sweep_idle(int64_t wall_now, int64_t mono_now);
   void close_raw(SeriesState& s, MemChunk& c);
   void add_rollup(SeriesState& s, int r, const Bucket& b);
   void mark_dirty(SeriesState& s);
@@ -261,7 +331,8 @@ class ChunkStore final : public Store {
 
   StoreOptions opt_;
   sqlite3* db_ = nullptr;  // the writer connection, used only by the writer thread (and open/close)
-  Stmt ins_series_, ins_log_, ins_event_, upsert_stream_, upsert_chunk_, upd_series_, del_log_;
+  Stmt ins_series_, ins_log_, ins_event_, upsert_stream_, ins_chunk_, upsert_head_, del_head_, load_rollup_,
+      upd_series_, del_log_;
 
   std::shared_mutex catalog_mu_;  // guards series_, by_key_, by_name_
   std::vector<std::unique_ptr<SeriesState>> series_;  // indexed by id (ids are dense from 1)
@@ -274,6 +345,7 @@ class ChunkStore final : public Store {
   std::vector<SeriesState*> dirty_;  // writer thread only
   int64_t last_log_id_ = 0;
   int64_t log_bytes_ = 0;
+  int64_t log_limit_ = 4 << 20;  // log bytes that trigger a checkpoint (see checkpoint())
   int64_t last_checkpoint_ms_ = 0, last_retention_ms_ = 0;
 
   std::mutex q_mu_;
@@ -318,6 +390,8 @@ Result<void> ChunkStore::open() {
   if (auto r = exec(db_, "PRAGMA journal_mode=WAL"); !r.ok()) return r;
   if (auto r = exec(db_, opt_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !r.ok()) return r;
   if (auto r = exec(db_, "PRAGMA cache_size=-65536"); !r.ok()) return r;  // 64 MiB
+  // After a checkpoint the -wal file is cut back to this size instead of keeping its largest size.
+  if (auto r = exec(db_, "PRAGMA journal_size_limit=16777216"); !r.ok()) return r;
   if (auto r = migrate(); !r.ok()) return r;
   if (auto r = prepare_writer(); !r.ok()) return r;
   if (auto r = load_state(); !r.ok()) return r;
@@ -354,14 +428,14 @@ Result<void> ChunkStore::migrate() {
     (void)exec(db_, "ROLLBACK");
     return r;
   };
-  if (has_series) {
+  if (has_series && version < 2) {
     // Version 1: add the head-state columns before CREATE IF NOT EXISTS leaves `series` alone.
     if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN rolled_upto INTEGER NOT NULL DEFAULT 0"); !r.ok())
       return fail(r);
     if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN max_t INTEGER"); !r.ok()) return fail(r);
   }
   if (auto r = exec(db_, kSchemaV2); !r.ok()) return fail(r);
-  if (has_points) {
+  if (has_points && version < 2) {
     // Rows of version 1 become raw chunks; rollups follow as the windows close after the upgrade.
     log::info("store: upgrading {} from row-per-point (version {}) to chunks (version {})", opt_.path, version,
               kSchemaVersion);
@@ -403,6 +477,10 @@ Result<void> ChunkStore::migrate() {
     ins.finalize();
     if (auto r = exec(db_, "DROP TABLE points"); !r.ok()) return fail(r);
   }
+  if (has_series && version == 2)
+    log::info("store: upgrading {} from version 2 to {} (final chunks in time order, open chunks apart)",
+              opt_.path, kSchemaVersion);
+  if (auto r = exec(db_, kUpgradeV2toV3); !r.ok()) return fail(r);
   std::string set_version = fmt::format("PRAGMA user_version={}", kSchemaVersion);
   if (auto r = exec(db_, set_version.c_str()); !r.ok()) return fail(r);
   return exec(db_, "COMMIT");
@@ -418,9 +496,11 @@ Result<void> ChunkStore::prepare_writer() {
       {&ins_event_, "INSERT INTO events(ts, kind, node, labels, fields) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&upsert_stream_, "INSERT INTO streams(node, stream, seq) VALUES(?1, ?2, ?3) "
                         "ON CONFLICT(node, stream) DO UPDATE SET seq = excluded.seq"},
-      {&upsert_chunk_, "INSERT OR REPLACE INTO chunks(series_id, res, start, end, count, data) "
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
-      {&upd_series_, "UPDATE series SET rolled_upto = ?2, max_t = ?3 WHERE id = ?1"},
+      {&ins_chunk_, "INSERT OR REPLACE INTO chunks(res, start, series_id, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&upsert_head_, "INSERT OR REPLACE INTO heads(series_id, res, start, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&del_head_, "DELETE FROM heads WHERE series_id = ?1 AND res = ?2 AND start = ?3"},
+      {&load_rollup_, "SELECT start, data FROM heads WHERE series_id = ?1 AND res = ?2 ORDER BY start DESC LIMIT 1"},
+      {&upd_series_, "UPDATE series SET rolled_upto = ?2, max_t = ?3, first_t = ?4 WHERE id = ?1"},
       {&del_log_, "DELETE FROM log WHERE id <= ?1"},
   };
   for (auto& [s, sql] : all)
@@ -428,28 +508,25 @@ Result<void> ChunkStore::prepare_writer() {
   return {};
 }
 
+// Resumes an encoder from a stored chunk by decoding and re-appending its rows.
+Result<void> resume_chunk(std::string_view bytes, MemChunk& c, int64_t& max_t) {
+  auto rows = decode_rows(bytes);
+  if (!rows.ok()) return rows.error();
+  for (const Row& row : *rows) {
+    c.enc.append(row.t_ms, row.v.data());
+    max_t = std::max(max_t, row.t_ms);
+  }
+  return {};
+}
+
+// Loads every series and its open raw windows; open rollup chunks are loaded when a window closes
+// (ensure_rollups), so series that stopped sending cost no chunk memory.
 Result<void> ChunkStore::load_state() {
-  Stmt s, raw, roll;
-  if (auto r = s.prepare(db_, "SELECT id, name, labels, type, rolled_upto, max_t FROM series ORDER BY id"); !r.ok())
-    return r;
-  if (auto r = raw.prepare(db_, "SELECT start, data FROM chunks WHERE series_id = ?1 AND res = 0 AND start >= ?2 "
-                                "ORDER BY start");
+  Stmt s, raw;
+  if (auto r = s.prepare(db_, "SELECT id, name, labels, type, rolled_upto, max_t, first_t FROM series ORDER BY id");
       !r.ok())
     return r;
-  if (auto r = roll.prepare(db_, "SELECT start, data FROM chunks WHERE series_id = ?1 AND res = ?2 "
-                                 "ORDER BY start DESC LIMIT 1");
-      !r.ok())
-    return r;
-  // Resumes an encoder from a stored chunk by decoding and re-appending its rows.
-  auto resume = [](std::string_view bytes, MemChunk& c, int64_t& max_t) -> Result<void> {
-    auto rows = decode_rows(bytes);
-    if (!rows.ok()) return rows.error();
-    for (const Row& row : *rows) {
-      c.enc.append(row.t_ms, row.v.data());
-      max_t = std::max(max_t, row.t_ms);
-    }
-    return {};
-  };
+  int64_t now = monotonic_ms();
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     auto st = std::make_unique<SeriesState>();
     st->info.id = sqlite3_column_int64(s.get(), 0);
@@ -458,25 +535,8 @@ Result<void> ChunkStore::load_state() {
     st->info.type = sqlite3_column_int(s.get(), 3) == 0 ? SeriesType::Counter : SeriesType::Gauge;
     st->rolled_upto = sqlite3_column_int64(s.get(), 4);
     if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) st->max_t = sqlite3_column_int64(s.get(), 5);
-    sqlite3_stmt* q = raw.fresh();
-    sqlite3_bind_int64(q, 1, st->info.id);
-    sqlite3_bind_int64(q, 2, st->rolled_upto);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-      st->raw.emplace_back(sqlite3_column_int64(q, 0), 1);
-      if (auto r = resume(blob_column(q, 1), st->raw.back(), st->max_t); !r.ok())
-        return errorf("series {} chunk {}: {}", st->info.id, st->raw.back().start, r.error().message);
-    }
-    for (int i = 0; i < 2; ++i) {
-      q = roll.fresh();
-      sqlite3_bind_int64(q, 1, st->info.id);
-      sqlite3_bind_int(q, 2, kRollups[i].res);
-      if (sqlite3_step(q) == SQLITE_ROW) {
-        st->rollup[i].emplace_back(sqlite3_column_int64(q, 0), kMaxColumns);
-        int64_t ignored = INT64_MIN;
-        if (auto r = resume(blob_column(q, 1), st->rollup[i].back(), ignored); !r.ok())
-          return errorf("series {} rollup chunk: {}", st->info.id, r.error().message);
-      }
-    }
+    if (sqlite3_column_type(s.get(), 6) != SQLITE_NULL) st->first_t = sqlite3_column_int64(s.get(), 6);
+    st->last_seen_mono = now;
     int64_t id = st->info.id;
     next_id_ = std::max(next_id_, id + 1);
     if (id >= static_cast<int64_t>(series_.size())) series_.resize(id + 1);
@@ -484,14 +544,47 @@ Result<void> ChunkStore::load_state() {
     by_name_[st->info.name].push_back(id);
     series_[id] = std::move(st);
   }
+  if (auto r = raw.prepare(db_, "SELECT series_id, start, data FROM heads WHERE res = 0 ORDER BY series_id, start");
+      !r.ok())
+    return r;
+  while (sqlite3_step(raw.get()) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(raw.get(), 0);
+    SeriesState* st = id > 0 && id < static_cast<int64_t>(series_.size()) ? series_[id].get() : nullptr;
+    if (!st) return errorf("open chunk of unknown series {}", id);
+    st->raw.emplace_back(sqlite3_column_int64(raw.get(), 1), 1);
+    if (auto r = resume_chunk(blob_column(raw.get(), 2), st->raw.back(), st->max_t); !r.ok())
+      return errorf("series {} chunk {}: {}", id, st->raw.back().start, r.error().message);
+  }
   Stmt str, pts;
   if (auto r = str.prepare(db_, "SELECT node, stream, seq FROM streams"); !r.ok()) return r;
   while (sqlite3_step(str.get()) == SQLITE_ROW)
     stream_seq_[text_column(str.get(), 0) + '\0' + text_column(str.get(), 1)] =
         static_cast<uint64_t>(sqlite3_column_int64(str.get(), 2));
-  if (auto r = pts.prepare(db_, "SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0"); !r.ok()) return r;
+  if (auto r = pts.prepare(db_, "SELECT (SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0) + "
+                                "(SELECT coalesce(sum(count), 0) FROM heads WHERE res = 0)");
+      !r.ok())
+    return r;
   if (sqlite3_step(pts.get()) == SQLITE_ROW) points_ = sqlite3_column_int64(pts.get(), 0);
   return {};
+}
+
+// Loads the open rollup chunks of a series from `heads` when it has none in memory (writer thread).
+void ChunkStore::ensure_rollups(SeriesState& s) {
+  if (s.rollups_loaded) return;
+  s.rollups_loaded = true;
+  for (int i = 0; i < 2; ++i) {
+    if (!s.rollup[i].empty()) continue;
+    sqlite3_stmt* q = load_rollup_.fresh();
+    sqlite3_bind_int64(q, 1, s.info.id);
+    sqlite3_bind_int(q, 2, kRollups[i].res);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+      MemChunk c(sqlite3_column_int64(q, 0), kMaxColumns);
+      int64_t ignored = INT64_MIN;
+      if (auto r = resume_chunk(blob_column(q, 1), c, ignored); r.ok()) s.rollup[i].push_back(std::move(c));
+      else log::error("store: series {} open rollup chunk is unreadable: {}", s.info.id, r.error().message);
+    }
+    sqlite3_reset(q);
+  }
 }
 
 // Log record: per series entry, varint series id, varint byte length, a raw chunk of its points.
@@ -534,10 +627,18 @@ SeriesState* ChunkStore::find(int64_t id) {
 
 Result<AppendOutcome> ChunkStore::append(const Batch& batch) {
   if (closed_) return Error{"store is closed"};
-  Pending p{&batch, {}, {}, std::nullopt, false};
+  Pending p{&batch, {}, {}, {}, std::nullopt, false};
   p.keys.reserve(batch.series.size());
   // Series keys are built here, in the caller's thread, so the writer thread only looks them up.
-  for (const auto& s : batch.series) p.keys.push_back(series_key(s.name, with_node(s.labels, batch.node)));
+  // So is the log record's encoding of the points: the writer thread, which every batch goes through,
+  // only concatenates.
+  p.encoded.reserve(batch.series.size());
+  for (const auto& s : batch.series) {
+    p.keys.push_back(key_with_node(s.name, s.labels, batch.node));
+    ChunkEncoder enc(1);
+    for (const Point& pt : s.points) enc.append(pt.t_ms, pt.value);
+    p.encoded.push_back(s.points.empty() ? std::string() : enc.bytes());
+  }
   std::unique_lock lk(q_mu_);
   if (stopping_) return Error{"store is closed"};
   queue_.push_back(&p);
@@ -559,7 +660,8 @@ void ChunkStore::writer_loop() {
     std::lock_guard w(write_mu_);
     if (!group.empty()) process(group);
     int64_t now = monotonic_ms();
-    if (now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms || log_bytes_ > (64 << 20)) {
+    if (now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms || log_bytes_ > log_limit_) {
+      sweep_idle(now_ms(), now);
       if (auto r = checkpoint(); !r.ok()) log::error("store: checkpoint failed: {}", r.error().message);
       last_checkpoint_ms_ = now;
     }
@@ -627,13 +729,11 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
       auto id = resolve_series(p.keys[k], b.series[k], b.node, fresh);
       if (!id.ok()) return fail(id.error());
       ids[i][k] = *id;
-      const auto& pts = b.series[k].points;
-      if (pts.empty()) continue;
-      ChunkEncoder enc(1);
-      for (const Point& pt : pts) enc.append(pt.t_ms, pt.value);
+      const std::string& encoded = p.encoded[k];
+      if (encoded.empty()) continue;
       put_varint(record, static_cast<uint64_t>(*id));
-      put_varint(record, enc.bytes().size());
-      record += enc.bytes();
+      put_varint(record, encoded.size());
+      record += encoded;
     }
     for (const Event& e : b.events) {
       std::string labels = labels_to_json(with_node(e.labels, b.node));
@@ -708,6 +808,7 @@ size_t ChunkStore::apply_points(SeriesState& s, const Point* pts, size_t n) {
       }
     }
     close_windows(s);
+    s.last_seen_mono = monotonic_ms();
   }
   if (stored) mark_dirty(s);
   points_ += static_cast<int64_t>(stored);
@@ -743,6 +844,7 @@ Outcome ChunkStore::apply_point(SeriesState& s, int64_t t, double v) {
   }
   c.dirty = true;
   s.max_t = std::max(s.max_t, t);
+  s.first_t = std::min(s.first_t, t);
   return Outcome::Stored;
 }
 
@@ -772,6 +874,7 @@ void ChunkStore::close_raw(SeriesState& s, MemChunk& c) {
 }
 
 void ChunkStore::add_rollup(SeriesState& s, int i, const Bucket& b) {
+  ensure_rollups(s);
   auto& chunks = s.rollup[i];
   int64_t cw = floor_to(b.t_ms, kRollups[i].chunk_ms);
   if (chunks.empty() || chunks.back().start != cw) {
@@ -791,8 +894,31 @@ void ChunkStore::mark_dirty(SeriesState& s) {
   dirty_.push_back(&s);
 }
 
+// Closes the open raw windows of series that stopped sending, on the collector's clock: a window is due
+// once the wall clock is past its end plus the out-of-order window and the series has sent nothing for
+// the out-of-order window (so a backfill in progress is not cut short). Runs just before a checkpoint,
+// which commits the closed windows together with the log truncation, so recovery sees the same state.
+void ChunkStore::sweep_idle(int64_t wall_now, int64_t mono_now) {
+  for (auto& sp : series_) {  // only the writer thread changes series_
+    if (!sp || sp->raw.empty() || mono_now - sp->last_seen_mono < opt_.out_of_order_ms) continue;
+    SeriesState& s = *sp;
+    bool closed = false;
+    {
+      std::lock_guard lock(s.mu);
+      for (auto& c : s.raw) {
+        if (c.closed) continue;
+        if (c.start + kRawChunkMs + opt_.out_of_order_ms > wall_now) break;
+        close_raw(s, c);
+        closed = true;
+      }
+    }
+    if (closed) mark_dirty(s);
+  }
+}
+
 // Writes every changed chunk and head state, and truncates the log, in one transaction: afterwards the
-// database alone holds everything acknowledged.
+// database alone holds everything acknowledged. Final chunks are appended to `chunks` in key order
+// (resolution, window, series); open ones are rewritten in `heads`.
 Result<void> ChunkStore::checkpoint() {
   if (dirty_.empty() && last_log_id_ == 0) return {};
   if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
@@ -800,31 +926,55 @@ Result<void> ChunkStore::checkpoint() {
     (void)exec(db_, "ROLLBACK");
     return e;
   };
-  auto write = [&](int64_t id, int res, int64_t window, MemChunk& c) -> Result<void> {
-    if (!c.dirty || c.enc.count() == 0) return {};
-    sqlite3_stmt* s = upsert_chunk_.fresh();
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, res);
-    sqlite3_bind_int64(s, 3, c.start);
-    sqlite3_bind_int64(s, 4, c.start + window);
-    sqlite3_bind_int64(s, 5, c.enc.count());
-    sqlite3_bind_blob(s, 6, c.enc.bytes().data(), static_cast<int>(c.enc.bytes().size()), SQLITE_STATIC);
+  struct Final {
+    int res;
+    int64_t start, id;
+    const MemChunk* c;
+  };
+  std::vector<Final> finals;
+  auto write = [&](Stmt& stmt, int64_t id, int res, const MemChunk& c) -> Result<void> {
+    sqlite3_stmt* s = stmt.fresh();
+    bool head = &stmt == &upsert_head_;
+    sqlite3_bind_int64(s, head ? 1 : 3, id);
+    sqlite3_bind_int(s, head ? 2 : 1, res);
+    sqlite3_bind_int64(s, head ? 3 : 2, c.start);
+    sqlite3_bind_int64(s, 4, c.enc.count());
+    sqlite3_bind_blob(s, 5, c.enc.bytes().data(), static_cast<int>(c.enc.bytes().size()), SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: writing chunk: {}", sqlite3_errmsg(db_));
     return {};
+  };
+  auto visit = [&](int64_t id, int res, MemChunk& c) -> Result<void> {
+    if (!c.dirty || c.enc.count() == 0) return {};
+    if (c.closed) {
+      finals.push_back({res, c.start, id, &c});
+      sqlite3_stmt* s = del_head_.fresh();
+      sqlite3_bind_int64(s, 1, id);
+      sqlite3_bind_int(s, 2, res);
+      sqlite3_bind_int64(s, 3, c.start);
+      if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: removing open chunk: {}", sqlite3_errmsg(db_));
+      return {};
+    }
+    return write(upsert_head_, id, res, c);
   };
   for (SeriesState* st : dirty_) {
     int64_t id = st->info.id;
     for (auto& c : st->raw)
-      if (auto r = write(id, 0, kRawChunkMs, c); !r.ok()) return fail(r.error());
+      if (auto r = visit(id, 0, c); !r.ok()) return fail(r.error());
     for (int i = 0; i < 2; ++i)
       for (auto& c : st->rollup[i])
-        if (auto r = write(id, kRollups[i].res, kRollups[i].chunk_ms, c); !r.ok()) return fail(r.error());
+        if (auto r = visit(id, kRollups[i].res, c); !r.ok()) return fail(r.error());
     sqlite3_stmt* s = upd_series_.fresh();
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, st->rolled_upto);
     if (st->max_t != INT64_MIN) sqlite3_bind_int64(s, 3, st->max_t);
+    if (st->first_t != INT64_MAX) sqlite3_bind_int64(s, 4, st->first_t);
     if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: writing series state: {}", sqlite3_errmsg(db_)));
   }
+  std::sort(finals.begin(), finals.end(), [](const Final& a, const Final& b) {
+    return std::tie(a.res, a.start, a.id) < std::tie(b.res, b.start, b.id);
+  });
+  for (const Final& f : finals)
+    if (auto r = write(ins_chunk_, f.id, f.res, *f.c); !r.ok()) return fail(r.error());
   sqlite3_stmt* s = del_log_.fresh();
   sqlite3_bind_int64(s, 1, last_log_id_);
   if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: truncating log: {}", sqlite3_errmsg(db_)));
@@ -837,10 +987,22 @@ Result<void> ChunkStore::checkpoint() {
       std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
       for (auto& c : chunks) c.dirty = false;
     }
+    if (st->raw.empty()) {
+      // Every window is closed (the series stopped): its open rollup chunks are in `heads` now and
+      // leave memory until the series sends again.
+      for (auto& chunks : st->rollup) chunks.clear();
+      st->rollups_loaded = false;
+    }
     st->dirty = false;
   }
   dirty_.clear();
   log_bytes_ = 0;
+  // The log's pages are free after a checkpoint and stay in the file for reuse, so the log may grow to
+  // 1/16 of the database (4..64 MiB) between checkpoints: the free pages cost at most that much space.
+  Stmt pages;
+  if (pages.prepare(db_, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size").ok() &&
+      sqlite3_step(pages.get()) == SQLITE_ROW)
+    log_limit_ = std::clamp<int64_t>(sqlite3_column_int64(pages.get(), 0) / 16, 4 << 20, 64 << 20);
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   return {};
 }
@@ -855,42 +1017,43 @@ Result<int64_t> ChunkStore::apply_retention(int64_t now) {
 
 Result<int64_t> ChunkStore::retention_locked(int64_t now) {
   const int64_t keep[3] = {opt_.retention.raw_ms, opt_.retention.minute_ms, opt_.retention.hour_ms};
+  const int64_t window[3] = {kRawChunkMs, kMinuteChunkMs, kHourChunkMs};
   if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r.error();
+  auto fail = [&](Error e) -> Result<int64_t> {
+    (void)exec(db_, "ROLLBACK");
+    return e;
+  };
   int64_t removed = 0;
   for (int res = 0; res < 3; ++res) {
     if (keep[res] <= 0) continue;
-    int64_t cutoff = now - keep[res];
-    // A chunk goes only when its whole window is older than the cutoff.
-    Stmt count, del;
-    if (res == 0) {
-      if (auto r = count.prepare(db_, "SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0 AND end <= ?1");
-          !r.ok()) {
-        (void)exec(db_, "ROLLBACK");
-        return r.error();
+    // A chunk goes only when its whole window is older than the cutoff: start + window <= cutoff. Final
+    // chunks are the oldest keys of their resolution; an open chunk that old belongs to a series that
+    // stopped long ago.
+    int64_t last_start = now - keep[res] - window[res];
+    for (const char* table : {"chunks", "heads"}) {
+      Stmt count, del;
+      if (res == 0) {
+        auto sql = fmt::format("SELECT coalesce(sum(count), 0) FROM {} WHERE res = 0 AND start <= ?1", table);
+        if (auto r = count.prepare(db_, sql.c_str()); !r.ok()) return fail(r.error());
+        sqlite3_bind_int64(count.get(), 1, last_start);
+        if (sqlite3_step(count.get()) == SQLITE_ROW) points_ -= sqlite3_column_int64(count.get(), 0);
       }
-      sqlite3_bind_int64(count.get(), 1, cutoff);
-      if (sqlite3_step(count.get()) == SQLITE_ROW) points_ -= sqlite3_column_int64(count.get(), 0);
+      auto sql = fmt::format("DELETE FROM {} WHERE res = ?1 AND start <= ?2", table);
+      if (auto r = del.prepare(db_, sql.c_str()); !r.ok()) return fail(r.error());
+      sqlite3_bind_int(del.get(), 1, res);
+      sqlite3_bind_int64(del.get(), 2, last_start);
+      if (sqlite3_step(del.get()) != SQLITE_DONE) return fail(errorf("sqlite: retention: {}", sqlite3_errmsg(db_)));
+      removed += sqlite3_changes(db_);
     }
-    if (auto r = del.prepare(db_, "DELETE FROM chunks WHERE res = ?1 AND end <= ?2"); !r.ok()) {
-      (void)exec(db_, "ROLLBACK");
-      return r.error();
-    }
-    sqlite3_bind_int(del.get(), 1, res);
-    sqlite3_bind_int64(del.get(), 2, cutoff);
-    if (sqlite3_step(del.get()) != SQLITE_DONE) {
-      (void)exec(db_, "ROLLBACK");
-      return errorf("sqlite: retention: {}", sqlite3_errmsg(db_));
-    }
-    removed += sqlite3_changes(db_);
     if (res == 0) {
       Stmt ev;
       if (ev.prepare(db_, "DELETE FROM events WHERE ts < ?1").ok()) {
-        sqlite3_bind_int64(ev.get(), 1, cutoff);
+        sqlite3_bind_int64(ev.get(), 1, now - keep[res]);
         sqlite3_step(ev.get());
       }
     }
   }
-  if (auto r = exec(db_, "COMMIT"); !r.ok()) return r.error();
+  if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
   return removed;
 }
 
@@ -909,8 +1072,14 @@ Result<ChunkStore::Reader*> ChunkStore::acquire_reader() {
   if (!db.ok()) return db.error();
   auto r = std::make_unique<Reader>();
   r->db = *db;
-  if (auto p = r->chunks.prepare(r->db, "SELECT start, data FROM chunks WHERE series_id = ?1 AND res = ?2 "
-                                        "AND start BETWEEN ?3 AND ?4 ORDER BY start");
+  // Final chunks by point lookups of each window start (the key is time first), open ones by range; one
+  // statement, so a chunk moving from `heads` to `chunks` in between is seen exactly once.
+  if (auto p = r->chunks.prepare(r->db, "WITH RECURSIVE w(s) AS (SELECT ?3 UNION ALL SELECT s + ?5 FROM w "
+                                        "WHERE s + ?5 <= ?4) "
+                                        "SELECT start, data FROM chunks WHERE res = ?2 AND start IN w "
+                                        "AND series_id = ?1 UNION ALL "
+                                        "SELECT start, data FROM heads WHERE series_id = ?1 AND res = ?2 "
+                                        "AND start BETWEEN ?3 AND ?4");
       !p.ok())
     return p.error();
   if (auto p = r->events_all.prepare(r->db, "SELECT ts, kind, node, labels, fields FROM events "
@@ -929,14 +1098,18 @@ void ChunkStore::release_reader(Reader* r) {
   idle_readers_.emplace_back(r);
 }
 
+// Stored chunks of one resolution whose window start lies in [from_start, to_start] (from_start aligned).
 Result<std::vector<SnapshotChunk>> ChunkStore::chunks_of(Reader& r, int64_t id, int res, int64_t from_start,
                                                          int64_t to_start) {
   std::vector<SnapshotChunk> out;
+  if (to_start < from_start) return out;
+  const int64_t window = res == 0 ? kRawChunkMs : kRollups[res - 1].chunk_ms;
   sqlite3_stmt* s = r.chunks.fresh();
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int(s, 2, res);
   sqlite3_bind_int64(s, 3, from_start);
   sqlite3_bind_int64(s, 4, to_start);
+  sqlite3_bind_int64(s, 5, window);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     auto b = blob_column(s, 1);
@@ -951,8 +1124,10 @@ Result<std::vector<SnapshotChunk>> ChunkStore::chunks_of(Reader& r, int64_t id, 
 // memory is newer than the database for those. Memory is read before the database because a chunk
 // leaves memory only after it is committed.
 void snapshot(SeriesState& st, const std::vector<MemChunk>& chunks, int64_t window, int64_t from_ms, int64_t to_ms,
-              std::vector<SnapshotChunk>& mem, std::vector<int64_t>& mem_starts) {
+              std::vector<SnapshotChunk>& mem, std::vector<int64_t>& mem_starts, int64_t& first_t, int64_t& max_t) {
   std::lock_guard lock(st.mu);
+  first_t = st.first_t;
+  max_t = st.max_t;
   for (const MemChunk& c : chunks) {
     mem_starts.push_back(c.start);
     if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, c.enc.bytes()});
@@ -965,11 +1140,14 @@ Result<std::vector<Point>> ChunkStore::read(int64_t series_id, int64_t from_ms, 
   if (!st) return errorf("unknown series {}", series_id);
   std::vector<SnapshotChunk> mem;
   std::vector<int64_t> mem_starts;
-  snapshot(*st, st->raw, kRawChunkMs, from_ms, to_ms, mem, mem_starts);
+  int64_t first_t, max_t;
+  snapshot(*st, st->raw, kRawChunkMs, from_ms, to_ms, mem, mem_starts, first_t, max_t);
   auto reader = acquire_reader();
   if (!reader.ok()) return reader.error();
   ReaderLease lease(*this, *reader);
-  auto stored = chunks_of(*lease, series_id, 0, floor_to(from_ms, kRawChunkMs), to_ms);
+  // Only windows that can hold points of the series are looked up.
+  auto stored = chunks_of(*lease, series_id, 0, floor_to(std::max(from_ms, first_t), kRawChunkMs),
+                          std::min(to_ms, max_t));
   if (!stored.ok()) return stored.error();
   for (auto& c : *stored)
     if (std::find(mem_starts.begin(), mem_starts.end(), c.start) == mem_starts.end()) mem.push_back(std::move(c));
@@ -1002,7 +1180,8 @@ Result<std::vector<Bucket>> ChunkStore::read_buckets(int64_t series_id, int64_t 
     std::lock_guard lock(st->mu);
     rolled_upto = st->rolled_upto;
   }
-  snapshot(*st, st->rollup[ri], rr.chunk_ms, from_ms, to_ms, mem, mem_starts);
+  int64_t first_t, max_t;
+  snapshot(*st, st->rollup[ri], rr.chunk_ms, from_ms, to_ms, mem, mem_starts, first_t, max_t);
   std::vector<Bucket> out;
   auto fold = [&](const Bucket& b) {
     int64_t t = floor_to(b.t_ms, step_ms);
@@ -1017,7 +1196,8 @@ Result<std::vector<Bucket>> ChunkStore::read_buckets(int64_t series_id, int64_t 
     auto reader = acquire_reader();
     if (!reader.ok()) return reader.error();
     ReaderLease lease(*this, *reader);
-    auto stored = chunks_of(*lease, series_id, rr.res, floor_to(from_ms, rr.chunk_ms), to_ms);
+    auto stored = chunks_of(*lease, series_id, rr.res, floor_to(std::max(from_ms, first_t), rr.chunk_ms),
+                            std::min(to_ms, max_t));
     if (!stored.ok()) return stored.error();
     for (auto& c : *stored)
       if (std::find(mem_starts.begin(), mem_starts.end(), c.start) == mem_starts.end()) mem.push_back(std::move(c));
@@ -1135,7 +1315,7 @@ void ChunkStore::close() {
   if (writer_.joinable()) writer_.join();
   if (db_) {
     if (auto r = checkpoint(); !r.ok()) log::error("store: final checkpoint failed: {}", r.error().message);
-    upsert_chunk_.finalize();
+    for (Stmt* st : {&ins_chunk_, &upsert_head_, &del_head_, &load_rollup_}) st->finalize();
     ins_series_.finalize();
     ins_log_.finalize();
     ins_event_.finalize();

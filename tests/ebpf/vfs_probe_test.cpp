@@ -6,6 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <numeric>
 
@@ -14,12 +18,14 @@
 namespace ss::agent::vfs {
 namespace {
 
-std::unique_ptr<Probe> load_or_skip(AttachMode mode, uint32_t target_tgid, std::string* skip) {
+std::unique_ptr<Probe> load_or_skip(AttachMode mode, uint32_t target_tgid, std::string* skip,
+                                    uint64_t attributed_per_sec = 0) {
   ProbeOptions o;
   o.attach = mode;
   o.target_tgid = target_tgid;
   o.timed_per_sec = 0;  // time every call: histogram counts must equal op counts
   o.samples_per_sec = 0;
+  o.attributed_per_sec = attributed_per_sec;  // 0: every path-based call read and counted, exactly
   auto probe = Probe::load(o);
   if (!probe) {
     *skip = "BPF probes cannot load here: " + probe.error().message;
@@ -215,6 +221,87 @@ TEST(VfsProbe, AProcessInADedicatedCgroupIsAttributedToIt) {
   const std::string* path = resolver.path_of(cg.id());
   ASSERT_NE(path, nullptr);
   EXPECT_EQ(job_from_cgroup_path(*path), "4242");
+}
+
+}  // namespace
+}  // namespace ss::agent::vfs
+
+namespace ss::agent::vfs {
+namespace {
+
+// A mount point longer than the probes' cached path head, sharing its head with paths on the mount it sits
+// in: the answer depends on bytes past the head, so it must come from the long read, not the head cache.
+TEST(VfsProbe, ALongMountPointIsToldApartFromTheMountItSitsIn) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  const std::string outer = test::VfsEnv::get().tmpfs();
+  ASSERT_GT(outer.size(), size_t{SS_ATTR_HEAD});  // both paths below share their first SS_ATTR_HEAD bytes
+  const std::string inner = outer + "/a-nested-mount-point";
+  const std::string beside = outer + "/a-nested-directory";
+  ASSERT_EQ(mkdir(inner.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(beside.c_str(), 0755), 0);
+  ASSERT_EQ(mount("tmpfs", inner.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  std::string skip;
+  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip);  // after the mount
+  if (!probe) {
+    umount2(inner.c_str(), MNT_DETACH);
+    GTEST_SKIP() << "SKIPPED: " << skip;
+  }
+  const std::string in_inner = inner + "/f";  // the mount point itself, without a '/', counts as its parent's
+  close(open(in_inner.c_str(), O_WRONLY | O_CREAT, 0644));
+  struct stat st;
+  for (int round = 0; round < 3; round++) {  // interleaved, so that a wrongly cached answer would show
+    for (int i = 0; i < 10; i++) ASSERT_EQ(stat(in_inner.c_str(), &st), 0);
+    for (int i = 0; i < 7; i++) ASSERT_EQ(stat(beside.c_str(), &st), 0);
+  }
+  auto counts = probe->read_counts();
+  uint32_t inner_dev = test::dev_of_path(inner), outer_dev = test::dev_of_path(beside);
+  umount2(inner.c_str(), MNT_DETACH);
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  ASSERT_NE(inner_dev, outer_dev);
+  EXPECT_EQ(per_op(*counts, inner_dev)["stat"].count, 30u);
+  EXPECT_EQ(per_op(*counts, outer_dev)["stat"].count, 21u);  // and the lookup of inner_dev above (statx)
+}
+
+// A new mount table retires the answers the probes cached for the old one.
+TEST(VfsProbe, AMountThatStopsBeingWatchedStopsCounting) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  const std::string dir = test::VfsEnv::get().tmpfs() + "/unwatch";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const uint32_t dev = test::dev_of_path(dir);  // before the probes: its statx would count
+  std::string skip;
+  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip);
+  if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
+  struct stat st;
+  for (int i = 0; i < 20; i++) ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  auto mounts = test::all_mounts_watched();
+  for (auto& m : mounts)
+    if (m.dev == dev) m.watched = false;
+  ASSERT_TRUE(probe->set_mounts(mounts).ok());
+  for (int i = 0; i < 50; i++) ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  auto counts = probe->read_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ(per_op(*counts, dev)["stat"].count, 20u);
+}
+
+// Above the exact-attribution rate, a random sample of path-based calls is read, each counted with its
+// weight: the count is an estimate of the calls made, and histogram counts still add up to it.
+TEST(VfsProbe, AboveTheExactRatePathCallsAreSampledWithWeights) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  std::string skip;
+  // 20,000 a second per CPU, against a stat loop of several hundred thousand: about 1 call in 16-64 is read.
+  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip, 20000);
+  if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
+  const std::string dir = test::VfsEnv::get().tmpfs() + "/sampled";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const int calls = 300000;
+  struct stat st;
+  for (int i = 0; i < calls; i++) ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  auto counts = probe->read_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  PerOp got = per_op(*counts, test::dev_of_path(dir))["stat"];
+  // >= 4,700 calls read (1 in 64 at most): the estimate's standard deviation is under 1.5%; 10% is 7 of them.
+  EXPECT_NEAR(static_cast<double>(got.count), calls, calls * 0.10);
+  EXPECT_EQ(got.hist, got.count);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ double value_of(const Collection& c, std::string_view name, const Labels& want) 
   for (const auto& s : c.samples()) {
     if (s.name != name) continue;
     bool match = true;
-    for (const auto& [k, v] : want) match = match && label_value(s.labels, k) == v;
+    for (const auto& [k, v] : want) match = match && label_value(*s.labels, k) == v;
     if (match) total += s.value;
   }
   return total;
@@ -72,7 +72,10 @@ TEST(VfsSource, AStormInOneDirectoryTopsTheHotDirectories) {
   Collection c(now_ms());
   ASSERT_TRUE(source->collect(c).ok());
   Labels where{{"fstype", "tmpfs"}, {"mount", tmpfs}, {"op", "stat"}};
-  EXPECT_EQ(value_of(c, "vfs_ops_total", where), static_cast<double>(stats + 200));
+  // With the default exact_path_calls_per_cpu, a storm's path-based calls are a weighted sample: the count
+  // is an estimate (thousands of calls read: well within 5 %). The 200 calls before the storm are exact.
+  const double made = static_cast<double>(stats + 200);
+  EXPECT_NEAR(value_of(c, "vfs_ops_total", where), made, 0.05 * made);
   EXPECT_EQ(value_of(c, "vfs_op_errors_total", where), 200.0);
   EXPECT_GT(value_of(c, "vfs_op_duration_seconds_count", where), 0.0);
 

@@ -34,7 +34,7 @@ const agent::Sample* find(const Collection& c, const std::string& name, const La
   for (const auto& s : c.samples()) {
     if (s.name != name) continue;
     bool match = true;
-    for (const auto& [k, v] : labels) match = match && label_value(s.labels, k) == v;
+    for (const auto& [k, v] : labels) match = match && label_value(*s.labels, k) == v;
     if (!match) continue;
     EXPECT_EQ(found, nullptr) << "two samples match " << name;
     found = &s;

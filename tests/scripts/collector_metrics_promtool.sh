@@ -23,14 +23,16 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "collector did not start:"; cat "$dir/log"; exit 1; }
 
-batch='{"node":"n1","seq":1,"series":[{"name":"lustre_client_rpcs_total","type":"counter","labels":{"fs":"ai0","target":"ai0-OST0000"},"points":[[1763700000000,1],[1763700010000,2]]}]}'
+batch='{"node":"n1","seq":1,"series":[{"name":"lustre_client_rpcs_total","type":"counter","labels":{"fs":"ai0","target":"ai0-OST0000"},"points":[[1763700000000,1],[1763700010000,2]]},{"name":"gpu_utilization_ratio","type":"gauge","labels":{"gpu":"0","model":"NVIDIA H100 80GB HBM3","uuid":"GPU-0"},"points":[[1763700000000,0.5]]}]}'
 code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST --data "$batch" "$url/api/v1/ingest")
 [ "$code" = 200 ] || { echo "ingest answered $code"; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST --data '{"node":"n1"}' "$url/api/v1/ingest")
 [ "$code" = 400 ] || { echo "bad batch answered $code"; exit 1; }
 curl -sf -G --data-urlencode 'match=lustre_client_rpcs_total' "$url/api/v1/series" >/dev/null
 curl -sf "$url/metrics" >"$dir/metrics"
-grep -q '^stormscope_collector_ingest_points_total 2$' "$dir/metrics" || { echo "ingest counter missing"; cat "$dir/metrics"; exit 1; }
+grep -q '^stormscope_collector_ingest_points_total 3$' "$dir/metrics" || { echo "ingest counter missing"; cat "$dir/metrics"; exit 1; }
+grep -q '^stormscope_gpu_price_dollars_per_hour{model="NVIDIA H100 80GB HBM3",pricing="spot"} 1.49$' "$dir/metrics" ||
+  { echo "GPU price missing"; cat "$dir/metrics"; exit 1; }
 if ! promtool check metrics <"$dir/metrics"; then
   echo "promtool check metrics failed on:"; cat "$dir/metrics"; exit 1
 fi

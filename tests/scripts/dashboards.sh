@@ -4,14 +4,21 @@
 # loopback, loaded with backfilled test data (tests/scripts/promdata.py) and Stormscope's rules, runs
 # every dashboard expression (each must succeed and return data) and fires the storm alerts.
 set -euo pipefail
-src=$2
+build=$1 src=$2
 . "$src/tests/scripts/lib.sh"
 for tool in jsonnet promtool prometheus curl python3; do
   command -v $tool >/dev/null || skip "$tool not installed (scripts/install-deps.sh installs it)"
 done
+collector=$build/collector/stormscope-collector
+[ -x "$collector" ] || skip "$collector not built"
 work=$(mktemp -d)
-prom_pid=
-cleanup() { [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+prom_pid= collector_pid=
+cleanup() {
+  [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null
+  [ -n "$collector_pid" ] && kill "$collector_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 check="python3 $src/tests/scripts/check_dashboards.py"
 dashboards=("$src"/dashboards/*.json)
@@ -29,23 +36,18 @@ promtool check rules "$work/exprs.yml"
 # Backfilled data ends 15 s ago; rules are evaluated every second with `for` set to 0 so that the
 # alerts fire on the data as soon as Prometheus starts.
 end=$(( $(date +%s) - 15 ))
-python3 "$src/tests/scripts/promdata.py" --end "$end" > "$work/data.om"
+# The GPU prices as the real collector exports them for the data's GPU models.
+cport=$(free_port)
+"$collector" --listen 127.0.0.1:$cport --db "$work/collector/db.sqlite" >"$work/collector.log" 2>&1 &
+collector_pid=$!
+wait_http "http://127.0.0.1:$cport/healthz" 30 || { cat "$work/collector.log"; exit 1; }
+python3 "$src/tests/scripts/promdata.py" --gpu-batch |
+  curl -sf -o /dev/null -XPOST -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$cport/api/v1/ingest"
+curl -sf "http://127.0.0.1:$cport/metrics" > "$work/collector.metrics"
+kill "$collector_pid"; wait "$collector_pid" 2>/dev/null || true; collector_pid=
+python3 "$src/tests/scripts/promdata.py" --end "$end" --prices "$work/collector.metrics" > "$work/data.om"
 promtool tsdb create-blocks-from openmetrics "$work/data.om" "$work/tsdb" >/dev/null
-mkdir "$work/rules"
-cp "$src"/rules/stormscope.rules.yml "$work/rules/"
-sed -E 's/^( *)for: .*/\1for: 0s/' "$src/rules/stormscope.alerts.yml" > "$work/rules/stormscope.alerts.yml"
-cat > "$work/prometheus.yml" <<YML
-global: {evaluation_interval: 1s}
-rule_files: ["$work/rules/*.yml"]
-YML
-start_prometheus() {
-  port=$(free_port)
-  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address=127.0.0.1:$port --log.level=warn >"$work/prom.log" 2>&1 &
-  prom_pid=$!
-  url=http://127.0.0.1:$port
-  wait_http "$url/-/ready" 30 || { cat "$work/prom.log"; exit 1; }
-}
+setup_prometheus_rules
 start_prometheus
 # The alerts compare recorded series with their own history, so backfill the recording rules over the
 # test data (what a site does after installing the rules), then restart on the completed data.
@@ -64,7 +66,7 @@ until curl -sf "$url/api/v1/query" --data-urlencode 'query=job:gpu_idle_dollars:
 done
 sleep 2
 
-health=$(curl -sf "$url/api/v1/rules" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["groups"]; bad=[x["name"]+": "+x.get("lastError","") for g in r for x in g["rules"] if x.get("health")!="ok"]; print("\n".join(bad))')
+health=$(unhealthy_rules)
 [ -z "$health" ] || { echo "rules failing in Prometheus:"; echo "$health"; exit 1; }
 
 $check live "$url" "$(date +%s)" "${dashboards[@]}"

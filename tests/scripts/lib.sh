@@ -13,3 +13,30 @@ wait_http() {
     sleep 0.1
   done
 }
+
+# Rules for a loopback Prometheus in $work/rules (alerts with for: 0s: Prometheus evaluates rules only at the
+# present, and the tests' data ends now), and start_prometheus, which starts one on $work/prometheus.yml and
+# $work/tsdb and sets prom_pid and url. Needs $work and $src.
+setup_prometheus_rules() {
+  mkdir "$work/rules"
+  cp "$src"/rules/stormscope.rules.yml "$work/rules/"
+  sed -E 's/^( *)for: .*/\1for: 0s/' "$src/rules/stormscope.alerts.yml" > "$work/rules/stormscope.alerts.yml"
+  cat > "$work/prometheus.yml" <<YML
+global: {evaluation_interval: 1s}
+rule_files: ["$work/rules/*.yml"]
+YML
+}
+start_prometheus() {
+  local port
+  port=$(free_port)
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+    --web.listen-address=127.0.0.1:$port --log.level=warn >"$work/prom.log" 2>&1 &
+  prom_pid=$!
+  url=http://127.0.0.1:$port
+  wait_http "$url/-/ready" 30 || { cat "$work/prom.log"; exit 1; }
+}
+
+# The names of the rules Prometheus reports as unhealthy, with their errors (empty when all are ok).
+unhealthy_rules() {
+  curl -sf "$url/api/v1/rules" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["groups"]; bad=[x["name"]+": "+x.get("lastError","") for g in r for x in g["rules"] if x.get("health")!="ok"]; print("\n".join(bad))'
+}

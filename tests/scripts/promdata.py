@@ -4,10 +4,17 @@ Prometheus would have scraped it from two GPU nodes, an MDS/OSS and a collector:
 ending at --end (seconds). The last 12 minutes hold a metadata storm on ai0 (llite getattr ×20, MDC
 wait 300 ms) and a checkpoint stall of job 4711, so that alert rules have something to fire on.
 
-Usage: promdata.py --end UNIX_SECONDS > data.om"""
+The collector's GPU prices are not invented here: `--gpu-batch` prints an ingest batch (DESIGN.md §4) with
+the GPU series of the data, and `--prices FILE` takes the `stormscope_gpu_price_dollars_per_hour` lines a
+real collector exported after ingesting it (tests/scripts/dashboards.sh does both).
+
+Usage: promdata.py --gpu-batch > batch.json
+       promdata.py --end UNIX_SECONDS [--prices METRICS_FILE] > data.om"""
 import argparse
+import json
 import math
 import random
+import re
 import sys
 
 STEP = 15
@@ -15,10 +22,43 @@ DURATION = 2 * 3600 + 15 * 60
 STORM = 12 * 60
 
 
+GPU_MODELS = {"gpu017": "NVIDIA H200", "gpu018": "NVIDIA H100 80GB HBM3"}
+
+
+def gpu_batch():
+    """The GPU series of the data as an agent ships them, one point each, for a real collector to price."""
+    series = []
+    for node, model in GPU_MODELS.items():
+        series.append({"name": "gpu_utilization_ratio", "type": "gauge",
+                       "labels": {"gpu": "0", "uuid": f"GPU-{node}-0", "model": model},
+                       "points": [[1763700000000, 0.9]]})
+    return {"node": "promdata", "seq": 1, "series": series}
+
+
+def read_prices(path):
+    """(labels, value) of each stormscope_gpu_price_dollars_per_hour line of a /metrics text."""
+    out = []
+    for line in open(path):
+        m = re.match(r'stormscope_gpu_price_dollars_per_hour\{(.*)\} (\S+)$', line.strip())
+        if m:
+            out.append((dict(re.findall(r'(\w+)="([^"]*)"', m.group(1))), float(m.group(2))))
+    if not out:
+        raise SystemExit(f"{path}: no stormscope_gpu_price_dollars_per_hour lines")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--end", type=int, required=True)
+    ap.add_argument("--end", type=int)
+    ap.add_argument("--gpu-batch", action="store_true")
+    ap.add_argument("--prices")
     args = ap.parse_args()
+    if args.gpu_batch:
+        print(json.dumps(gpu_batch()))
+        return
+    if args.end is None:
+        ap.error("--end is required")
+    prices = read_prices(args.prices) if args.prices else []
     end = args.end - args.end % STEP
     start = end - DURATION
     rnd = random.Random(7)
@@ -88,9 +128,9 @@ def main():
             # GPUs
             for g in range(4):
                 util = 0.12 if storm and node == "gpu017" else 0.9 + rnd.uniform(-0.05, 0.05)
-                gl = dict(instance=inst, gpu=str(g), uuid=f"GPU-{node}-{g}", model="NVIDIA H200", job=job)
+                gl = dict(instance=inst, gpu=str(g), uuid=f"GPU-{node}-{g}", model=GPU_MODELS[node], job=job)
                 add("gpu_utilization_ratio", "gauge", "gpu_utilization_ratio", gl, t, round(util, 4))
-                add("gpu_memory_used_bytes", "gauge", "gpu_memory_used_bytes", dict(instance=inst, gpu=str(g), uuid=f"GPU-{node}-{g}", model="NVIDIA H200"), t, 80e9)
+                add("gpu_memory_used_bytes", "gauge", "gpu_memory_used_bytes", dict(instance=inst, gpu=str(g), uuid=f"GPU-{node}-{g}", model=GPU_MODELS[node]), t, 80e9)
             for src in ["mounts", "lustre", "gpu", "vfs"]:
                 add("stormscope_agent_source_up", "gauge", "stormscope_agent_source_up", dict(instance=inst, job="stormscope-agent", source=src), t, 1)
             add("up", "gauge", "up", dict(instance=inst, job="stormscope-agent"), t, 1)
@@ -130,8 +170,8 @@ def main():
         add("up", "gauge", "up", col, t, 1)
         add("stormscope_incidents_active", "gauge", "stormscope_incidents_active", dict(col, kind="metadata_storm", fs="ai0"), t, 1 if storm else 0)
         counter("stormscope_gpu_idle_cost_dollars", dict(col, kind="metadata_storm", fs="ai0"), t, 0.004 if storm else 0)
-        for model, price in [("NVIDIA H200", 1.924), ("NVIDIA H100 80GB HBM3", 1.65)]:
-            add("stormscope_gpu_price_dollars_per_hour", "gauge", "stormscope_gpu_price_dollars_per_hour", dict(col, model=model, pricing="spot"), t, price)
+        for labels, price in prices:
+            add("stormscope_gpu_price_dollars_per_hour", "gauge", "stormscope_gpu_price_dollars_per_hour", dict(col, **labels), t, price)
 
     out = sys.stdout
     for name, (typ, series) in families.items():

@@ -19,7 +19,7 @@ constexpr int64_t kT0 = 1763700000000;
 std::optional<double> value_of(const Collection& c, const std::string& name, const Labels& labels) {
   std::optional<double> v;
   for (const auto& s : c.samples())
-    if (s.name == name && s.labels == labels) v = s.value;
+    if (s.name == name && *s.labels == labels) v = s.value;
   return v;
 }
 

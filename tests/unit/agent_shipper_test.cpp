@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -129,21 +130,43 @@ TEST(AgentShipper, MakesBatchesAndLeavesOutWhatTheCollectorWouldReject) {
   c.add_at("level", {{"fs", "ai0"}}, 1, 1763700000);  // seconds, not ms
   c.add_event(Event{"vfs_hot_dirs", kT0, {{"fstype", "lustre"}}, R"({"dirs": []})"});
   c.add_event(Event{"bad kind", kT0, {}, "{}"});
+  c.add("ok_total", {{"fs", "ai1"}}, 2);  // the same series again at the same time: the last value wins
   size_t skipped = 0;
-  Batch b = make_batch(c, "gpu017", "abc", 7, &skipped);
+  // What we send always passes the collector's own validation.
+  auto decoded = decode_batch(encode_cycle(Outputs{std::make_shared<const Collection>(c)}, "gpu017", "abc", 7, &skipped));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const Batch& b = *decoded;
   EXPECT_EQ(skipped, 5u);
+  EXPECT_EQ(b.node, "gpu017");
   EXPECT_EQ(b.seq, 7u);
   EXPECT_EQ(b.stream, "abc");
   ASSERT_EQ(b.series.size(), 3u);
   EXPECT_EQ(b.series[0].name, "ok_total");
+  EXPECT_EQ(b.series[0].labels, (Labels{{"fs", "ai0"}}));
   EXPECT_EQ(b.series[0].type, SeriesType::Counter);
   EXPECT_EQ(b.series[0].points, (std::vector<Point>{{kT0, 5}, {kT0 + 1000, 6}}));
+  EXPECT_EQ(b.series[1].points, (std::vector<Point>{{kT0, 2}}));
+  EXPECT_EQ(b.series[2].name, "level");
   EXPECT_EQ(b.series[2].type, SeriesType::Gauge);
+  EXPECT_EQ(b.series[2].points, (std::vector<Point>{{kT0, -3}}));
   ASSERT_EQ(b.events.size(), 1u);
-  // What we send always passes the collector's own validation.
-  auto decoded = decode_batch(encode_batch(b));
-  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-  EXPECT_EQ(decoded->point_count(), 4u);
+  EXPECT_EQ(b.events[0].kind, "vfs_hot_dirs");
+  EXPECT_EQ(b.point_count(), 4u);
+}
+
+TEST(AgentShipper, EncodesTheCycleAsEncodeBatchWouldEncodeTheSameSeries) {
+  Collection c(kT0);
+  c.describe("a_total", MetricKind::Counter, "a");
+  c.describe("g", MetricKind::Gauge, "g");
+  c.add("a_total", {{"target", "ai0-OST0001"}, {"fs", "ai0"}}, 1.5);
+  c.add("g", {{"q", "quote\" and \\ backslash"}}, std::numeric_limits<double>::infinity());
+  c.add_at("a_total", {{"fs", "ai0"}, {"target", "ai0-OST0001"}}, 0.5, kT0 - 10'000);  // earlier point, after
+  Batch want;
+  want.node = "n1";
+  want.seq = 3;
+  want.series.push_back(Series{"a_total", SeriesType::Counter, {{"fs", "ai0"}, {"target", "ai0-OST0001"}}, {{kT0 - 10'000, 0.5}, {kT0, 1.5}}});
+  want.series.push_back(Series{"g", SeriesType::Gauge, {{"q", "quote\" and \\ backslash"}}, {{kT0, std::numeric_limits<double>::infinity()}}});
+  EXPECT_EQ(encode_cycle(Outputs{std::make_shared<const Collection>(c)}, "n1", "", 3), encode_batch(want));
 }
 
 TEST(AgentShipper, RejectsBadCollectorUrls) {

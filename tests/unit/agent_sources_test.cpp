@@ -43,8 +43,8 @@ TEST(AgentMountsSource, ReportsParallelFileSystemsOnce) {
   for (const auto& s : c.samples()) {
     EXPECT_EQ(s.name, "stormscope_mount_info");
     EXPECT_EQ(s.value, 1);
-    got.push_back(std::string(label_value(s.labels, "fstype")) + " " + std::string(label_value(s.labels, "mount")) +
-                  " " + std::string(label_value(s.labels, "source")));
+    got.push_back(std::string(label_value(*s.labels, "fstype")) + " " + std::string(label_value(*s.labels, "mount")) +
+                  " " + std::string(label_value(*s.labels, "source")));
   }
   EXPECT_EQ(got, (std::vector<std::string>{"lustre /lustre/ai0 10.0.0.1@o2ib:10.0.0.2@o2ib:/ai0",
                                            "beegfs /mnt/beegfs beegfs_nodev", "wekafs /mnt/weka default",

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "collector/collector.h"
@@ -138,4 +140,80 @@ TEST_F(CostApi, BadRequestsAndBadConfig) {
   auto c = Collector::start(*cfg);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("reserved"), std::string::npos) << c.error().message;
+}
+
+namespace {
+
+// The stormscope_gpu_price_dollars_per_hour lines of a /metrics body: "model|pricing" → value.
+std::map<std::string, double> price_lines(const std::string& body) {
+  std::map<std::string, double> out;
+  std::istringstream in(body);
+  std::string line;
+  const std::string name = "stormscope_gpu_price_dollars_per_hour{";
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    auto model = line.find("model=\""), pricing = line.find("pricing=\""), close = line.find("} ");
+    if (model == std::string::npos || pricing == std::string::npos || close == std::string::npos) {
+      ADD_FAILURE() << "unexpected line: " << line;
+      continue;
+    }
+    model += 7;
+    pricing += 9;
+    std::string key = line.substr(model, line.find('"', model) - model) + "|" +
+                      line.substr(pricing, line.find('"', pricing) - pricing);
+    out[key] = std::stod(line.substr(close + 2));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_F(CostApi, PriceOfEveryGpuModelSeenOnMetrics) {
+  start("cost:\n  prices:\n    A100: {spot: 0.86, on_demand: 1.79}\n  unknown_model: {spot: 3, on_demand: 7}\n");
+  auto metrics = [&] {
+    auto m = get("/metrics");
+    EXPECT_TRUE(m);
+    return m ? price_lines(m->body) : std::map<std::string, double>{};
+  };
+  // Nothing seen yet: the family has no series (the table's own entries are not invented as models).
+  EXPECT_TRUE(metrics().empty());
+
+  // Models as NVML names them: a built-in entry (H100), a configured one (A100), one no entry matches
+  // (GH200 is not H200: the unknown-model price), one seen only through gpu_memory_used_bytes; a
+  // non-GPU series with a `model` label and a GPU series without one add nothing.
+  Series mem;
+  mem.name = "gpu_memory_used_bytes";
+  mem.labels = {{"gpu", "0"}, {"model", "Tesla T4"}, {"uuid", "GPU-T"}};
+  mem.points = {{kFrom, 1e9}};
+  Series other;
+  other.name = "disk_info";
+  other.labels = {{"model", "Samsung PM9A3"}};
+  other.points = {{kFrom, 1}};
+  Series nameless = gpu_series("GPU-N", "", "", 0, 0, 0.5);
+  ingest("gpu017", {gpu_series("GPU-A", "NVIDIA H100 80GB HBM3", "4711", 0, 10, 0.9),
+                    gpu_series("GPU-B", "NVIDIA A100-SXM4-80GB", "4711", 0, 10, 0.9), mem, other, nameless});
+  ingest("gpu018", {gpu_series("GPU-C", "NVIDIA GH200 480GB", "", 0, 10, 0.2),
+                    gpu_series("GPU-D", "NVIDIA H100 80GB HBM3", "4712", 0, 10, 0.9)});
+
+  const std::map<std::string, double> expected = {
+      {"NVIDIA H100 80GB HBM3|spot", 1.49},  {"NVIDIA H100 80GB HBM3|on_demand", 2.23},
+      {"NVIDIA A100-SXM4-80GB|spot", 0.86},  {"NVIDIA A100-SXM4-80GB|on_demand", 1.79},
+      {"NVIDIA GH200 480GB|spot", 3},        {"NVIDIA GH200 480GB|on_demand", 7},
+      {"Tesla T4|spot", 3},                  {"Tesla T4|on_demand", 7}};
+  EXPECT_EQ(metrics(), expected);
+
+  // The same figures the cost computation charges: GH200 idles 0.8 below the default baseline for 10 s at
+  // the unknown-model spot price.
+  auto cost = get("/api/v1/cost?from=" + std::to_string(kFrom) + "&to=" + std::to_string(kFrom + 10'000) + "&node=gpu018");
+  ASSERT_TRUE(cost);
+  auto j = json::parse(cost->body);
+  double gh200_idle_s = 0.8 * 10, h100_idle_s = 0.1 * 10;
+  EXPECT_NEAR(j["total"]["cost_usd"].get<double>(), (gh200_idle_s * 3 + h100_idle_s * 1.49) / 3600, 1e-9) << cost->body;
+
+  // After a restart the models already stored are exported before any new batch arrives.
+  client_.reset();
+  collector_->stop();
+  collector_.reset();
+  start("cost:\n  prices:\n    A100: {spot: 0.86, on_demand: 1.79}\n  unknown_model: {spot: 3, on_demand: 7}\n");
+  EXPECT_EQ(metrics(), expected);
 }

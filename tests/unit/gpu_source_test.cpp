@@ -60,7 +60,7 @@ struct FakeNvml {
 
 const Sample* find(const Collection& c, const std::string& name, const std::string& gpu) {
   for (const auto& s : c.samples())
-    if (s.name == name && label_value(s.labels, "gpu") == gpu) return &s;
+    if (s.name == name && label_value(*s.labels, "gpu") == gpu) return &s;
   return nullptr;
 }
 
@@ -196,17 +196,17 @@ TEST(GpuSource, NvmlExportsTheMeanOfTheSamplesValueByValue) {
   const Sample* u0 = find(c, "gpu_utilization_ratio", "0");
   ASSERT_NE(u0, nullptr);
   EXPECT_DOUBLE_EQ(u0->value, (0.20 + 0.40 + 0.90) / 3);
-  EXPECT_EQ(u0->labels, (Labels{{"gpu", "0"}, {"job", "4711"}, {"model", "NVIDIA H200"},
+  EXPECT_EQ(*u0->labels, (Labels{{"gpu", "0"}, {"job", "4711"}, {"model", "NVIDIA H200"},
                                 {"uuid", "GPU-00000000-1111-2222-3333-000000000000"}}));
   const Sample* u1 = find(c, "gpu_utilization_ratio", "1");
   ASSERT_NE(u1, nullptr);
   EXPECT_DOUBLE_EQ(u1->value, 1.0);
-  EXPECT_EQ(label_value(u1->labels, "job"), "ml/trainer-0");
-  EXPECT_EQ(label_value(u1->labels, "model"), "NVIDIA H100 80GB HBM3");
+  EXPECT_EQ(label_value(*u1->labels, "job"), "ml/trainer-0");
+  EXPECT_EQ(label_value(*u1->labels, "model"), "NVIDIA H100 80GB HBM3");
   const Sample* m0 = find(c, "gpu_memory_used_bytes", "0");
   ASSERT_NE(m0, nullptr);
   EXPECT_DOUBLE_EQ(m0->value, static_cast<double>(80ull << 30));
-  EXPECT_EQ(m0->labels, (Labels{{"gpu", "0"}, {"model", "NVIDIA H200"},
+  EXPECT_EQ(*m0->labels, (Labels{{"gpu", "0"}, {"model", "NVIDIA H200"},
                                 {"uuid", "GPU-00000000-1111-2222-3333-000000000000"}}));
   EXPECT_DOUBLE_EQ(find(c, "gpu_memory_used_bytes", "1")->value, static_cast<double>(61ull << 30));
   EXPECT_EQ(c.samples().size(), 4u);
@@ -231,7 +231,7 @@ TEST(GpuSource, ManyProcessesGrowTheBuffer) {
   GpuSource source(nvml_options(dir));
   Collection c(1763700000000);
   ASSERT_TRUE(source.collect(c).ok());
-  EXPECT_EQ(label_value(find(c, "gpu_utilization_ratio", "0")->labels, "job"), "2");
+  EXPECT_EQ(label_value(*find(c, "gpu_utilization_ratio", "0")->labels, "job"), "2");
 }
 
 TEST(GpuSource, WithoutDriverOrGpusItStaysQuiet) {
@@ -281,13 +281,13 @@ TEST(GpuSource, NvidiaSmiFallbackValueByValue) {
   const Sample* u0 = find(c, "gpu_utilization_ratio", "0");
   ASSERT_NE(u0, nullptr);
   EXPECT_DOUBLE_EQ(u0->value, 0.87);
-  EXPECT_EQ(u0->labels, (Labels{{"gpu", "0"}, {"job", "31337"}, {"model", "NVIDIA H200"},
+  EXPECT_EQ(*u0->labels, (Labels{{"gpu", "0"}, {"job", "31337"}, {"model", "NVIDIA H200"},
                                 {"uuid", "GPU-aaaaaaaa-0000-0000-0000-000000000000"}}));
   EXPECT_DOUBLE_EQ(find(c, "gpu_memory_used_bytes", "0")->value, 120512 * kMiB);
   const Sample* u1 = find(c, "gpu_utilization_ratio", "1");
   ASSERT_NE(u1, nullptr);
   EXPECT_DOUBLE_EQ(u1->value, 0.03);
-  EXPECT_EQ(label_value(u1->labels, "job"), "");  // pid 4243 has no cgroup file here: no job label
+  EXPECT_EQ(label_value(*u1->labels, "job"), "");  // pid 4243 has no cgroup file here: no job label
   EXPECT_DOUBLE_EQ(find(c, "gpu_memory_used_bytes", "1")->value, 0);
   // GPU 2 reports neither value: nothing is made up for it.
   EXPECT_EQ(find(c, "gpu_utilization_ratio", "2"), nullptr);
@@ -342,7 +342,7 @@ TEST(GpuSource, DcgmExporterOnLoopback) {
     const Sample* u = find(c, "gpu_utilization_ratio", "0");
     ASSERT_NE(u, nullptr);
     EXPECT_DOUBLE_EQ(u->value, 0.25);
-    EXPECT_EQ(u->labels, (Labels{{"gpu", "0"}, {"job", "99"}, {"model", "NVIDIA H200"}, {"uuid", "GPU-d"}}));
+    EXPECT_EQ(*u->labels, (Labels{{"gpu", "0"}, {"job", "99"}, {"model", "NVIDIA H200"}, {"uuid", "GPU-d"}}));
     EXPECT_DOUBLE_EQ(find(c, "gpu_memory_used_bytes", "0")->value, 1024 * kMiB);
   }
   server.stop();

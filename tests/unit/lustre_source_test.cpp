@@ -40,7 +40,7 @@ std::optional<double> value(const Collection& c, std::string_view name, Labels l
   std::sort(labels.begin(), labels.end());
   std::optional<double> found;
   for (const auto& s : c.samples()) {
-    if (s.name != name || s.labels != labels) continue;
+    if (s.name != name || *s.labels != labels) continue;
     EXPECT_FALSE(found) << "duplicate series " << series_key(name, labels);
     found = s.value;
   }
@@ -161,6 +161,64 @@ TEST(LustreSourceClient, StatsClearedShowsAsResetNeverNegative) {
   // Lines that disappear (count back to 0) are not exported rather than exported as a fake value.
   EXPECT_FALSE(value(c, "lustre_client_ops_total", {{"fs", "ai0"}, {"target", "ai0-OST0001"}, {"op", "ost_write"}}));
   for (const auto& s : c.samples()) EXPECT_GE(s.value, 0) << s.name;
+}
+
+TEST(LustreSourceClient, SlowFilesAreReadASliceAtATimeAndExportedEveryCycle) {
+  TempDir root;
+  lustre_tree::LustreClientSpec spec;
+  spec.osts = 40;
+  lustre_tree::write_lustre_client_tree(root.path, spec);
+  LustreConfig cfg = config_for(root.path);
+  cfg.capacity_interval_ms = 30'000;  // three slices on a 10 s agent
+  cfg.state_interval_ms = 30'000;
+  cfg.agent_interval_ms = 10'000;
+  LustreSource src(cfg);
+  const int64_t t0 = 1'763'700'000'000;
+  auto sys = root.path / "sys/fs/lustre/osc";
+  auto proc = root.path / "proc/fs/lustre/osc";
+  auto device = [&](int i) { return lustre_tree::target_name("ai0", "OST", i) + "-osc-" + spec.instance; };
+  auto target = [](int i) { return Labels{{"fs", "ai0"}, {"target", lustre_tree::target_name("ai0", "OST", i)}}; };
+
+  Collection first = collect(src, t0);  // the first cycle reads every target
+  EXPECT_EQ(series_count(first, "lustre_target_capacity_bytes"), 41u);
+  EXPECT_EQ(series_count(first, "lustre_client_import_state"), 41u);
+
+  for (int i = 0; i < 40; ++i) {
+    lustre_tree::write_text(sys / device(i) / "kbytestotal", "7\n");
+    auto import = proc / device(i) / "import";
+    std::ifstream in(import);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    size_t at = text.find("state: ") + 7;
+    text.replace(at, text.find('\n', at) - at, "EVICTED");
+    lustre_tree::write_text(import, text);
+  }
+  fs::remove_all(sys / device(39));  // a target whose capacity files vanish loses its series within the interval
+  size_t updated_before = 0;
+  for (int cycle = 1; cycle <= 3; ++cycle) {
+    Collection c = collect(src, t0 + cycle * 10'000);
+    every_sample_is_described(c);
+    size_t updated = 0, evicted = 0;
+    for (int i = 0; i < 39; ++i) {
+      auto cap = value(c, "lustre_target_capacity_bytes", target(i));
+      ASSERT_TRUE(cap) << "cycle " << cycle << " target " << i;  // re-exported between reads
+      if (*cap == 7 * 1024.0) ++updated;
+      else EXPECT_EQ(*cap, lustre_tree::tree_kbytes_total(i) * 1024.0);
+      auto state = value(c, "lustre_client_import_state", target(i));
+      ASSERT_TRUE(state);
+      evicted += *state == 10;  // EVICTED
+    }
+    EXPECT_GE(updated, updated_before);
+    if (cycle == 1) {
+      EXPECT_LT(updated, 39u) << "one slice per cycle, not all targets at once";
+    }
+    updated_before = updated;
+    if (cycle == 3) {
+      EXPECT_EQ(updated, 39u);
+      EXPECT_EQ(evicted, 40u - 1u);
+      EXPECT_FALSE(value(c, "lustre_target_capacity_bytes", target(39)));
+      EXPECT_EQ(series_count(c, "lustre_target_capacity_bytes"), 40u);
+    }
+  }
 }
 
 TEST(LustreSourceClient, TwoMountsOfOneFileSystemSumPerTarget) {

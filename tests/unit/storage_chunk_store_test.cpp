@@ -324,6 +324,163 @@ INSERT INTO streams VALUES('n', '', 7);
   EXPECT_NE(newer.error().message.find("newer"), std::string::npos);
 }
 
+std::string unhex(std::string_view h) {
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+// A schema version 2 database (chunks keyed by series first, format 1 chunk encoding) as the previous
+// collector wrote it: one closed and rolled-up raw window, one open window, open minute and hour chunks.
+TEST(ChunkStore, UpgradesAVersionTwoDatabase) {
+  TempDir d;
+  auto o = options_in(d);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  const char* v2 = R"sql(
+PRAGMA user_version=2;
+CREATE TABLE series(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
+  type INTEGER NOT NULL, rolled_upto INTEGER NOT NULL DEFAULT 0, max_t INTEGER) STRICT;
+CREATE TABLE chunks(series_id INTEGER NOT NULL, res INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  count INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(series_id, res, start)) WITHOUT ROWID, STRICT;
+CREATE INDEX chunks_by_end ON chunks(res, end);
+CREATE TABLE log(id INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+CREATE TABLE events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+  labels TEXT NOT NULL, fields TEXT NOT NULL) STRICT;
+CREATE INDEX events_by_kind ON events(kind, ts);
+CREATE INDEX events_by_ts ON events(ts);
+CREATE TABLE streams(node TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(node, stream)) WITHOUT ROWID, STRICT;
+INSERT INTO series VALUES(1, 'c_total{node="n"}', 'c_total', '{"node":"n"}', 0, 1763690400000, 1763690510000);
+INSERT INTO streams VALUES('n', '', 3);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  // Format 1 chunks (class-coded Gorilla), as bytes: values (i*7)%50 + i for i < 12, then 100 + i.
+  struct {
+    int res;
+    int64_t start, end, count;
+    const char* hex;
+  } chunks[] = {
+      {0, kT0, kT0 + kRawChunkMs, 12,
+       "0c000000010000019aa3b5ec000000000000000000e02710c210a10a10a10a10a10a10aaca10a10a10"},
+      {0, kT0 + kRawChunkMs, kT0 + 2 * kRawChunkMs, 12,
+       "0c000000010000019aa423c9004059000000000000e02710c202a02a02a02a02a02a02a02a02a02a02"},
+      {1, kT0, kT0 + kMinuteChunkMs, 2,
+       "02000000050000019aa3b5ec004018000000000000405e000000000000000000000000000040440000000000004044000000000000"
+       "e0ea60618058c21d84430bf0"},
+      {2, 1762560000000, 1762560000000 + kHourChunkMs, 1,
+       "01000000050000019aa3b5ec00402800000000000040748000000000000000000000000000404c0000000000004043000000000000"},
+  };
+  sqlite3_stmt* ins = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO chunks VALUES(1, ?1, ?2, ?3, ?4, ?5)", -1, &ins, nullptr), SQLITE_OK);
+  for (const auto& c : chunks) {
+    std::string blob = unhex(c.hex);
+    sqlite3_bind_int(ins, 1, c.res);
+    sqlite3_bind_int64(ins, 2, c.start);
+    sqlite3_bind_int64(ins, 3, c.end);
+    sqlite3_bind_int64(ins, 4, c.count);
+    sqlite3_bind_blob(ins, 5, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE) << sqlite3_errmsg(db);
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+
+  std::vector<Point> want;
+  for (int i = 0; i < 12; ++i) want.push_back({kT0 + i * 10000, static_cast<double>((i * 7) % 50 + i)});
+  for (int i = 0; i < 12; ++i) want.push_back({kT0 + kRawChunkMs + i * 10000, static_cast<double>(100 + i)});
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  int64_t id = id_of(*s, "c_total");
+  auto got = s->read(id, 0, INT64_MAX);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, want);
+  EXPECT_EQ(s->stats().points, 24);
+  // The first window's minute buckets come from its (upgraded) rollup chunk and match the raw points.
+  std::vector<Point> first(want.begin(), want.begin() + 12);
+  auto minutes = s->read_buckets(id, kT0, kT0 + kRawChunkMs - 1, 60'000);
+  ASSERT_TRUE(minutes.ok()) << minutes.error().message;
+  EXPECT_EQ(*minutes, aggregate_points(first, kT0, kT0 + kRawChunkMs - 1, 60'000));
+  auto dup = s->append(batch("n", 3, {{"c_total", SeriesType::Counter, {}, {{kT0 + 3 * kRawChunkMs, 1}}}}));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  // New points close the open window: its rollups join the upgraded open minute and hour chunks.
+  std::vector<Point> more;
+  for (int i = 0; i < 3; ++i) more.push_back({kT0 + 2 * kRawChunkMs + i * 3'600'000, 200.0 + i});
+  auto r = s->append(batch("n", 4, {{"c_total", SeriesType::Counter, {}, more}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 3u);
+  want.insert(want.end(), more.begin(), more.end());
+  s->close();
+  s = open_or_die(o);
+  got = s->read(id, 0, INT64_MAX);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, want);
+  for (int64_t step : {int64_t{60'000}, int64_t{3'600'000}}) {
+    auto b = s->read_buckets(id, kT0, kT0 + 2 * kRawChunkMs - 1, step);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(*b, aggregate_points(want, kT0, kT0 + 2 * kRawChunkMs - 1, step)) << "step " << step;
+  }
+  s->close();
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM chunks WHERE res = 0), (SELECT count(*) FROM heads WHERE res = 0), "
+                         "(SELECT user_version FROM pragma_user_version)", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);  // both old windows are final
+  EXPECT_EQ(sqlite3_column_int(st, 1), 2);  // the two windows of the new points are open
+  EXPECT_EQ(sqlite3_column_int(st, 2), kSchemaVersion);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// A series that stops sending has its open window closed (and rolled up) by the sweep on the collector's
+// clock, so it holds no chunk in memory; its points stay readable.
+TEST(ChunkStore, ClosesTheWindowsOfSeriesThatStopped) {
+  TempDir d;
+  auto o = options_in(d);
+  o.out_of_order_ms = 200;
+  o.checkpoint_interval_ms = 50;
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  // Data from yesterday: its windows ended long ago on the wall clock.
+  std::vector<Point> pts;
+  for (int i = 0; i < 30; ++i) pts.push_back({kT0 + i * 10000, static_cast<double>(i)});
+  ASSERT_TRUE(s->append(batch("n", 1, {gauge("idle", pts)})).ok());
+  // Data an hour ahead of the wall clock (an agent's clock skew): its window stays open during the test.
+  ASSERT_TRUE(s->append(batch("n", 2, {gauge("live", {{now_ms() + 3'600'000, 1}})})).ok());
+  // Raw chunks of a series in the database: open (`heads`) or final (`chunks`).
+  auto raw_chunks = [&](const char* table, const std::string& name) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, fmt::format("SELECT count(*) FROM {} h JOIN series s ON s.id = h.series_id "
+                                       "WHERE h.res = 0 AND s.name = ?1", table).c_str(), -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  };
+  for (int i = 0; i < 200 && raw_chunks("chunks", "idle") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(raw_chunks("chunks", "idle"), 1);
+  EXPECT_EQ(raw_chunks("heads", "idle"), 0);
+  EXPECT_EQ(raw_chunks("heads", "live"), 1);
+  EXPECT_EQ(raw_chunks("chunks", "live"), 0);
+  auto got = s->read(id_of(*s, "idle"), 0, INT64_MAX);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, pts);
+  auto minutes = s->read_buckets(id_of(*s, "idle"), kT0, kT0 + kRawChunkMs - 1, 60'000);
+  ASSERT_TRUE(minutes.ok());
+  EXPECT_EQ(*minutes, aggregate_points(pts, kT0, kT0 + kRawChunkMs - 1, 60'000));
+  // The window is final: a late point is too old, and the series can go on in a new window.
+  auto late = s->append(batch("n", 3, {gauge("idle", {{kT0 + 300'000 + 5, 9}, {kT0 + 3 * kRawChunkMs, 2}})}));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->accepted, 1u);
+  EXPECT_EQ(s->stats().points_too_old, 1);
+}
+
 TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
   TempDir d;
   auto o = options_in(d);

@@ -88,8 +88,8 @@ double find(const Collection& c, std::string_view name, const Labels& want) {
   for (const auto& s : c.samples()) {
     if (s.name != name) continue;
     bool match = true;
-    for (const auto& [k, v] : want) match = match && label_value(s.labels, k) == v;
-    if (match && s.labels.size() >= want.size()) return s.value;
+    for (const auto& [k, v] : want) match = match && label_value(*s.labels, k) == v;
+    if (match && s.labels->size() >= want.size()) return s.value;
   }
   return -1;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "agent/sources/lustre/import_format.h"
 #include "agent/sources/lustre/job_stats_format.h"
@@ -60,20 +61,22 @@ bool has_repeats(const Stats& s) {
   return false;
 }
 
-// Appends samples to a Collection without a family lookup per sample: the Lustre source knows each
-// family's type from its name (counters end in _total) and builds labels in sorted order.
+// Appends samples without a family lookup per sample: the Lustre source knows each family's type from its
+// name (counters end in _total), passes names as string literals and shares one label set between the
+// samples of a target, or of a target and op.
 class Emitter {
  public:
   explicit Emitter(Collection& out) : out_(out) {}
-  void add(std::string_view name, Labels labels, double value) {
-    if (!std::is_sorted(labels.begin(), labels.end())) std::sort(labels.begin(), labels.end());
+  void add(std::string_view name, const LabelSet& labels, double value) {
     SeriesType type = name.ends_with("_total") ? SeriesType::Counter : SeriesType::Gauge;
-    out_.samples().push_back(Sample{std::string(name), std::move(labels), value, out_.t_ms(), type});
+    out_.add_sample(Sample{name, labels, value, out_.t_ms(), type});
   }
 
  private:
   Collection& out_;
 };
+
+LabelSet set(Labels labels) { return make_label_set(std::move(labels)); }
 
 bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; }
 
@@ -93,7 +96,7 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
     c.client = s.boolean("client", true);
     c.server = parse_switch(s, "server", Switch::Auto);
     c.capacity_interval_ms = s.duration_ms("capacity_interval", 60'000);
-    c.state_interval_ms = s.duration_ms("state_interval", 0);
+    c.state_interval_ms = s.duration_ms("state_interval", 60'000);
     auto j = s.child("job_stats");
     j.allow_only({"enabled", "top_k", "max_jobs", "interval"});
     c.job_stats.enabled = j.boolean("enabled", false);
@@ -108,7 +111,35 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   });
 }
 
-LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(config_.reader) {}
+LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(config_.reader) {
+  capacity_.interval_ms = config_.capacity_interval_ms;
+  state_.interval_ms = config_.state_interval_ms;
+}
+
+size_t LustreSource::Slice::slot(std::string_view device) const {
+  std::string_view target = lustre::target_in(device);  // the devices of one target share a slot
+  return std::hash<std::string_view>{}(target.empty() ? device : target) % count;
+}
+
+// Spreading a slow group over the cycles of its interval keeps every cycle equally cheap: with a 60 s
+// capacity_interval on a 10 s agent, each cycle reads a sixth of the targets' kbytes*/files* and each target
+// is read once a minute. The first cycle reads everything so that every series is there from the start.
+LustreSource::Slice LustreSource::slice_of(const SlowGroup& group, int64_t now) const {
+  int64_t cycle = std::max<int64_t>(1, config_.agent_interval_ms);
+  Slice s;
+  s.count = group.interval_ms <= cycle ? 1 : static_cast<size_t>(group.interval_ms / cycle);
+  s.index = static_cast<size_t>((now / cycle) % static_cast<int64_t>(s.count));
+  s.all = !group.read_once || s.count == 1;
+  return s;
+}
+
+// Replaces what the slice read (a target that is gone loses its series) and keeps the rest.
+void LustreSource::refresh(SlowGroup& group, const Slice& slice, std::vector<CachedGauge>&& fresh) {
+  if (slice.all) group.cache.clear();
+  else std::erase_if(group.cache, [&](const CachedGauge& g) { return g.slot == slice.index; });
+  group.cache.insert(group.cache.end(), std::make_move_iterator(fresh.begin()), std::make_move_iterator(fresh.end()));
+  group.read_once = true;
+}
 
 void LustreSource::describe(Collection& out) const {
   using K = MetricKind;
@@ -162,21 +193,21 @@ void LustreSource::describe(Collection& out) const {
 Result<void> LustreSource::collect(Collection& out) {
   describe(out);
   Emitter emit(out);
-  out.samples().reserve(out.samples().size() + 32 * 1024);
+  out.samples().reserve(out.samples().size() + last_sample_count_ + 64);
   const int64_t now = out.t_ms();
   auto dir_present = [&](std::string_view d) { return reader_.has_dir(d); };
   bool client = config_.client && (dir_present("osc") || dir_present("mdc") || dir_present("llite"));
   bool server = config_.server == Switch::On ||
                 (config_.server == Switch::Auto && (dir_present("mdt") || dir_present("obdfilter") ||
                                                     dir_present("ost") || dir_present("mds")));
-  bool capacity_due = !capacity_read_ || now - last_capacity_ms_ >= config_.capacity_interval_ms;
-  bool state_due = !state_read_ || now - last_state_ms_ >= config_.state_interval_ms;
+  const Slice capacity_slice = slice_of(capacity_, now), state_slice = slice_of(state_, now);
 
   enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter };
   std::vector<ParamRequest> reqs;
   std::vector<What> what;
-  auto want = [&](std::string dir, std::string param, What w) {
-    reqs.push_back(ParamRequest{std::move(dir), std::move(param)});
+  auto want = [&](std::string dir, std::string param, What w, const Slice* slice = nullptr) {
+    reqs.push_back(ParamRequest{std::move(dir), std::move(param), {}});
+    if (slice && !slice->all) reqs.back().only = [slice](std::string_view device) { return slice->has(device); };
     what.push_back(w);
   };
   static const char* kCapacity[] = {"kbytestotal", "kbytesavail", "kbytesfree", "filestotal", "filesfree"};
@@ -184,41 +215,30 @@ Result<void> LustreSource::collect(Collection& out) {
     for (const char* svc : {"ost/OSS", "mds/MDS", "ldlm/services"}) want(svc, "stats", What::Service);
     want("mdt", "md_stats", What::MdtMd);
     want("obdfilter", "stats", What::Obdfilter);
-    if (capacity_due)
-      for (const char* osd : {"osd-ldiskfs", "osd-zfs"})
-        for (const char* p : kCapacity) want(osd, p, What::Capacity);
+    for (const char* osd : {"osd-ldiskfs", "osd-zfs"})
+      for (const char* p : kCapacity) want(osd, p, What::Capacity, &capacity_slice);
   }
   if (client) {
     want("osc", "stats", What::OscStats);
     want("mdc", "stats", What::MdcStats);
     want("mdc", "md_stats", What::MdcMdStats);
     want("llite", "stats", What::Llite);
-    if (state_due) {
-      want("osc", "import", What::Import);
-      want("mdc", "import", What::Import);
-      want("osc", "rpc_stats", What::Rpc);
-      want("mdc", "rpc_stats", What::Rpc);
-    }
-    if (capacity_due)
-      for (const char* dev : {"osc", "mdc"})
-        for (const char* p : kCapacity) want(dev, p, What::Capacity);
+    want("osc", "import", What::Import, &state_slice);
+    want("mdc", "import", What::Import, &state_slice);
+    want("osc", "rpc_stats", What::Rpc, &state_slice);
+    want("mdc", "rpc_stats", What::Rpc, &state_slice);
+    for (const char* dev : {"osc", "mdc"})
+      for (const char* p : kCapacity) want(dev, p, What::Capacity, &capacity_slice);
   }
-  if ((client || server) && state_due) want("ldlm/namespaces", "lock_count", What::Locks);
+  if (client || server) want("ldlm/namespaces", "lock_count", What::Locks, &state_slice);
 
   auto batch = reader_.read(reqs);
   lctl_runs_ += static_cast<uint64_t>(batch.lctl_runs);
-  if (capacity_due) {
-    capacity_.clear();
-    capacity_read_ = true;
-    last_capacity_ms_ = now;
-  }
-  if (state_due) {
-    state_.clear();
-    state_read_ = true;
-    last_state_ms_ = now;
-  }
-  // Import, rpc_stats and lock counts go through a cache re-exported between reads (state_interval).
-  auto keep = [&](const char* name, Labels labels, double v) { state_.push_back(CachedGauge{name, std::move(labels), v}); };
+  // Capacity, import, rpc_stats and lock counts go through caches re-exported between reads.
+  std::vector<CachedGauge> capacity_fresh, state_fresh;
+  auto keep = [&](std::string_view name, LabelSet labels, double v, std::string_view device) {
+    state_fresh.push_back(CachedGauge{name, std::move(labels), v, state_slice.slot(device)});
+  };
 
   auto parse = [&](const std::string& text) {
     Stats s = lustre::parse_stats(text);
@@ -251,7 +271,9 @@ Result<void> LustreSource::collect(Collection& out) {
     }
     return merged;
   };
-  std::map<std::string, bool> capacity_seen;  // server osd values win over the client's view of a target
+  // One value per target: server osd values (read first) win over the client's view of a target, and a
+  // second mount of a file system repeats the first. Target names are views into `batch`.
+  std::map<std::string_view, std::unordered_set<std::string_view>> capacity_seen;
 
   for (size_t r = 0; r < reqs.size(); ++r) {
     const auto& values = batch.values[r];
@@ -259,7 +281,8 @@ Result<void> LustreSource::collect(Collection& out) {
       case What::OscStats:
       case What::MdcStats:
         for (const auto& ts : by_target(values)) {
-          Labels base{{"fs", ts.fs}, {"target", ts.target}};
+          auto& tl = targets_.get(ts.fs, ts.target);
+          const LabelSet& base = tl.base;
           for (const auto& c : ts.stats.counters) {
             if (c.name == "req_waittime") {
               emit.add("lustre_client_rpcs_total", base, static_cast<double>(c.count));
@@ -267,14 +290,11 @@ Result<void> LustreSource::collect(Collection& out) {
             } else if (c.name == "req_active") {
               continue;
             } else if (c.name == "read_bytes" || c.name == "write_bytes") {
-              Labels l = base;
-              l.emplace_back("op", c.name == "read_bytes" ? "read" : "write");
-              emit.add("lustre_client_bytes_total", std::move(l), static_cast<double>(c.sum));
+              emit.add("lustre_client_bytes_total", tl.op(c.name == "read_bytes" ? "read" : "write"), static_cast<double>(c.sum));
             } else {
-              Labels l = base;
-              l.emplace_back("op", c.name);
+              const LabelSet& l = tl.op(c.name);
               if (is_latency(c)) emit.add("lustre_client_op_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-              emit.add("lustre_client_ops_total", std::move(l), static_cast<double>(c.count));
+              emit.add("lustre_client_ops_total", l, static_cast<double>(c.count));
             }
           }
         }
@@ -282,8 +302,8 @@ Result<void> LustreSource::collect(Collection& out) {
       case What::MdcMdStats:
         for (const auto& ts : by_target(values))
           for (const auto& c : ts.stats.counters)
-            emit.add("lustre_client_md_ops_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}},
-                    static_cast<double>(c.count));
+            emit.add("lustre_client_md_ops_total", targets_.get(ts.fs, ts.target).op(c.name),
+                     static_cast<double>(c.count));
         break;
       case What::Llite: {
         std::map<std::string, Stats> mounts;
@@ -291,15 +311,16 @@ Result<void> LustreSource::collect(Collection& out) {
         for (const auto& [fs, m] : mounts) {
           for (const auto& c : m.counters) {
             if (c.name == "read_bytes" || c.name == "write_bytes") {
-              std::string op = c.name == "read_bytes" ? "read" : "write";
-              if (c.has_sum) emit.add("lustre_client_llite_bytes_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.sum));
+              const char* op = c.name == "read_bytes" ? "read" : "write";
+              LabelSet l = set({{"fs", fs}, {"op", op}});
+              if (c.has_sum) emit.add("lustre_client_llite_bytes_total", l, static_cast<double>(c.sum));
               // Before 2.14 there is no read/write line: the bytes line counts the calls.
-              if (!m.find(op)) emit.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", op}}, static_cast<double>(c.count));
+              if (!m.find(op)) emit.add("lustre_client_llite_ops_total", l, static_cast<double>(c.count));
               continue;
             }
-            if (is_latency(c))
-              emit.add("lustre_client_llite_op_seconds_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.sum) * kUsec);
-            emit.add("lustre_client_llite_ops_total", {{"fs", fs}, {"op", c.name}}, static_cast<double>(c.count));
+            LabelSet l = set({{"fs", fs}, {"op", c.name}});
+            if (is_latency(c)) emit.add("lustre_client_llite_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
+            emit.add("lustre_client_llite_ops_total", l, static_cast<double>(c.count));
           }
         }
         break;
@@ -307,6 +328,7 @@ Result<void> LustreSource::collect(Collection& out) {
       case What::Import: {
         struct Agg {
           std::string fs;
+          std::string_view device;  // one of the target's devices, for its slot
           int state = 0;
           bool healthy = true;
           uint64_t inflight = 0, timeouts = 0;
@@ -323,33 +345,39 @@ Result<void> LustreSource::collect(Collection& out) {
           auto [it, fresh] = targets.try_emplace(t->target);
           Agg& a = it->second;
           a.fs = t->fs;
+          a.device = v.device;
           if (fresh || (a.healthy && !healthy)) a.state = code;  // the worst connection shows
           a.healthy = a.healthy && healthy;
           if (imp.inflight) a.inflight += *imp.inflight, a.have_inflight = true;
           if (imp.timeouts) a.timeouts += *imp.timeouts, a.have_timeouts = true;
         }
         for (const auto& [target, a] : targets) {
-          Labels l{{"fs", a.fs}, {"target", target}};
-          keep("lustre_client_import_state", l, a.state);
-          keep("lustre_client_import_healthy", l, a.healthy ? 1 : 0);
-          if (a.have_inflight) keep("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight));
-          if (a.have_timeouts) keep("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts));
+          const LabelSet& l = targets_.get(a.fs, target).base;
+          keep("lustre_client_import_state", l, a.state, a.device);
+          keep("lustre_client_import_healthy", l, a.healthy ? 1 : 0, a.device);
+          if (a.have_inflight) keep("lustre_client_rpcs_in_flight", l, static_cast<double>(a.inflight), a.device);
+          if (a.have_timeouts) keep("lustre_client_rpc_timeouts_total", l, static_cast<double>(a.timeouts), a.device);
         }
         break;
       }
       case What::Rpc: {
-        std::map<std::string, std::pair<std::string, std::map<std::string, std::pair<uint64_t, uint64_t>>>> targets;
+        struct Agg {
+          std::string fs;
+          std::string_view device;
+          std::map<std::string_view, std::pair<uint64_t, uint64_t>> by_op;  // op → in flight, pending pages
+        };
+        std::map<std::string, Agg> targets;
         for (const auto& v : values) {
           auto t = lustre::target_of(v.device);
           if (!t) continue;
           auto rs = lustre::parse_rpc_stats(v.text);
           skipped_lines_ += rs.skipped_lines;
-          auto& entry = targets[t->target];
-          entry.first = t->fs;
-          auto& g = entry.second;
-          auto put = [&](const char* op, const std::optional<uint64_t>& in_flight, const std::optional<uint64_t>& pages) {
+          Agg& a = targets[t->target];
+          a.fs = t->fs;
+          a.device = v.device;
+          auto put = [&](std::string_view op, const std::optional<uint64_t>& in_flight, const std::optional<uint64_t>& pages) {
             if (!in_flight && !pages) return;
-            auto& [f, p] = g[op];
+            auto& [f, p] = a.by_op[op];
             f += in_flight.value_or(0);
             p += pages.value_or(0);
           };
@@ -357,11 +385,11 @@ Result<void> LustreSource::collect(Collection& out) {
           put("write", rs.write_in_flight, rs.pending_write_pages);
           put("modify", rs.modify_in_flight, std::nullopt);
         }
-        for (const auto& [target, fg] : targets) {
-          for (const auto& [op, fp] : fg.second) {
-            Labels l{{"fs", fg.first}, {"target", target}, {"op", op}};
-            keep("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first));
-            if (op != "modify") keep("lustre_client_pending_pages", std::move(l), static_cast<double>(fp.second));
+        for (const auto& [target, a] : targets) {
+          for (const auto& [op, fp] : a.by_op) {
+            const LabelSet& l = targets_.get(a.fs, target).op(op);
+            keep("lustre_client_io_rpcs_in_flight", l, static_cast<double>(fp.first), a.device);
+            if (op != "modify") keep("lustre_client_pending_pages", l, static_cast<double>(fp.second), a.device);
           }
         }
         break;
@@ -379,8 +407,9 @@ Result<void> LustreSource::collect(Collection& out) {
           auto n = lustre::parse_scalar(v.text);
           if (!n) ++skipped_lines_;
           if (!t || !n) continue;
-          if (!capacity_seen.try_emplace(std::string(name) + "\n" + t->target, true).second) continue;
-          capacity_.push_back(CachedGauge{name, {{"fs", t->fs}, {"target", t->target}}, static_cast<double>(*n) * scale});
+          if (!capacity_seen[name].insert(lustre::target_in(v.device)).second) continue;
+          capacity_fresh.push_back(CachedGauge{name, targets_.get(t->fs, t->target).base,
+                                               static_cast<double>(*n) * scale, capacity_slice.slot(v.device)});
         }
         break;
       }
@@ -391,19 +420,17 @@ Result<void> LustreSource::collect(Collection& out) {
             ++skipped_lines_;
             continue;
           }
-          Labels l{{"namespace", v.device}};
-          if (auto t = lustre::target_of(v.device)) {
-            l.emplace_back("fs", t->fs);
-            l.emplace_back("target", t->target);
-          }
-          keep("lustre_ldlm_locks", std::move(l), static_cast<double>(*n));
+          auto t = lustre::target_of(v.device);
+          keep("lustre_ldlm_locks",
+               t ? set({{"fs", t->fs}, {"namespace", v.device}, {"target", t->target}}) : set({{"namespace", v.device}}),
+               static_cast<double>(*n), v.device);
         }
         break;
       case What::Service:
         for (const auto& v : values) {
           Stats s = parse(v.text);
           const std::string& svc = v.device;
-          Labels l{{"service", svc}};
+          LabelSet l = set({{"service", svc}});
           for (const auto& c : s.counters) {
             if (c.name == "req_waittime") {
               emit.add("lustre_service_requests_total", l, static_cast<double>(c.count));
@@ -416,58 +443,63 @@ Result<void> LustreSource::collect(Collection& out) {
               prev = Mean{static_cast<double>(c.count), static_cast<double>(c.sum)};
               if (!have_prev || dc < 0 || ds < 0) continue;  // first read or a reset: no interval to average
               emit.add(c.name == "req_qdepth" ? "lustre_service_queue_depth" : "lustre_service_active_requests", l,
-                      dc > 0 ? ds / dc : 0.0);
+                       dc > 0 ? ds / dc : 0.0);
             } else if (c.name == "req_timeout" || c.name == "reqbuf_avail") {
               continue;
             } else {
-              Labels lo{{"service", svc}, {"op", c.name}};
+              LabelSet lo = set({{"op", c.name}, {"service", svc}});
               if (is_latency(c)) emit.add("lustre_service_op_seconds_total", lo, static_cast<double>(c.sum) * kUsec);
-              emit.add("lustre_service_ops_total", std::move(lo), static_cast<double>(c.count));
+              emit.add("lustre_service_ops_total", lo, static_cast<double>(c.count));
             }
           }
         }
         break;
       case What::MdtMd:
         for (const auto& ts : by_target(values)) {
+          auto& tl = targets_.get(ts.fs, ts.target);
           for (const auto& c : ts.stats.counters) {
             if ((c.name == "read_bytes" || c.name == "write_bytes") && c.has_sum) {
-              emit.add("lustre_mdt_bytes_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
-                      static_cast<double>(c.sum));
+              emit.add("lustre_mdt_bytes_total", tl.op(c.name == "read_bytes" ? "read" : "write"), static_cast<double>(c.sum));
               continue;
             }
-            Labels l{{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}};
+            const LabelSet& l = tl.op(c.name);
             if (is_latency(c)) emit.add("lustre_mdt_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-            emit.add("lustre_mdt_ops_total", std::move(l), static_cast<double>(c.count));
+            emit.add("lustre_mdt_ops_total", l, static_cast<double>(c.count));
           }
         }
         break;
       case What::Obdfilter:
         for (const auto& ts : by_target(values)) {
+          auto& tl = targets_.get(ts.fs, ts.target);
           for (const auto& c : ts.stats.counters) {
             if (c.name == "read_bytes" || c.name == "write_bytes") {
               if (c.has_sum)
-                emit.add("lustre_ost_bytes_total", {{"fs", ts.fs}, {"target", ts.target}, {"op", c.name == "read_bytes" ? "read" : "write"}},
-                        static_cast<double>(c.sum));
+                emit.add("lustre_ost_bytes_total", tl.op(c.name == "read_bytes" ? "read" : "write"), static_cast<double>(c.sum));
               continue;
             }
-            Labels l{{"fs", ts.fs}, {"target", ts.target}, {"op", c.name}};
+            const LabelSet& l = tl.op(c.name);
             if (is_latency(c)) emit.add("lustre_ost_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-            emit.add("lustre_ost_ops_total", std::move(l), static_cast<double>(c.count));
+            emit.add("lustre_ost_ops_total", l, static_cast<double>(c.count));
           }
         }
         break;
     }
   }
-  for (const auto& g : capacity_) emit.add(g.name, g.labels, g.value);
-  for (const auto& g : state_) emit.add(g.name, g.labels, g.value);
+  refresh(capacity_, capacity_slice, std::move(capacity_fresh));
+  refresh(state_, state_slice, std::move(state_fresh));
+  for (const auto& g : capacity_.cache) emit.add(g.name, g.labels, g.value);
+  for (const auto& g : state_.cache) emit.add(g.name, g.labels, g.value);
 
   std::vector<std::string> errors = std::move(batch.errors);
   if (server && config_.job_stats.enabled) collect_job_stats(out, errors);
 
-  emit.add("stormscope_lustre_skipped_lines_total", {}, static_cast<double>(skipped_lines_));
-  emit.add("stormscope_lustre_lctl_runs_total", {}, static_cast<double>(lctl_runs_));
+  const LabelSet none = set({});
+  emit.add("stormscope_lustre_skipped_lines_total", none, static_cast<double>(skipped_lines_));
+  emit.add("stormscope_lustre_lctl_runs_total", none, static_cast<double>(lctl_runs_));
   if (config_.job_stats.enabled)
-    emit.add("stormscope_lustre_job_stats_truncated_total", {}, static_cast<double>(jobs_truncated_));
+    emit.add("stormscope_lustre_job_stats_truncated_total", none, static_cast<double>(jobs_truncated_));
+  last_sample_count_ = out.samples().size();
+  targets_.end_cycle();
   if (!errors.empty()) {
     for (const auto& e : errors) log::debug("lustre: {}", e);
     if (errors.size() == 1) return Error{errors.front()};
@@ -497,7 +529,7 @@ void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& 
         if (parser->stopped()) ++jobs_truncated_;
         parser.reset();
       };
-      auto r = reader_.stream(ParamRequest{dir, "job_stats"}, [&](std::string_view device, std::string_view chunk) {
+      auto r = reader_.stream(ParamRequest{dir, "job_stats", {}}, [&](std::string_view device, std::string_view chunk) {
         if (chunk.empty()) {
           finish_device();
           return;
@@ -528,16 +560,17 @@ void LustreSource::collect_job_stats(Collection& out, std::vector<std::string>& 
       auto t = lustre::target_of(target);
       for (auto& row : top->finish(now))
         job_rows_.push_back(CachedGauge{"lustre_job_ops_total",
-                                        {{"fs", t ? t->fs : ""}, {"target", target}, {"job", std::move(row.job)}, {"op", std::move(row.op)}},
+                                        set({{"fs", t ? t->fs : ""}, {"job", std::move(row.job)}, {"op", std::move(row.op)}, {"target", target}}),
                                         row.value});
     }
   }
   for (const auto& g : job_rows_) emit.add(g.name, g.labels, g.value);
 }
 
-Result<std::unique_ptr<Source>> make_lustre_source(const config::Section& section, const AgentContext&) {
+Result<std::unique_ptr<Source>> make_lustre_source(const config::Section& section, const AgentContext& ctx) {
   auto cfg = parse_lustre_config(section);
   if (!cfg) return cfg.error();
+  cfg->agent_interval_ms = ctx.interval_ms;
   if (cfg->enabled == Switch::Off) return std::unique_ptr<Source>();
   auto source = std::make_unique<LustreSource>(std::move(*cfg));
   if (source->config().enabled == Switch::Auto && !source->lustre_present()) {

@@ -12,6 +12,7 @@
 #include "agent/source.h"
 #include "agent/sources/lustre/job_top.h"
 #include "agent/sources/lustre/reader.h"
+#include "agent/sources/lustre/target_labels.h"
 #include "common/config.h"
 
 namespace ss::agent {
@@ -23,8 +24,10 @@ struct LustreConfig {
   lustre::ReaderOptions reader;
   bool client = true;
   Switch server = Switch::Auto;  // auto: when mdt/obdfilter/ost/mds directories exist
+  // Slow parameters are re-read once per interval, a slice of the targets in each agent cycle.
   int64_t capacity_interval_ms = 60'000;  // kbytes*/files*
-  int64_t state_interval_ms = 0;          // import, rpc_stats, lock counts; 0: every cycle
+  int64_t state_interval_ms = 60'000;     // import, rpc_stats, lock counts; 0: every cycle
+  int64_t agent_interval_ms = 10'000;     // the agent's cycle (AgentContext), not a key of this section
   struct JobStats {
     bool enabled = false;
     size_t top_k = 20;         // jobs with their own series per target; the rest are job="other"
@@ -51,10 +54,27 @@ class LustreSource : public Source {
     double count = 0, sum = 0;
   };
   struct CachedGauge {
-    std::string name;
-    Labels labels;
+    std::string_view name;  // a string literal
+    LabelSet labels;
     double value;
+    size_t slot = 0;  // the slice of the targets it belongs to
   };
+  // A group of slow parameters and what was read of them, re-exported every cycle.
+  struct SlowGroup {
+    int64_t interval_ms = 0;
+    bool read_once = false;
+    std::vector<CachedGauge> cache;
+  };
+  // This cycle's share of a slow group's targets: `count` slices by a hash of the target name, of which
+  // `index` is read now (all of them when `all`).
+  struct Slice {
+    size_t count = 1, index = 0;
+    bool all = true;
+    size_t slot(std::string_view device) const;
+    bool has(std::string_view device) const { return all || slot(device) == index; }
+  };
+  Slice slice_of(const SlowGroup& group, int64_t now) const;
+  static void refresh(SlowGroup& group, const Slice& slice, std::vector<CachedGauge>&& fresh);
   void describe(Collection& out) const;
   void collect_job_stats(Collection& out, std::vector<std::string>& errors);
 
@@ -64,12 +84,10 @@ class LustreSource : public Source {
   std::map<std::string, std::unique_ptr<lustre::JobTopK>> jobs_;  // per target
   int64_t last_job_read_ms_ = 0;
   std::vector<CachedGauge> job_rows_;  // re-exported between job_stats reads
-  std::vector<CachedGauge> capacity_;  // kbytes*/files*, refreshed every capacity_interval
-  int64_t last_capacity_ms_ = 0;
-  bool capacity_read_ = false;
-  std::vector<CachedGauge> state_;  // import, rpc_stats, lock counts, refreshed every state_interval
-  int64_t last_state_ms_ = 0;
-  bool state_read_ = false;
+  SlowGroup capacity_;  // kbytes*/files*
+  SlowGroup state_;     // import, rpc_stats, lock counts
+  lustre::TargetLabels targets_;
+  size_t last_sample_count_ = 0;  // to reserve the next cycle's samples at once
   uint64_t skipped_lines_ = 0;
   uint64_t jobs_truncated_ = 0;
   uint64_t lctl_runs_ = 0;

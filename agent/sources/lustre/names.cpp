@@ -8,7 +8,7 @@ bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 
 }  // namespace
 
-std::optional<TargetName> target_of(std::string_view dev) {
+std::string_view target_in(std::string_view dev) {
   for (std::string_view prefix : {"mdt-", "filter-"}) {
     // Server lock namespaces: "mdt-<fs>-MDT0000_UUID", "filter-<fs>-OST0000_UUID".
     if (dev.starts_with(prefix) && dev.ends_with("_UUID")) {
@@ -24,9 +24,16 @@ std::optional<TargetName> target_of(std::string_view dev) {
     while (n < rest.size() && is_hex(rest[n])) ++n;
     if (n < 7) continue;
     if (n < rest.size() && rest[n] != '-' && rest[n] != '_') continue;
-    return TargetName{std::string(dev.substr(0, pos)), std::string(dev.substr(0, pos + 1 + n))};
+    return dev.substr(0, pos + 1 + n);
   }
-  return std::nullopt;
+  return {};
+}
+
+std::optional<TargetName> target_of(std::string_view dev) {
+  std::string_view target = target_in(dev);
+  if (target.empty()) return std::nullopt;
+  // "<fs>-OSTxxxx": the target's last dash ends the file-system name (which may contain dashes).
+  return TargetName{std::string(target.substr(0, target.rfind('-'))), std::string(target)};
 }
 
 std::string llite_fsname(std::string_view instance) {

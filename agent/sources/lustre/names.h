@@ -19,6 +19,9 @@ struct TargetName {
 // devices without one (MGS, MGC…, lov, lmv).
 std::optional<TargetName> target_of(std::string_view device);
 
+// The same target name as a view into `device`, "" when there is none (no allocation).
+std::string_view target_in(std::string_view device);
+
 // The file-system name of an llite instance: the name without its "-<hex>" per-mount suffix.
 std::string llite_fsname(std::string_view instance);
 

@@ -66,37 +66,61 @@ Result<void> read_fd(int fd, std::string& out, bool* is_dir) {
 
 }  // namespace
 
+ParamReader::~ParamReader() { forget_listings(); }
+
+const ParamReader::Listing& ParamReader::list(const std::string& dir) {
+  auto [it, added] = listings_.try_emplace(dir);
+  Listing& l = it->second;
+  if (!added) return l;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    l.error = errno;
+    return l;
+  }
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') l.devices.emplace_back(e->d_name);
+  l.fd = ::dup(::dirfd(d));  // kept for openat() after the stream is closed
+  ::closedir(d);
+  return l;
+}
+
+void ParamReader::forget_listings() {
+  for (auto& [dir, l] : listings_)
+    if (l.fd >= 0) ::close(l.fd);
+  listings_.clear();
+}
+
 void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
                                 const std::function<bool(const std::string& device, int fd)>& fn) {
   std::string key = req.dir + "\n" + req.param;
   auto pref = preferred_.find(key);
   size_t first = pref == preferred_.end() ? 0 : pref->second;
+  std::string rel;
   for (size_t k = 0; k < bases_.size(); ++k) {
     size_t b = k == 0 ? first : (k <= first ? k - 1 : k);
-    std::string dir = bases_[b] + "/" + req.dir;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) {
-      if (denied_errno(errno)) denied = true;
+    const Listing& dir = list(bases_[b] + "/" + req.dir);
+    if (dir.fd < 0) {
+      if (denied_errno(dir.error)) denied = true;
       continue;
     }
-    int dfd = ::dirfd(d);
-    bool found = false;
-    std::string rel, device;
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      rel.assign(e->d_name).append("/").append(req.param);
-      int fd = ::openat(dfd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    bool found = false, skipped = false;
+    for (const std::string& device : dir.devices) {
+      if (req.only && !req.only(device)) {
+        skipped = true;
+        continue;
+      }
+      rel.assign(device).append("/").append(req.param);
+      int fd = ::openat(dir.fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
       if (fd < 0) {
         if (denied_errno(errno)) denied = true;
         continue;
       }
-      device.assign(e->d_name);
       if (fn(device, fd)) found = true;
       ::close(fd);
     }
-    ::closedir(d);
-    // A parameter lives in one place per Lustre version: stop at the first base that has it.
-    if (found) {
+    // A parameter lives in one place per Lustre version: stop at the first base that has it. When the
+    // filter left nothing to read here, the base that had it last time is still the right one.
+    if (found || (skipped && pref != preferred_.end() && b == first)) {
       preferred_[key] = b;
       denied = false;
       return;
@@ -137,6 +161,7 @@ ParamReader::Batch ParamReader::read(const std::vector<ParamRequest>& requests) 
     });
     if (denied) need_lctl.push_back(i);
   }
+  forget_listings();  // devices come and go between cycles
   if (need_lctl.empty()) return batch;
   std::vector<std::string> patterns;
   for (size_t i : need_lctl) patterns.push_back(requests[i].lctl_pattern());
@@ -152,6 +177,7 @@ ParamReader::Batch ParamReader::read(const std::vector<ParamRequest>& requests) 
       prefix.resize(prefix.size() - requests[i].param.size() - 2);  // "ldlm.namespaces."
       auto dev = match_param(p.name, prefix, "." + requests[i].param);
       if (!dev) continue;
+      if (requests[i].only && !requests[i].only(*dev)) break;
       bool have = false;
       for (const auto& v : batch.values[i]) have = have || v.device == *dev;
       if (!have) batch.values[i].push_back(ParamValue{std::string(*dev), std::move(p.value)});
@@ -177,6 +203,7 @@ Result<void> ParamReader::stream(const ParamRequest& req, const ChunkSink& sink)
     sink(device, {});
     return true;
   });
+  forget_listings();
   if (denied) {
     auto out = run_lctl({req.lctl_pattern()});
     if (!out) {
@@ -186,7 +213,7 @@ Result<void> ParamReader::stream(const ParamRequest& req, const ChunkSink& sink)
       prefix.resize(prefix.size() - req.param.size() - 2);
       for (auto& p : parse_lctl_get_param(*out)) {
         auto dev = match_param(p.name, prefix, "." + req.param);
-        if (!dev) continue;
+        if (!dev || (req.only && !req.only(*dev))) continue;
         sink(*dev, p.value);
         sink(*dev, {});
       }

@@ -21,6 +21,8 @@ namespace ss::agent::lustre {
 struct ParamRequest {
   std::string dir;
   std::string param;
+  // When set, only the devices it accepts are read (the source spreads slow parameters over several cycles).
+  std::function<bool(std::string_view device)> only;
 
   std::string lctl_pattern() const;  // "ldlm.namespaces.*.lock_count"
 };
@@ -39,6 +41,9 @@ struct ReaderOptions {
 class ParamReader {
  public:
   explicit ParamReader(ReaderOptions options);
+  ~ParamReader();
+  ParamReader(const ParamReader&) = delete;
+  ParamReader& operator=(const ParamReader&) = delete;
 
   struct Batch {
     std::vector<std::vector<ParamValue>> values;  // one list per request, in request order
@@ -63,6 +68,15 @@ class ParamReader {
   const ReaderOptions& options() const { return options_; }
 
  private:
+  // The entries of a directory, listed once per read() or stream() however many parameters it serves.
+  struct Listing {
+    int fd = -1;  // -1: the directory could not be opened
+    int error = 0;
+    std::vector<std::string> devices;
+  };
+  const Listing& list(const std::string& dir);
+  void forget_listings();
+
   // Opens the parameter file of every device in the first base directory that has it; `denied` is set
   // when nothing was found and something was not accessible (debugfs as non-root).
   // fn returns false when the "file" turned out not to be one (a directory).
@@ -73,6 +87,7 @@ class ParamReader {
   ReaderOptions options_;
   std::vector<std::string> bases_;           // root-joined sys, debugfs, proc
   std::map<std::string, size_t> preferred_;  // request key → base index that had it last time
+  std::map<std::string, Listing> listings_;  // path → entries, during one read() or stream()
   std::string buffer_;
 };
 

@@ -77,10 +77,15 @@ std::string errno_text(int err) {
 // libbpf prints through this; warnings become log lines, the chatter of a successful load is dropped.
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
   if (level != LIBBPF_WARN) return 0;
-  char buf[512];
-  int n = vsnprintf(buf, sizeof(buf), format, args);
+  // Whole messages: a verifier log runs to many kilobytes, and its end says why a load failed.
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
   if (n > 0) {
-    std::string_view line(buf, std::min<size_t>(n, sizeof(buf) - 1));
+    std::string buf(static_cast<size_t>(n) + 1, '\0');
+    vsnprintf(buf.data(), buf.size(), format, args);
+    std::string_view line(buf.data(), static_cast<size_t>(n));
     while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     log::debug("libbpf: {}", line);
   }
@@ -125,6 +130,7 @@ struct Probe::Impl {
   const std::function<void(const ss_path_sample&)>* sink = nullptr;
   std::set<std::string> prefixes;  // keys currently in mount_prefixes
   std::set<uint32_t> watched;      // devs currently marked
+  std::set<std::string> long_heads;  // keys currently in long_heads
   int ncpus = 1;
 
   ~Impl() {
@@ -160,6 +166,7 @@ Result<std::unique_ptr<Probe::Impl>> try_mode(AttachMode mode, const ProbeOption
   skel->rodata->ignore_tgid = o.ignore_tgid;
   skel->rodata->timed_per_sec = o.timed_per_sec;
   skel->rodata->samples_per_sec = o.samples_per_sec;
+  skel->rodata->attributed_per_sec = o.attributed_per_sec;
   bpf_map__set_max_entries(skel->maps.stats, o.max_keys);
 
   bpf_program* prog;
@@ -245,13 +252,17 @@ Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
     watched_of[prefix] = m.watched;
   }
   size_t need = 8;
+  std::set<std::string> long_heads;  // heads of the deciding mount points longer than a head
   for (const auto& [prefix, dev] : wanted) {
     const std::string* parent = nullptr;
     for (const auto& [other, other_dev] : wanted)
       if (other.size() < prefix.size() && prefix.starts_with(other) && (!parent || other.size() > parent->size()))
         parent = &other;
     bool differs = !parent || wanted[*parent] != dev || watched_of[*parent] != watched_of[prefix];
-    if (differs && (watched_of[prefix] || (parent && watched_of[*parent]))) need = std::max(need, prefix.size());
+    if (differs && (watched_of[prefix] || (parent && watched_of[*parent]))) {
+      need = std::max(need, prefix.size());
+      if (prefix.size() > SS_ATTR_HEAD) long_heads.insert(prefix.substr(0, SS_ATTR_HEAD));
+    }
   }
   impl_->skel->data->attr_bytes = static_cast<__u32>(std::min<size_t>((need + 7) / 8 * 8, SS_PATH_MAX));
 
@@ -281,6 +292,27 @@ Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
       return errorf("vfs: watched file system update for dev {}: {}", id, std::strerror(errno));
   }
   impl_->watched = std::move(watched);
+
+  int heads_fd = bpf_map__fd(impl_->skel->maps.long_heads);
+  auto make_head = [](const std::string& h) {
+    ss_path_head head{};
+    std::memcpy(&head, h.data(), std::min(h.size(), sizeof(head)));
+    return head;
+  };
+  for (const std::string& old : impl_->long_heads)
+    if (!long_heads.count(old)) {
+      ss_path_head head = make_head(old);
+      bpf_map_delete_elem(heads_fd, &head);
+    }
+  for (const std::string& h : long_heads) {
+    ss_path_head head = make_head(h);
+    __u8 one = 1;
+    if (bpf_map_update_elem(heads_fd, &head, &one, BPF_ANY) != 0)
+      return errorf("vfs: long mount-point table update: {}", std::strerror(errno));
+  }
+  impl_->long_heads = std::move(long_heads);
+  // The probes' per-CPU caches hold answers of the previous tables: a new generation retires them.
+  __atomic_add_fetch(&impl_->skel->data->mount_gen, 1, __ATOMIC_SEQ_CST);
   return ok();
 }
 

@@ -32,6 +32,7 @@ struct ProbeOptions {
   uint32_t ignore_tgid = 0;        // never trace this process (the agent itself)
   uint64_t timed_per_sec = 20000;  // per CPU, calls timed before timing switches to a sample; 0 = time all
   uint64_t samples_per_sec = 1000; // per CPU, hot-directory path samples; 0 = none
+  uint64_t attributed_per_sec = 50000;  // per CPU, path-based calls attributed one by one; 0 = all
   uint32_t max_keys = 16384;       // (cgroup, mount, op) entries in the kernel map
   bool mount_tracefs = true;       // syscalls mode: mount tracefs at /sys/kernel/tracing when absent
 };

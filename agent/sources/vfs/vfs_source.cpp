@@ -33,7 +33,7 @@ bool is_pseudo_fstype(std::string_view t) {
 Result<VfsOptions> parse_vfs_options(const config::Section& s) {
   return config::read([&] {
     s.allow_only({"enabled", "attach", "fstypes", "top_jobs", "hot_dirs", "hot_dir_samples_per_cpu",
-                  "timed_calls_per_cpu", "max_keys", "mount_tracefs", "exclude_self", "only_pid", "cgroup_root",
+                  "timed_calls_per_cpu", "exact_path_calls_per_cpu", "max_keys", "mount_tracefs", "exclude_self", "only_pid", "cgroup_root",
                   "retry"});
     VfsOptions o;
     o.enabled = s.boolean("enabled", false);
@@ -51,6 +51,7 @@ Result<VfsOptions> parse_vfs_options(const config::Section& s) {
     o.probe.samples_per_sec = static_cast<uint64_t>(non_negative("hot_dir_samples_per_cpu", 1000, 1'000'000));
     if (o.hot_dirs == 0) o.probe.samples_per_sec = 0;
     o.probe.timed_per_sec = static_cast<uint64_t>(non_negative("timed_calls_per_cpu", 20000, 100'000'000));
+    o.probe.attributed_per_sec = static_cast<uint64_t>(non_negative("exact_path_calls_per_cpu", 50000, 100'000'000));
     o.probe.max_keys = static_cast<uint32_t>(non_negative("max_keys", 16384, 1'000'000));
     if (o.probe.max_keys == 0) s.fail("max_keys", "must be positive");
     o.probe.mount_tracefs = s.boolean("mount_tracefs", true);
