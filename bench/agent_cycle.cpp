@@ -18,26 +18,16 @@
 #include "agent/sources/lustre/lustre_source.h"
 #include "agent/spool.h"
 #include "common/time.h"
+#include "bench/process_stats.h"
 #include "tests/support/lustre_tree.h"
 
 using namespace ss;
 using namespace ss::agent;
 
+using ss::bench::cpu_ms;
+using ss::bench::status_kib;
+
 namespace {
-
-double cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-long status_kib(const std::string& key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
-  return -1;
-}
 
 struct Stat {
   std::vector<double> ms;

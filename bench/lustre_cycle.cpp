@@ -16,15 +16,13 @@
 #include <vector>
 
 #include "agent/sources/lustre/lustre_source.h"
+#include "bench/process_stats.h"
 #include "tests/support/lustre_tree.h"
 
-namespace {
+using ss::bench::cpu_ms;
+using ss::bench::status_kib;
 
-double cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
+namespace {
 
 // User and system CPU of this process, ms.
 std::pair<double, double> user_sys_ms() {
@@ -32,14 +30,6 @@ std::pair<double, double> user_sys_ms() {
   getrusage(RUSAGE_SELF, &ru);
   auto ms = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3; };
   return {ms(ru.ru_utime), ms(ru.ru_stime)};
-}
-
-long status_kib(const std::string& key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
-  return -1;
 }
 
 struct Figures {
