@@ -23,6 +23,7 @@
 
 #include "tests/support/ports.h"
 #include "common/time.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ss;
 using json = nlohmann::json;
@@ -30,19 +31,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using ss::testing::TempDir;
+
 const std::string kAgent = std::string(SS_BINARY_DIR) + "/agent/stormscope-agent";
 const std::string kCollector = std::string(SS_BINARY_DIR) + "/collector/stormscope-collector";
 const std::string kProcRoot = std::string(SS_FIXTURES_DIR) + "/agent/proc";
 constexpr int kMountSeries = 5;  // parallel file systems in the fixture mount table
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ss_e2e_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -243,7 +237,7 @@ TEST(AgentEndToEnd, CollectorKilledAndRestartedLosesAndDuplicatesNothing) {
   auto collector = start_collector(d.path, port);
   int metrics_port = 0;
   auto agent = start_agent(d.path, port, "e2e-b", "200ms", &metrics_port);
-  std::string spool = d.path + "/spool";
+  std::string spool = d.str() + "/spool";
 
   // Running and shipping ...
   ASSERT_TRUE(eventually([&] { return query(port, "stormscope_agent_source_up", "e2e-b").size() == 1; }))

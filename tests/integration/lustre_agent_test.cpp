@@ -17,11 +17,14 @@
 #include <thread>
 
 #include "tests/support/lustre_tree.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+
+using ss::testing::TempDir;
 
 const fs::path kAgent = fs::path(SS_BINARY_DIR) / "agent/stormscope-agent";
 
@@ -124,18 +127,6 @@ void promtool_check(const fs::path& dir, const std::string& metrics) {
   EXPECT_TRUE(rc == 0 || WEXITSTATUS(rc) == 3) << ss.str();
   EXPECT_EQ(ss.str().find("error"), std::string::npos) << ss.str();
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "ss_lustre_agent_XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "tests/support/ports.h"
 #include "agent/shipper.h"
 #include "common/codec.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::agent;
@@ -21,16 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kT0 = 1763700000000;
+using ss::testing::TempDir;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ss_shipper_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+constexpr int64_t kT0 = 1763700000000;
 
 // A stand-in collector: answers the statuses queued (then 200), and records what it stored.
 class FakeCollector {
@@ -226,8 +220,8 @@ TEST(AgentShipper, SetsAsideWhatTheCollectorRefusesAndGoesOn) {
   auto stored = collector.stored_batches();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].seq, 3u);
-  EXPECT_TRUE(fs::exists(d.path + "/rejected/batch-00000000000000000001.json.gz"));
-  EXPECT_TRUE(fs::exists(d.path + "/rejected/batch-00000000000000000002.json.gz"));
+  EXPECT_TRUE(fs::exists(d.str() + "/rejected/batch-00000000000000000001.json.gz"));
+  EXPECT_TRUE(fs::exists(d.str() + "/rejected/batch-00000000000000000002.json.gz"));
   EXPECT_EQ(metric(**shipper, "stormscope_agent_batches_rejected_total"), 2u);
   EXPECT_EQ(metric(**shipper, "stormscope_agent_ship_failures_total"), 0u);
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "agent/spool.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::agent;
@@ -12,14 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ss_spool_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using ss::testing::TempDir;
 
 std::unique_ptr<Spool> open_ok(const std::string& dir, SpoolOptions o = {}) {
   auto s = Spool::open(dir, o);
@@ -40,7 +34,7 @@ TEST(AgentSpool, KeepsStreamAndSequenceAcrossRestarts) {
   TempDir d;
   std::string stream;
   {
-    auto s = open_ok(d.path + "/spool");
+    auto s = open_ok(d.str() + "/spool");
     stream = s->stream();
     EXPECT_EQ(stream.size(), 16u);
     EXPECT_EQ(append_next(*s, "one"), 1u);
@@ -48,11 +42,11 @@ TEST(AgentSpool, KeepsStreamAndSequenceAcrossRestarts) {
     s->remove(1);
     s->remove(2);  // everything sent: only the seq file remembers where we were
   }
-  auto s = open_ok(d.path + "/spool");
+  auto s = open_ok(d.str() + "/spool");
   EXPECT_EQ(s->stream(), stream);
   EXPECT_EQ(append_next(*s, "three"), 3u);
   // A new spool directory is a new stream.
-  auto other = open_ok(d.path + "/other");
+  auto other = open_ok(d.str() + "/other");
   EXPECT_NE(other->stream(), stream);
   EXPECT_EQ(*other->next_seq(), 1u);
 }
@@ -84,13 +78,13 @@ TEST(AgentSpool, CrashMidWriteLeavesNoPartialBatch) {
     append_next(*s, "complete");
   }
   // What a crash between write and rename leaves: a temporary file, and a seq taken but never written.
-  std::ofstream(d.path + "/.tmp-batch-00000000000000000002.json.gz") << "trunc";
-  std::ofstream(d.path + "/seq") << "2\n";
+  std::ofstream(d.str() + "/.tmp-batch-00000000000000000002.json.gz") << "trunc";
+  std::ofstream(d.str() + "/seq") << "2\n";
   auto s = open_ok(d.path);
   auto entries = s->entries();
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(*s->read(entries[0].seq), "complete");
-  EXPECT_FALSE(fs::exists(d.path + "/.tmp-batch-00000000000000000002.json.gz"));
+  EXPECT_FALSE(fs::exists(d.str() + "/.tmp-batch-00000000000000000002.json.gz"));
   EXPECT_EQ(*s->next_seq(), 3u) << "a seq that may have been used is never reused";
 }
 
@@ -106,7 +100,7 @@ TEST(AgentSpool, DropsOldestWhenFullAndCountsThem) {
   auto st = s->stats();
   EXPECT_EQ(st.dropped_batches, 3u);
   EXPECT_EQ(st.bytes, 800);
-  EXPECT_FALSE(fs::exists(d.path + "/batch-00000000000000000001.json.gz"));
+  EXPECT_FALSE(fs::exists(d.str() + "/batch-00000000000000000001.json.gz"));
 }
 
 TEST(AgentSpool, SetsRejectedBatchesAside) {
@@ -120,9 +114,9 @@ TEST(AgentSpool, SetsRejectedBatchesAside) {
     s->remove(4);
   }
   // Only the newest max_rejected_files are kept.
-  EXPECT_FALSE(fs::exists(d.path + "/rejected/batch-00000000000000000001.json.gz"));
-  EXPECT_TRUE(fs::exists(d.path + "/rejected/batch-00000000000000000003.json.gz"));
-  fs::remove(d.path + "/seq");  // even without the seq file, rejected batches keep their numbers taken
+  EXPECT_FALSE(fs::exists(d.str() + "/rejected/batch-00000000000000000001.json.gz"));
+  EXPECT_TRUE(fs::exists(d.str() + "/rejected/batch-00000000000000000003.json.gz"));
+  fs::remove(d.str() + "/seq");  // even without the seq file, rejected batches keep their numbers taken
   auto s = open_ok(d.path);
   EXPECT_FALSE(s->oldest().has_value());
   EXPECT_EQ(*s->next_seq(), 4u);
@@ -136,7 +130,7 @@ TEST(AgentSpool, RefusesASecondAgentAndBadState) {
   EXPECT_NE(second.error().message.find("in use"), std::string::npos);
 
   TempDir e;
-  std::ofstream(e.path + "/stream") << "not a stream id!\n";
+  std::ofstream(e.str() + "/stream") << "not a stream id!\n";
   auto bad = Spool::open(e.path);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("stream"), std::string::npos);

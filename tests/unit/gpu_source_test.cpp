@@ -11,6 +11,7 @@
 
 #include "agent/sources/gpu/gpu_parse.h"
 #include "agent/sources/gpu/gpu_source.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::agent;
@@ -19,20 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
+using ss::testing::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "ss-gpu-XXXXXX").string();
-    path = mkdtemp(t.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  void write(const std::string& rel, const std::string& text) const {
-    fs::create_directories((path / rel).parent_path());
-    std::ofstream(path / rel) << text;
-  }
-};
+constexpr double kMiB = 1024.0 * 1024.0;
 
 // The fake library's steering functions, reached through the same file the source loads.
 struct FakeNvml {

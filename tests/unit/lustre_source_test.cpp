@@ -16,6 +16,7 @@
 #include "agent/sources/lustre/job_top.h"
 #include "agent/sources/lustre/lustre_source.h"
 #include "tests/support/lustre_tree.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::agent;
@@ -23,18 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "ss_lustre_XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-};
+using ss::testing::TempDir;
 
 std::optional<double> value(const Collection& c, std::string_view name, Labels labels) {
   std::sort(labels.begin(), labels.end());

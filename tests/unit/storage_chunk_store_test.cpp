@@ -10,26 +10,20 @@
 
 #include "collector/store/chunk_store.h"
 #include "common/time.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::collector;
 
 namespace {
 
-constexpr int64_t kT0 = 1763683200000;  // 2025-11-21T00:00:00Z, aligned to every window
+using ss::testing::TempDir;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ss_storage_test_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+constexpr int64_t kT0 = 1763683200000;  // 2025-11-21T00:00:00Z, aligned to every window
 
 StoreOptions options_in(const TempDir& d, const std::string& name = "store.db") {
   StoreOptions o;
-  o.path = d.path + "/" + name;
+  o.path = d.str() + "/" + name;
   o.sync_full = false;
   o.checkpoint_interval_ms = 3'600'000;  // only explicit close() checkpoints: the log carries the rest
   return o;
@@ -164,7 +158,7 @@ TEST(ChunkStore, RecoversAcknowledgedPointsFromTheLogAfterACrash) {
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->accepted, 300u);
   }
-  crash_copy(o.path, d.path + "/crashed.db");
+  crash_copy(o.path, d.str() + "/crashed.db");
   auto o2 = options_in(d, "crashed.db");
   auto c = open_or_die(o2);
   ASSERT_TRUE(c);
