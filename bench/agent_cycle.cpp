@@ -32,10 +32,8 @@ namespace {
 struct Stat {
   std::vector<double> ms;
   std::string text() const {
-    std::vector<double> s = ms;
-    std::sort(s.begin(), s.end());
-    double mean = std::accumulate(s.begin(), s.end(), 0.0) / static_cast<double>(s.size());
-    return fmt::format("mean {:.2f} ms, p50 {:.2f} ms, max {:.2f} ms", mean, s[s.size() / 2], s.back());
+    auto s = ss::bench::spread(ms);
+    return fmt::format("mean {:.2f} ms, p50 {:.2f} ms, max {:.2f} ms", s.mean, s.p50, s.max);
   }
 };
 

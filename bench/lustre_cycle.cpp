@@ -33,7 +33,8 @@ std::pair<double, double> user_sys_ms() {
 }
 
 struct Figures {
-  double mean, p50, max, user, sys;
+  ss::bench::Spread cpu;
+  double user, sys;
 };
 
 Figures run(ss::agent::LustreSource& src, int cycles, int64_t interval_ms, size_t* samples) {
@@ -50,12 +51,9 @@ Figures run(ss::agent::LustreSource& src, int cycles, int64_t interval_ms, size_
     if (i == 0) us0 = user_sys_ms();
     *samples = c.samples().size();
   }
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
   auto us1 = user_sys_ms();
   double n = static_cast<double>(ms.size());
-  return {std::accumulate(ms.begin(), ms.end(), 0.0) / n, sorted[sorted.size() / 2], sorted.back(),
-          (us1.first - us0.first) / n, (us1.second - us0.second) / n};
+  return {ss::bench::spread(ms), (us1.first - us0.first) / n, (us1.second - us0.second) / n};
 }
 
 }  // namespace
@@ -98,10 +96,10 @@ int main(int argc, char** argv) {
   fmt::print("lustre_cycle: client tree {} OSCs + {} MDCs, {} measured cycles at a 10 s cadence\n", osts, mdts, cycles);
   fmt::print("  cpu per cycle (defaults: capacity and state files spread over 60 s): mean {:.2f} ms, p50 {:.2f} ms, "
              "max {:.2f} ms  [target <= 10 ms]  (user {:.2f} + system {:.2f} ms; {} samples per cycle)\n",
-             f.mean, f.p50, f.max, f.user, f.sys, samples);
+             f.cpu.mean, f.cpu.p50, f.cpu.max, f.user, f.sys, samples);
   fmt::print("  cpu per cycle (capacity_interval 0s, state_interval 0s: every file every cycle): mean {:.2f} ms, "
              "p50 {:.2f} ms, max {:.2f} ms  (user {:.2f} + system {:.2f} ms)\n",
-             g.mean, g.p50, g.max, g.user, g.sys);
+             g.cpu.mean, g.cpu.p50, g.cpu.max, g.user, g.sys);
   fmt::print("  rss {:.1f} MB (peak {:.1f} MB, {:.1f} MB before the sources ran)  [target <= 25 MB]\n", rss / 1024.0,
              hwm / 1024.0, rss_before / 1024.0);
   std::error_code ec;

@@ -1,10 +1,14 @@
-// What the benchmarks read about their own process: CPU time and /proc/self/status sizes.
+// What the benchmarks read about their own process (CPU time, /proc/self/status sizes) and how they sum up
+// per-cycle timings.
 #pragma once
 
 #include <time.h>
 
+#include <algorithm>
 #include <fstream>
+#include <numeric>
 #include <string>
+#include <vector>
 
 namespace ss::bench {
 
@@ -22,6 +26,16 @@ inline long status_kib(const std::string& key) {
   while (std::getline(in, line))
     if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
   return -1;
+}
+
+// Mean, median and maximum of per-cycle timings (not empty).
+struct Spread {
+  double mean = 0, p50 = 0, max = 0;
+};
+
+inline Spread spread(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()), v[v.size() / 2], v.back()};
 }
 
 }  // namespace ss::bench
