@@ -102,6 +102,14 @@ std::string key(const std::string& name, std::map<std::string, std::string> labe
 }
 
 // Fetches /metrics until `ready` appears in it (the first cycle may not have run yet).
+// The value of one series in parse_metrics' output, if exported.
+std::optional<double> value_at(const std::map<std::string, double>& m, const std::string& name,
+                               std::map<std::string, std::string> labels) {
+  auto it = m.find(key(name, std::move(labels)));
+  if (it == m.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string fetch_metrics(int port, const std::string& ready) {
   httplib::Client cli("127.0.0.1", port);
   cli.set_read_timeout(5, 0);
@@ -145,10 +153,8 @@ TEST(LustreAgentBinary, ClientTreeThroughMetricsEndpoint) {
   std::string text = fetch_metrics(agent.port, "lustre_client_rpcs_total");
   ASSERT_FALSE(text.empty()) << agent.log_text();
   auto m = parse_metrics(text);
-  auto at = [&](const std::string& name, std::map<std::string, std::string> labels) -> std::optional<double> {
-    auto it = m.find(key(name, std::move(labels)));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
+  auto at = [&](const std::string& name, std::map<std::string, std::string> labels) {
+    return value_at(m, name, std::move(labels));
   };
   EXPECT_EQ(at("stormscope_agent_source_up", {{"source", "lustre"}}), 1);
   for (int i : {0, 7, 39}) {
@@ -184,10 +190,8 @@ TEST(LustreAgentBinary, MdsOssTreeWithJobStats) {
   std::string text = fetch_metrics(agent.port, "lustre_service_queue_depth");
   ASSERT_FALSE(text.empty()) << agent.log_text();
   auto m = parse_metrics(text);
-  auto at = [&](const std::string& name, std::map<std::string, std::string> labels) -> std::optional<double> {
-    auto it = m.find(key(name, std::move(labels)));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
+  auto at = [&](const std::string& name, std::map<std::string, std::string> labels) {
+    return value_at(m, name, std::move(labels));
   };
   EXPECT_EQ(at("stormscope_agent_source_up", {{"source", "lustre"}}), 1);
   EXPECT_EQ(at("lustre_mdt_ops_total", {{"fs", "ai0"}, {"op", "open"}, {"target", "ai0-MDT0000"}}), 45);
