@@ -45,16 +45,18 @@ struct entry {
   __u8 time_shift;
 };
 
-struct cpu_state {
+/* A per-CPU rate limit: over each window of WINDOW_CALLS calls it measures the rate and picks the shift k
+ * such that one call in 2^k stays under the limit. */
+struct thinning {
   __u64 calls;
   __u64 window_start;
-  __u64 meta_calls;
-  __u64 meta_window_start;
-  __u64 path_calls;
-  __u64 path_window_start;
-  __u32 time_shift;
-  __u32 sample_shift;
-  __u32 path_shift;
+  __u32 shift;
+};
+
+struct cpu_state {
+  struct thinning timed;   /* timing */
+  struct thinning sampled; /* hot-directory path samples */
+  struct thinning paths;   /* attribution of path-based calls */
 };
 
 struct {
@@ -164,6 +166,17 @@ static __always_inline __u32 shift_for(__u64 elapsed_ns, __u64 limit_per_sec) {
   return s;
 }
 
+/* Counts a call and returns the current shift (0 while under the limit). */
+static __always_inline __u32 thin(struct thinning *t, __u64 limit_per_sec) {
+  t->calls++;
+  if ((t->calls & (WINDOW_CALLS - 1)) == 0) {
+    __u64 now = bpf_ktime_get_ns();
+    t->shift = shift_for(now - t->window_start, limit_per_sec);
+    t->window_start = now;
+  }
+  return t->shift & 31;
+}
+
 /* floor(log2(v)), 0 for 0; BPF has no count-leading-zeros instruction. */
 static __always_inline __u32 log2_u64(__u64 v) {
   __u32 r = 0;
@@ -252,6 +265,13 @@ static __always_inline int is_watched(struct attr_cache *c, __u32 gen, __u32 dev
   return on;
 }
 
+/* The mount whose point is the longest prefix of the first len bytes in key->data. */
+static __always_inline __u32 trie_lookup(struct ss_path_key *key, __u32 len) {
+  key->prefixlen = len * 8;
+  __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
+  return id ? *id : 0;
+}
+
 /* The mount of an absolute path: longest prefix in mount_prefixes over the first attr_bytes bytes. A
  * fixed-size copy: bytes past the string's end cannot create a false match (mount-point prefixes hold no
  * NUL). Near an unmapped page the copy fails; then the string copy. */
@@ -265,10 +285,7 @@ static __always_inline __u32 dev_of_long_path(const char *path) {
     long n = bpf_probe_read_user_str(key->data, len, path);
     len = n > 1 ? (__u32)(n - 1) : 0;
   }
-  if (!len) return 0;
-  key->prefixlen = len * 8;
-  __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
-  return id ? *id : 0;
+  return len ? trie_lookup(key, len) : 0;
 }
 
 /* Zeroes a head's bytes after the string's end, which a fixed-size copy fills with whatever follows, so that
@@ -308,9 +325,7 @@ static __always_inline __u32 dev_of_head(struct attr_cache *c, __u32 gen, const 
   struct ss_path_key *key = bpf_map_lookup_elem(&scratch, &zero);
   if (!key) return 0;
   __builtin_memcpy(key->data, head, sizeof(*head));
-  key->prefixlen = sizeof(*head) * 8;
-  __u32 *id = bpf_map_lookup_elem(&mount_prefixes, key);
-  __u32 dev = id ? *id : 0;
+  __u32 dev = trie_lookup(key, sizeof(*head));
   *watched = is_watched(c, gen, dev);
   c->path[i].head = *head;
   c->path[i].dev = dev;
@@ -320,14 +335,8 @@ static __always_inline __u32 dev_of_head(struct attr_cache *c, __u32 gen, const 
 
 static __always_inline void emit_sample(struct cpu_state *st, __u32 tgid, __u32 dev, __u8 op, __u8 base, int fd,
                                         const char *path, __u32 weight_shift) {
-  st->meta_calls++;
-  if ((st->meta_calls & (WINDOW_CALLS - 1)) == 0) {
-    __u64 now = bpf_ktime_get_ns();
-    st->sample_shift = shift_for(now - st->meta_window_start, samples_per_sec);
-    st->meta_window_start = now;
-  }
-  __u32 shift = st->sample_shift & 31;
-  if (st->meta_calls & ((1ULL << shift) - 1)) return;
+  __u32 shift = thin(&st->sampled, samples_per_sec);
+  if (st->sampled.calls & ((1ULL << shift) - 1)) return;
   struct ss_path_sample *s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
   if (!s) {
     bump(SS_CTR_SAMPLES_LOST);
@@ -363,13 +372,7 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
   __u8 path_arg = nr_table[nr].path_arg;
   __u32 weight_shift = 0;
   if (attributed_per_sec && path_arg != SS_ARG_NONE) {
-    st->path_calls++;
-    if ((st->path_calls & (WINDOW_CALLS - 1)) == 0) {
-      __u64 now = bpf_ktime_get_ns();
-      st->path_shift = shift_for(now - st->path_window_start, attributed_per_sec);
-      st->path_window_start = now;
-    }
-    weight_shift = st->path_shift & 31;
+    weight_shift = thin(&st->paths, attributed_per_sec);
     if (weight_shift && (bpf_get_prandom_u32() & ((1U << weight_shift) - 1))) return 0;
   }
 
@@ -433,15 +436,8 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
   }
   s->count += 1ULL << weight_shift;
 
-  __u32 time_shift = 0;
-  st->calls++;
-  if (timed_per_sec && (st->calls & (WINDOW_CALLS - 1)) == 0) {
-    __u64 now = bpf_ktime_get_ns();
-    st->time_shift = shift_for(now - st->window_start, timed_per_sec);
-    st->window_start = now;
-  }
-  if (timed_per_sec) time_shift = st->time_shift & 31;
-  int timed = (st->calls & ((1ULL << time_shift) - 1)) == 0;
+  __u32 time_shift = timed_per_sec ? thin(&st->timed, timed_per_sec) : 0; /* 0: time every call */
+  int timed = (st->timed.calls & ((1ULL << time_shift) - 1)) == 0;
   int sized = flags & SS_NR_BYTES;
   if (timed || sized) {
     struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
