@@ -121,6 +121,29 @@ Result<void> ensure_tracefs(bool may_mount) {
   return ok();
 }
 
+// Makes a kernel hash map hold exactly `wanted` (name -> value, each name turned into the map's key by
+// `key_of`); `held` is what it held before, and afterwards what it holds.
+template <class Name, class Value, class KeyOf>
+Result<void> sync_map(bpf_map* map, std::set<Name>& held, const std::map<Name, Value>& wanted, KeyOf key_of,
+                      std::string_view what) {
+  int fd = bpf_map__fd(map);
+  for (auto it = held.begin(); it != held.end();)
+    if (!wanted.count(*it)) {
+      auto key = key_of(*it);
+      bpf_map_delete_elem(fd, &key);
+      it = held.erase(it);
+    } else {
+      ++it;
+    }
+  for (const auto& [name, value] : wanted) {
+    auto key = key_of(name);
+    if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0)
+      return errorf("vfs: {} table update for {}: {}", what, name, std::strerror(errno));
+    held.insert(name);
+  }
+  return ok();
+}
+
 }  // namespace
 
 struct Probe::Impl {
@@ -129,7 +152,7 @@ struct Probe::Impl {
   ring_buffer* ring = nullptr;
   const std::function<void(const ss_path_sample&)>* sink = nullptr;
   std::set<std::string> prefixes;  // keys currently in mount_prefixes
-  std::set<uint32_t> watched;      // devs currently marked
+  std::set<__u32> watched;         // devs currently marked
   std::set<std::string> long_heads;  // keys currently in long_heads
   int ncpus = 1;
 
@@ -230,29 +253,22 @@ Result<std::unique_ptr<Probe>> Probe::load(const ProbeOptions& options) {
 }
 
 Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
-  int prefix_fd = bpf_map__fd(impl_->skel->maps.mount_prefixes);
-  int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
-  std::map<std::string, uint32_t> wanted;  // later mounts on the same point hide earlier ones
-  std::set<uint32_t> watched;
+  std::map<std::string, __u32> wanted;  // later mounts on the same point hide earlier ones
+  std::map<std::string, bool> watched_of;
+  std::map<__u32, __u32> watched;  // dev -> 1
   for (const WatchedMount& m : mounts) {
     std::string prefix = m.mount_point;
     if (prefix.empty() || prefix[0] != '/') continue;
     if (prefix.back() != '/') prefix += '/';
     if (prefix.size() > SS_PATH_MAX) continue;  // longer than a probe reads: cannot match
     wanted[prefix] = m.dev;
-    if (m.watched) watched.insert(m.dev);
+    watched_of[prefix] = m.watched;
+    if (m.watched) watched[m.dev] = 1;
   }
   // How many path bytes the probes must read: the longest mount point whose answer (dev, watched) differs
   // from that of the mount it sits in — a shorter read would already give the same answer.
-  std::map<std::string, bool> watched_of;
-  for (const WatchedMount& m : mounts) {
-    std::string prefix = m.mount_point;
-    if (prefix.empty() || prefix[0] != '/') continue;
-    if (prefix.back() != '/') prefix += '/';
-    watched_of[prefix] = m.watched;
-  }
   size_t need = 8;
-  std::set<std::string> long_heads;  // heads of the deciding mount points longer than a head
+  std::map<std::string, __u8> long_heads;  // heads of the deciding mount points longer than a head -> 1
   for (const auto& [prefix, dev] : wanted) {
     const std::string* parent = nullptr;
     for (const auto& [other, other_dev] : wanted)
@@ -261,56 +277,30 @@ Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
     bool differs = !parent || wanted[*parent] != dev || watched_of[*parent] != watched_of[prefix];
     if (differs && (watched_of[prefix] || (parent && watched_of[*parent]))) {
       need = std::max(need, prefix.size());
-      if (prefix.size() > SS_ATTR_HEAD) long_heads.insert(prefix.substr(0, SS_ATTR_HEAD));
+      if (prefix.size() > SS_ATTR_HEAD) long_heads[prefix.substr(0, SS_ATTR_HEAD)] = 1;
     }
   }
   impl_->skel->data->attr_bytes = static_cast<__u32>(std::min<size_t>((need + 7) / 8 * 8, SS_PATH_MAX));
 
-  auto make_key = [](const std::string& prefix) {
+  auto prefix_key = [](const std::string& prefix) {
     ss_path_key key{};
     key.prefixlen = static_cast<__u32>(prefix.size() * 8);
     std::memcpy(key.data, prefix.data(), prefix.size());
     return key;
   };
-  for (const std::string& old : impl_->prefixes)
-    if (!wanted.count(old)) {
-      ss_path_key key = make_key(old);
-      bpf_map_delete_elem(prefix_fd, &key);
-    }
-  impl_->prefixes.clear();
-  for (const auto& [prefix, id] : wanted) {
-    ss_path_key key = make_key(prefix);
-    if (bpf_map_update_elem(prefix_fd, &key, &id, BPF_ANY) != 0)
-      return errorf("vfs: mount prefix table update for {}: {}", prefix, std::strerror(errno));
-    impl_->prefixes.insert(prefix);
-  }
-  for (uint32_t id : impl_->watched)
-    if (!watched.count(id)) bpf_map_delete_elem(watched_fd, &id);
-  for (uint32_t id : watched) {
-    __u32 on = 1;
-    if (bpf_map_update_elem(watched_fd, &id, &on, BPF_ANY) != 0)
-      return errorf("vfs: watched file system update for dev {}: {}", id, std::strerror(errno));
-  }
-  impl_->watched = std::move(watched);
-
-  int heads_fd = bpf_map__fd(impl_->skel->maps.long_heads);
-  auto make_head = [](const std::string& h) {
+  auto head_key = [](const std::string& h) {
     ss_path_head head{};
     std::memcpy(&head, h.data(), std::min(h.size(), sizeof(head)));
     return head;
   };
-  for (const std::string& old : impl_->long_heads)
-    if (!long_heads.count(old)) {
-      ss_path_head head = make_head(old);
-      bpf_map_delete_elem(heads_fd, &head);
-    }
-  for (const std::string& h : long_heads) {
-    ss_path_head head = make_head(h);
-    __u8 one = 1;
-    if (bpf_map_update_elem(heads_fd, &head, &one, BPF_ANY) != 0)
-      return errorf("vfs: long mount-point table update: {}", std::strerror(errno));
-  }
-  impl_->long_heads = std::move(long_heads);
+  auto dev_key = [](__u32 dev) { return dev; };
+  if (auto r = sync_map(impl_->skel->maps.mount_prefixes, impl_->prefixes, wanted, prefix_key, "mount prefix"); !r)
+    return r;
+  if (auto r = sync_map(impl_->skel->maps.watched, impl_->watched, watched, dev_key, "watched file system"); !r)
+    return r;
+  if (auto r = sync_map(impl_->skel->maps.long_heads, impl_->long_heads, long_heads, head_key, "long mount point");
+      !r)
+    return r;
   // The probes' per-CPU caches hold answers of the previous tables: a new generation retires them.
   __atomic_add_fetch(&impl_->skel->data->mount_gen, 1, __ATOMIC_SEQ_CST);
   return ok();
