@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int s = 0; s < senders; ++s)
     threads.emplace_back([&, s] {
+      // The senders stand for remote agents: they yield the CPU to the collector, which is what is measured.
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
       httplib::Client cli("127.0.0.1", port);
       cli.set_tcp_nodelay(true);
       cli.set_keep_alive(true);
@@ -131,7 +134,22 @@ int main(int argc, char** argv) {
       std::lock_guard lock(lat_mu);
       latencies_ms.insert(latencies_ms.end(), lat.begin(), lat.end());
     });
+  // A line a minute, so that a run that falls behind shows it while it runs.
+  std::atomic<bool> done{false};
+  std::thread progress([&] {
+    for (int minute = 1; !done; ++minute) {
+      auto due = start + std::chrono::minutes(minute);
+      while (!done && Clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (done) break;
+      fmt::print("scale: {} min: {} points stored ({:.0f}/s), {} rejected, worst lag {} ms, collector RSS {:.0f} MB\n",
+                 minute, points.load(), double(points.load()) / (60.0 * minute), rejected.load(), worst_lag_ms.load(),
+                 peak_rss(pid) / 1048576.0);
+      std::fflush(stdout);
+    }
+  });
   for (auto& t : threads) t.join();
+  done = true;
+  progress.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   int64_t rss = peak_rss(pid);
   kill(pid, SIGTERM);
