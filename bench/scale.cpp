@@ -19,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/ports.h"
@@ -52,6 +53,20 @@ std::string batch_body(int agent, uint64_t seq, int series, int64_t t_ms) {
   }
   b += "]}";
   return b;
+}
+
+// CPU time (user + system) a process has used so far, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i)  // fields 14 and 15: utime, stime
+    if (i >= 14) ticks += std::stod(f);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace
@@ -141,9 +156,10 @@ int main(int argc, char** argv) {
       auto due = start + std::chrono::minutes(minute);
       while (!done && Clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (done) break;
-      fmt::print("scale: {} min: {} points stored ({:.0f}/s), {} rejected, worst lag {} ms, collector RSS {:.0f} MB\n",
+      fmt::print("scale: {} min: {} points stored ({:.0f}/s), {} rejected, worst lag {} ms, collector RSS {:.0f} MB, "
+                 "collector CPU {:.0f} s\n",
                  minute, points.load(), double(points.load()) / (60.0 * minute), rejected.load(), worst_lag_ms.load(),
-                 peak_rss(pid) / 1048576.0);
+                 peak_rss(pid) / 1048576.0, cpu_seconds(pid));
       std::fflush(stdout);
     }
   });
@@ -152,6 +168,7 @@ int main(int argc, char** argv) {
   progress.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   int64_t rss = peak_rss(pid);
+  double collector_cpu = cpu_seconds(pid), own_cpu = cpu_seconds(getpid());
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::filesystem::remove_all(dir);
@@ -167,5 +184,10 @@ int main(int argc, char** argv) {
              worst_lag_ms.load() < *interval ? "no backlog" : "BACKLOG");
   fmt::print("scale: request latency p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms\n", pct(0.5), pct(0.99), pct(1.0));
   fmt::print("scale: collector peak RSS {:.0f} MB (target <= 2048 MB)\n", rss / 1048576.0);
+  // CPU per request says what the rate would cost on other hardware; the senders' share is the load
+  // generator's, which real agents pay on their own nodes.
+  fmt::print("scale: collector CPU {:.1f} s ({:.2f} ms per request, {:.2f} cores), senders {:.1f} s ({:.2f} cores)\n",
+             collector_cpu, 1000.0 * collector_cpu / std::max<int64_t>(1, batches + rejected), collector_cpu / secs,
+             own_cpu, own_cpu / secs);
   return rejected == 0 && worst_lag_ms < *interval ? 0 : 1;
 }
