@@ -239,6 +239,9 @@ struct RollupRes {
 };
 constexpr RollupRes kRollups[2] = {{1, kMinuteMs, kMinuteChunkMs}, {2, kHourMs, kHourChunkMs}};
 
+// How long one slice of a running checkpoint may hold the writer thread (ingest groups wait meanwhile).
+constexpr int64_t kCheckpointSliceMs = 25;
+
 struct SeriesState {
   SeriesInfo info;
   std::mutex mu;                       // guards the chunks below against concurrent readers
@@ -249,7 +252,8 @@ struct SeriesState {
   int64_t first_t = INT64_MAX;         // no point of the series is older (reads start here)
   int64_t last_seen_mono = 0;          // collector clock (monotonic ms) when points last arrived
   bool rollups_loaded = false;         // rollup[] holds the open rollup chunks (writer thread)
-  bool dirty = false;                  // on the checkpoint list
+  bool dirty = false;                  // has changes a checkpoint will write (on dirty_ or the running one's list)
+  bool row_dirty = false;              // the `series` row is behind (rolled_upto, first_t, or max_t of a closed series)
 };
 
 enum class Outcome { Stored, TooOld, Duplicate, Conflict };
@@ -323,6 +327,9 @@ class ChunkStore final : public Store {
   void close_raw(SeriesState& s, MemChunk& c);
   void add_rollup(SeriesState& s, int r, const Bucket& b);
   void mark_dirty(SeriesState& s);
+  bool checkpoint_due(int64_t mono_now) const;
+  void start_checkpoint();
+  Result<void> checkpoint_slice(int64_t budget_ms);
   Result<void> checkpoint();
   Result<int64_t> retention_locked(int64_t now_ms);
   SeriesState* find(int64_t id);
@@ -341,12 +348,28 @@ class ChunkStore final : public Store {
   std::unordered_map<std::string, uint64_t> stream_seq_;  // writer thread only; key node '\0' stream
   std::unordered_map<std::string, int64_t> fresh_keys_;   // writer thread only; series new in this group
   int64_t next_id_ = 1;                                   // writer thread only
+  bool replaying_ = false;                                // replay_log() runs
 
-  std::vector<SeriesState*> dirty_;  // writer thread only
-  int64_t last_log_id_ = 0;
-  int64_t log_bytes_ = 0;
-  int64_t log_limit_ = 4 << 20;  // log bytes that trigger a checkpoint (see checkpoint())
+  // Writer thread only from here to the queue.
+  // Series with changes no checkpoint has taken yet: a bit per series id, so that a checkpoint visits
+  // them in id order (the `heads` key order) without sorting millions of entries.
+  std::vector<uint64_t> dirty_;
+  int64_t dirty_count_ = 0;
+  int64_t last_log_id_ = 0;          // newest log record
+  int64_t truncated_upto_ = 0;       // log records up to this one are deleted
+  int64_t log_bytes_ = 0, log_points_ = 0;  // logged since the running (or last) checkpoint started
+  int64_t log_limit_ = 4 << 20;      // log bytes that make a checkpoint due (see checkpoint_due())
   int64_t last_checkpoint_ms_ = 0, last_retention_ms_ = 0;
+  // The running checkpoint: the series that were dirty when it started, written a slice at a time.
+  struct CheckpointRun {
+    bool active = false;
+    std::vector<uint64_t> series;  // bits by series id, as dirty_
+    int64_t next = 0;              // the next id to look at
+    int64_t count = 0;
+    int64_t log_upto = 0;  // the log is truncated up to here once every series is written
+    int64_t log_bytes = 0, log_points = 0;
+    int64_t started_ms = 0, finals = 0, slices = 0;
+  } run_;
 
   std::mutex q_mu_;
   std::condition_variable q_cv_, done_cv_;
@@ -593,6 +616,11 @@ Result<void> ChunkStore::replay_log() {
   if (auto r = s.prepare(db_, "SELECT id, data FROM log ORDER BY id"); !r.ok()) return r;
   int64_t records = 0, points = 0;
   std::vector<Point> pts;
+  replaying_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{replaying_};
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     last_log_id_ = sqlite3_column_int64(s.get(), 0);
     std::string_view in = blob_column(s.get(), 1);
@@ -653,19 +681,26 @@ void ChunkStore::writer_loop() {
     std::vector<Pending*> group;
     {
       std::unique_lock lk(q_mu_);
-      q_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return !queue_.empty() || stopping_; });
+      // A running checkpoint goes on between groups instead of waiting for one.
+      if (!run_.active)
+        q_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return !queue_.empty() || stopping_; });
       group.swap(queue_);
       if (group.empty() && stopping_) return;
     }
     std::lock_guard w(write_mu_);
     if (!group.empty()) process(group);
     int64_t now = monotonic_ms();
-    if (now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms || log_bytes_ > log_limit_) {
+    if (!run_.active && checkpoint_due(now)) {
       sweep_idle(now_ms(), now);
-      if (auto r = checkpoint(); !r.ok()) log::error("store: checkpoint failed: {}", r.error().message);
+      start_checkpoint();
       last_checkpoint_ms_ = now;
     }
-    if (now - last_retention_ms_ >= 600'000) {
+    if (run_.active) {
+      // Slices short enough that the groups waiting behind them are not held up noticeably.
+      if (auto r = checkpoint_slice(kCheckpointSliceMs); !r.ok())
+        log::error("store: checkpoint failed: {}", r.error().message);
+    }
+    if (!run_.active && now - last_retention_ms_ >= 600'000) {
       if (auto r = retention_locked(now_ms()); !r.ok()) log::error("store: retention failed: {}", r.error().message);
       last_retention_ms_ = now;
     }
@@ -702,6 +737,7 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
   fresh_keys_.clear();
   std::unordered_map<std::string, uint64_t> seqs;
   std::string record;
+  int64_t points = 0;
   auto fail = [&](Error e) -> Result<void> {
     (void)exec(db_, "ROLLBACK");
     return e;
@@ -731,6 +767,7 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
       ids[i][k] = *id;
       const std::string& encoded = p.encoded[k];
       if (encoded.empty()) continue;
+      points += static_cast<int64_t>(b.series[k].points.size());
       put_varint(record, static_cast<uint64_t>(*id));
       put_varint(record, encoded.size());
       record += encoded;
@@ -756,6 +793,7 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
   if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
   if (log_id) last_log_id_ = log_id;
   log_bytes_ += static_cast<int64_t>(record.size());
+  log_points_ += points;
   for (auto& [k, v] : seqs) stream_seq_[k] = v;
   if (!fresh.empty()) {
     next_id_ += static_cast<int64_t>(fresh.size());
@@ -800,12 +838,13 @@ size_t ChunkStore::apply_points(SeriesState& s, const Point* pts, size_t n) {
   {
     std::lock_guard lock(s.mu);
     for (size_t i = 0; i < n; ++i) {
-      switch (apply_point(s, pts[i].t_ms, pts[i].value)) {
-        case Outcome::Stored: ++stored; break;
-        case Outcome::TooOld: ++too_old_; break;
-        case Outcome::Duplicate: ++duplicate_; break;
-        case Outcome::Conflict: ++conflicting_; break;
-      }
+      Outcome o = apply_point(s, pts[i].t_ms, pts[i].value);
+      if (o == Outcome::Stored) ++stored;
+      // A replayed record may hold points a checkpoint slice had already written: not news to count.
+      else if (replaying_) continue;
+      else if (o == Outcome::TooOld) ++too_old_;
+      else if (o == Outcome::Duplicate) ++duplicate_;
+      else ++conflicting_;
     }
     close_windows(s);
     s.last_seen_mono = monotonic_ms();
@@ -844,7 +883,10 @@ Outcome ChunkStore::apply_point(SeriesState& s, int64_t t, double v) {
   }
   c.dirty = true;
   s.max_t = std::max(s.max_t, t);
-  s.first_t = std::min(s.first_t, t);
+  if (t < s.first_t) {
+    s.first_t = t;
+    s.row_dirty = true;
+  }
   return Outcome::Stored;
 }
 
@@ -863,6 +905,7 @@ void ChunkStore::close_raw(SeriesState& s, MemChunk& c) {
   c.closed = true;
   c.dirty = true;
   s.rolled_upto = c.start + kRawChunkMs;
+  s.row_dirty = true;
   auto rows = decode_rows(c.enc.bytes());
   if (!rows.ok()) return;
   std::vector<Point> pts;
@@ -891,7 +934,10 @@ void ChunkStore::add_rollup(SeriesState& s, int i, const Bucket& b) {
 void ChunkStore::mark_dirty(SeriesState& s) {
   if (s.dirty) return;
   s.dirty = true;
-  dirty_.push_back(&s);
+  auto id = static_cast<uint64_t>(s.info.id);
+  if (id / 64 >= dirty_.size()) dirty_.resize(id / 64 + 1 + dirty_.size() / 2, 0);
+  dirty_[id / 64] |= uint64_t(1) << (id % 64);
+  ++dirty_count_;
 }
 
 // Closes the open raw windows of series that stopped sending, on the collector's clock: a window is due
@@ -916,11 +962,36 @@ void ChunkStore::sweep_idle(int64_t wall_now, int64_t mono_now) {
   }
 }
 
-// Writes every changed chunk and head state, and truncates the log, in one transaction: afterwards the
-// database alone holds everything acknowledged. Final chunks are appended to `chunks` in key order
-// (resolution, window, series); open ones are rewritten in `heads`.
-Result<void> ChunkStore::checkpoint() {
-  if (dirty_.empty() && last_log_id_ == 0) return {};
+// A checkpoint writes every changed chunk and head state, then truncates the log, so that the database
+// alone holds everything acknowledged. Its cost grows with the series it writes (one `heads` row each),
+// the log's with the points: it is due after checkpoint_interval_ms, or earlier once the log is large
+// both in bytes (1/16 of the database, 4..64 MiB) and per series to write (4 points each), so that a
+// store with millions of series does not rewrite them all for a few points each.
+bool ChunkStore::checkpoint_due(int64_t mono_now) const {
+  if (mono_now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms) return true;
+  return log_bytes_ > log_limit_ && log_points_ >= 4 * dirty_count_;
+}
+
+// Takes the dirty series and the log position; checkpoint_slice() then writes them a slice at a time,
+// each slice its own transaction, between ingest groups. Writing a series' state early is safe: replaying
+// log records it already holds stores nothing twice (same timestamp and value: a duplicate; a closed
+// window: too old), so the log is truncated only after the last slice, up to the record that was newest
+// when the checkpoint started (every point up to there is in the state of the series it took).
+void ChunkStore::start_checkpoint() {
+  run_.active = true;
+  run_.series.swap(dirty_);
+  dirty_.assign(run_.series.size(), 0);
+  run_.count = dirty_count_;
+  dirty_count_ = 0;
+  run_.next = 0;
+  run_.log_upto = last_log_id_;
+  run_.log_bytes = log_bytes_;
+  run_.log_points = log_points_;
+  run_.started_ms = monotonic_ms();
+  run_.finals = run_.slices = 0;
+}
+
+Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
   auto fail = [&](Error e) -> Result<void> {
     (void)exec(db_, "ROLLBACK");
@@ -956,13 +1027,27 @@ Result<void> ChunkStore::checkpoint() {
     }
     return write(upsert_head_, id, res, c);
   };
-  for (SeriesState* st : dirty_) {
-    int64_t id = st->info.id;
+  const int64_t deadline = budget_ms > 0 ? monotonic_ms() + budget_ms : INT64_MAX;
+  std::vector<SeriesState*> slice;
+  int64_t id = run_.next;
+  const int64_t end_id = static_cast<int64_t>(run_.series.size()) * 64;
+  for (; id < end_id && (slice.size() % 256 != 0 || slice.empty() || monotonic_ms() < deadline); ++id) {
+    uint64_t word = run_.series[id >> 6] >> (id & 63);
+    if (word == 0) {  // no dirty series up to the end of this word
+      id |= 63;
+      continue;
+    }
+    id += std::countr_zero(word);
+    SeriesState* st = series_[id].get();  // only the writer thread changes series_
+    slice.push_back(st);
     for (auto& c : st->raw)
       if (auto r = visit(id, 0, c); !r.ok()) return fail(r.error());
     for (int i = 0; i < 2; ++i)
       for (auto& c : st->rollup[i])
         if (auto r = visit(id, kRollups[i].res, c); !r.ok()) return fail(r.error());
+    if (!st->row_dirty) continue;
+    // max_t is also the newest point of the open raw chunk, which load_state() reads; the row needs it
+    // when no window is open.
     sqlite3_stmt* s = upd_series_.fresh();
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, st->rolled_upto);
@@ -975,11 +1060,14 @@ Result<void> ChunkStore::checkpoint() {
   });
   for (const Final& f : finals)
     if (auto r = write(ins_chunk_, f.id, f.res, *f.c); !r.ok()) return fail(r.error());
-  sqlite3_stmt* s = del_log_.fresh();
-  sqlite3_bind_int64(s, 1, last_log_id_);
-  if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: truncating log: {}", sqlite3_errmsg(db_)));
+  const bool last = id >= end_id;
+  if (last && run_.log_upto > truncated_upto_) {
+    sqlite3_stmt* s = del_log_.fresh();
+    sqlite3_bind_int64(s, 1, run_.log_upto);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: truncating log: {}", sqlite3_errmsg(db_)));
+  }
   if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
-  for (SeriesState* st : dirty_) {
+  for (SeriesState* st : slice) {
     std::lock_guard l(st->mu);
     std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; });
     for (auto& c : st->raw) c.dirty = false;
@@ -994,16 +1082,50 @@ Result<void> ChunkStore::checkpoint() {
       st->rollups_loaded = false;
     }
     st->dirty = false;
+    st->row_dirty = false;
   }
-  dirty_.clear();
-  log_bytes_ = 0;
+  run_.next = id;
+  run_.finals += static_cast<int64_t>(finals.size());
+  ++run_.slices;
+  if (!last) return {};
+  run_.active = false;
+  truncated_upto_ = std::max(truncated_upto_, run_.log_upto);
+  // What was logged while the checkpoint ran is still in the log.
+  log_bytes_ -= run_.log_bytes;
+  log_points_ -= run_.log_points;
   // The log's pages are free after a checkpoint and stay in the file for reuse, so the log may grow to
   // 1/16 of the database (4..64 MiB) between checkpoints: the free pages cost at most that much space.
   Stmt pages;
   if (pages.prepare(db_, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size").ok() &&
       sqlite3_step(pages.get()) == SQLITE_ROW)
     log_limit_ = std::clamp<int64_t>(sqlite3_column_int64(pages.get(), 0) / 16, 4 << 20, 64 << 20);
+  int64_t t_wal = monotonic_ms();
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  log::debug("store: checkpoint of {} series ({} final chunks, log {} KiB) in {} slices took {} ms, WAL checkpoint {} ms",
+             run_.count, run_.finals, run_.log_bytes >> 10, run_.slices, t_wal - run_.started_ms, monotonic_ms() - t_wal);
+  return {};
+}
+
+// A whole checkpoint at once (open, close): finishes the running one, then writes whatever is left.
+Result<void> ChunkStore::checkpoint() {
+  for (int pass = 0; pass < 2; ++pass) {
+    if (!run_.active) {
+      if (dirty_count_ == 0 && last_log_id_ <= truncated_upto_) return {};
+      start_checkpoint();
+    }
+    while (run_.active)
+      if (auto r = checkpoint_slice(0); !r.ok()) {
+        // The series not written yet stay dirty: back to dirty_ for the next attempt.
+        run_.active = false;
+        if (dirty_.size() < run_.series.size()) dirty_.resize(run_.series.size(), 0);
+        for (int64_t id = run_.next; id < static_cast<int64_t>(run_.series.size()) * 64; ++id)
+          if (run_.series[id >> 6] >> (id & 63) & 1) {
+            dirty_[id >> 6] |= uint64_t(1) << (id & 63);
+            ++dirty_count_;
+          }
+        return r;
+      }
+  }
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -178,6 +179,68 @@ TEST(ChunkStore, RecoversAcknowledgedPointsFromTheLogAfterACrash) {
   auto got = c2->read(id_of(*c2, "m3"), 0, INT64_MAX);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, want["m3"]);
+}
+
+// A checkpoint writes series a slice at a time and truncates the log only after the last slice, so a
+// crash in between leaves log records whose points the database already holds. Replaying them must store
+// nothing twice, count nothing, and leave raw points and rollups as they were.
+TEST(ChunkStore, ReplayingRecordsACheckpointAlreadyWroteChangesNothing) {
+  TempDir d;
+  auto o = options_in(d);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  std::map<std::string, std::vector<Point>> want;
+  uint64_t seq = 0;
+  // Five hours: two raw windows close (rolled up, final), the third stays open.
+  for (int step = 0; step < 1800; step += 90) {
+    std::vector<Series> series;
+    for (int k = 0; k < 4; ++k) {
+      std::vector<Point> pts;
+      for (int i = step; i < step + 90; ++i) pts.push_back({kT0 + i * 10000, static_cast<double>(i * (k + 1))});
+      std::string name = "m" + std::to_string(k);
+      want[name].insert(want[name].end(), pts.begin(), pts.end());
+      series.push_back(gauge(name, std::move(pts)));
+    }
+    ASSERT_TRUE(s->append(batch("n", ++seq, std::move(series))).ok());
+  }
+  // The log as a crash before any checkpoint would leave it.
+  crash_copy(o.path, d.str() + "/logged.db");
+  s->close();  // checkpoint: every series written, the log truncated
+  s.reset();
+  // Put the log back beside the written state: a crash after the last slice but before the truncation.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  std::string attach = "ATTACH '" + d.str() + "/logged.db' AS logged";
+  ASSERT_EQ(sqlite3_exec(db, attach.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO log SELECT * FROM logged.log", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_stmt* n = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM log", -1, &n, nullptr);
+  ASSERT_EQ(sqlite3_step(n), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(n, 0), static_cast<int>(seq));
+  sqlite3_finalize(n);
+  sqlite3_close(db);
+
+  auto r = open_or_die(o);
+  ASSERT_TRUE(r);
+  for (auto& [name, pts] : want) {
+    int64_t id = id_of(*r, name);
+    auto got = r->read(id, 0, INT64_MAX);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(*got, pts) << name;
+    auto hours = r->read_buckets(id, kT0, kT0 + 4 * 3'600'000 - 1, 3'600'000);
+    ASSERT_TRUE(hours.ok());
+    EXPECT_EQ(*hours, aggregate_points(pts, kT0, kT0 + 4 * 3'600'000 - 1, 3'600'000)) << name;
+  }
+  auto st = r->stats();
+  EXPECT_EQ(st.points, 4 * 1800);
+  EXPECT_EQ(st.points_duplicate, 0);
+  EXPECT_EQ(st.points_too_old, 0);
+  EXPECT_EQ(st.points_conflicting, 0);
+  // The stream goes on where it was.
+  auto next = r->append(batch("n", seq + 1, {gauge("m0", {{kT0 + 1800 * 10000, 1}})}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->accepted, 1u);
 }
 
 TEST(ChunkStore, RollupsEqualAggregatesOfRawPoints) {
