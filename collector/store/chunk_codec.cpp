@@ -3,6 +3,8 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <new>
+#include <algorithm>
 
 namespace ss::collector {
 namespace {
@@ -95,7 +97,7 @@ void update_costs(ColumnState& cs, int c, int columns, int64_t vi, const RowValu
 }
 
 // The values of the previous row, as the columns hold them before a row is coded.
-RowValues snapshot_columns(const std::array<ColumnState, kMaxColumns>& cols, int columns) {
+RowValues snapshot_columns(const ColumnState* cols, int columns) {
   RowValues r;
   for (int c = 0; c < columns; ++c) {
     r.bits[c] = cols[c].bits;
@@ -144,21 +146,38 @@ void RiceState::update(uint64_t z) {
 //   A column in XOR mode codes '0' same value, '10' XOR code, '11' switch to decimal: scale (3) + integer (64).
 //   XOR code: '0' + the bits inside the previous window, or '1' + 6-bit leading zeros + 6-bit length + bits.
 
-ChunkEncoder::ChunkEncoder(int columns) : columns_(columns < 1 ? 1 : columns > kMaxColumns ? kMaxColumns : columns) {
-  out_.assign(kHeader, '\0');
-  out_[4] = static_cast<char>(kFormat2 | columns_);
+ChunkEncoder::ChunkEncoder(int columns)
+    : columns_(static_cast<uint8_t>(columns < 1 ? 1 : columns > kMaxColumns ? kMaxColumns : columns)) {
+  if (columns_ > 1) wide_ = std::make_unique<Wide>();
+  for (size_t i = 0; i < kHeader; ++i) put_byte('\0');
+  out_.get()[4] = static_cast<char>(kFormat2 | columns_);
+}
+
+void ChunkEncoder::put_byte(char b) {
+  if (size_ == capacity_) {
+    // malloc hands out 16-byte steps with 8 bytes of its own: ask for sizes that fill them.
+    uint32_t want = std::max<uint32_t>(capacity_ + capacity_ / 4, 24);
+    want = ((want + 8 + 15) & ~15u) - 8;
+    char* p = static_cast<char*>(std::realloc(out_.get(), want));
+    if (!p) throw std::bad_alloc();
+    (void)out_.release();
+    out_.reset(p);
+    capacity_ = want;
+  }
+  out_.get()[size_++] = b;
 }
 
 void ChunkEncoder::put_bits(uint64_t value, int n) {
   while (n > 0) {
     if (free_bits_ == 0) {
-      out_.push_back('\0');
+      put_byte('\0');
       free_bits_ = 8;
     }
     int take = n < free_bits_ ? n : free_bits_;
     uint64_t chunk = (value >> (n - take)) & ((uint64_t(1) << take) - 1);
-    out_.back() = static_cast<char>(static_cast<uint8_t>(out_.back()) | (chunk << (free_bits_ - take)));
-    free_bits_ -= take;
+    char& last = out_.get()[size_ - 1];
+    last = static_cast<char>(static_cast<uint8_t>(last) | (chunk << (free_bits_ - take)));
+    free_bits_ = static_cast<uint8_t>(free_bits_ - take);
     n -= take;
   }
 }
@@ -197,19 +216,18 @@ void ChunkEncoder::put_xor(ColumnState& c, uint64_t b) {
   put_bits(static_cast<uint64_t>(lead), 6);
   put_bits(static_cast<uint64_t>(sig & 63), 6);  // 64 significant bits are written as 0
   put_bits(x >> trail, sig);
-  c.lead = lead;
-  c.trail = trail;
+  c.lead = static_cast<int8_t>(lead);
+  c.trail = static_cast<int8_t>(trail);
 }
 
-void ChunkEncoder::put_value(int col, uint64_t b, const RowValues& prev) {
-  ColumnState& c = col_[col];
+void ChunkEncoder::put_value(ColumnState& c, int col, uint64_t b, const RowValues& prev, const RowValues& row) {
   int64_t vi;
   if (c.scale >= 0) {
     if (scaled(b, c.scale, vi)) {
       int64_t pred;
-      choose(c, col, columns_, prev, row_, pred);
+      choose(c, col, columns_, prev, row, pred);
       put_rice(zigzag(static_cast<int64_t>(static_cast<uint64_t>(vi) - static_cast<uint64_t>(pred))), c.rice);
-      update_costs(c, col, columns_, vi, prev, row_);
+      update_costs(c, col, columns_, vi, prev, row);
       c.bits = b;
       c.ival = vi;
       return;
@@ -219,7 +237,7 @@ void ChunkEncoder::put_value(int col, uint64_t b, const RowValues& prev) {
       put_escape(1);
       put_bits(static_cast<uint64_t>(k), 3);
       put_bits(static_cast<uint64_t>(vi), 64);
-      c.scale = k;
+      c.scale = static_cast<int8_t>(k);
       c.bits = b;
       c.ival = vi;
       return;
@@ -238,7 +256,7 @@ void ChunkEncoder::put_value(int col, uint64_t b, const RowValues& prev) {
     put_bits(0b11, 2);
     put_bits(static_cast<uint64_t>(k), 3);
     put_bits(static_cast<uint64_t>(vi), 64);
-    c.scale = k;
+    c.scale = static_cast<int8_t>(k);
     c.bits = b;
     c.ival = vi;
     return;
@@ -248,14 +266,15 @@ void ChunkEncoder::put_value(int col, uint64_t b, const RowValues& prev) {
 }
 
 void ChunkEncoder::append(int64_t t, const double* values) {
+  ColumnState* cols = this->cols();
   if (count_ == 0) {
-    first_t_ = last_t_ = t;
+    last_t_ = t;
     put_bits(static_cast<uint64_t>(t), 64);
     for (int c = 0; c < columns_; ++c) {
       uint64_t b = bits_of(values[c]);
       put_bits(b, 64);
-      col_[c].bits = b;
-      col_[c].scale = decimal_scale(b, col_[c].ival);
+      cols[c].bits = b;
+      cols[c].scale = static_cast<int8_t>(decimal_scale(b, cols[c].ival));
     }
   } else {
     // Unsigned arithmetic wraps instead of overflowing.
@@ -271,14 +290,19 @@ void ChunkEncoder::append(int64_t t, const double* values) {
     }
     last_delta_ = delta;
     last_t_ = t;
-    RowValues prev = snapshot_columns(col_, columns_);
-    for (int c = 0; c < columns_; ++c) {
-      put_value(c, bits_of(values[c]), prev);
-      note_value(row_, c, col_[c]);
+    if (!wide_) {
+      static const RowValues kUnused{};  // one column has no other values to predict from
+      put_value(cols[0], 0, bits_of(values[0]), kUnused, kUnused);
+    } else {
+      RowValues prev = snapshot_columns(cols, columns_);
+      for (int c = 0; c < columns_; ++c) {
+        put_value(cols[c], c, bits_of(values[c]), prev, wide_->row);
+        note_value(wide_->row, c, cols[c]);
+      }
     }
   }
   ++count_;
-  for (int i = 0; i < 4; ++i) out_[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i) out_.get()[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
 }
 
 // ------------------------------------------------------------------------------------------ decoder
@@ -363,8 +387,8 @@ bool ChunkDecoder::get_xor(ColumnState& c, uint64_t& out, int lead_bits) {
     if (!get_bits(static_cast<int>(sig), x)) return false;
     int trail = static_cast<int>(64 - lead - sig);
     x = trail >= 64 ? 0 : x << trail;
-    c.lead = static_cast<int>(lead);
-    c.trail = trail;
+    c.lead = static_cast<int8_t>(lead);
+    c.trail = static_cast<int8_t>(trail);
   }
   c.bits ^= x;
   out = c.bits;
@@ -377,7 +401,7 @@ bool ChunkDecoder::get_value(int col, const RowValues& prev, uint64_t& out) {
   auto literal = [&]() {  // scale (3 bits) and the value's integer (64 bits)
     uint64_t k, vi;
     if (!get_bits(3, k) || !get_bits(64, vi)) return false;
-    c.scale = static_cast<int>(k);
+    c.scale = static_cast<int8_t>(k);
     c.ival = static_cast<int64_t>(vi);
     c.bits = bits_of(static_cast<double>(c.ival) / kPow10[k]);
     out = c.bits;
@@ -421,7 +445,7 @@ bool ChunkDecoder::next(Row& row) {
     last_t_ = static_cast<int64_t>(b);
     for (int c = 0; c < columns_; ++c) {
       if (!get_bits(64, col_[c].bits)) return false;
-      col_[c].scale = decimal_scale(col_[c].bits, col_[c].ival);
+      col_[c].scale = static_cast<int8_t>(decimal_scale(col_[c].bits, col_[c].ival));
       row.v[c] = double_of(col_[c].bits);
     }
   } else {
@@ -437,7 +461,7 @@ bool ChunkDecoder::next(Row& row) {
       last_delta_ = static_cast<int64_t>(static_cast<uint64_t>(last_delta_) + static_cast<uint64_t>(unzigzag(z)));
     }
     last_t_ = static_cast<int64_t>(static_cast<uint64_t>(last_t_) + static_cast<uint64_t>(last_delta_));
-    RowValues prev = snapshot_columns(col_, columns_);
+    RowValues prev = snapshot_columns(col_.data(), columns_);
     for (int c = 0; c < columns_; ++c) {
       uint64_t b;
       if (!get_value(c, prev, b)) return false;
@@ -481,7 +505,7 @@ bool ChunkDecoder::get_value_v1(int col, double& v) {
     if (bit == 0) {  // '110': a new scale
       uint64_t k;
       if (!get_bits(3, k)) return false;
-      col_[col].scale = static_cast<int>(k);
+      col_[col].scale = static_cast<int8_t>(k);
       decimal = true;
     }
   }

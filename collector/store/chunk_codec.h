@@ -13,6 +13,8 @@
 #pragma once
 
 #include <array>
+#include <cstdlib>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -44,19 +46,22 @@ struct RowValues {
   std::array<int64_t, kMaxColumns> ival{};
 };
 
-// Coding state of one value column, shared by encoder and decoder so both make the same choices.
+// Coding state of one value column, shared by encoder and decoder so both make the same choices. Kept
+// small: a store holds one encoder per open chunk of every active series.
 struct ColumnState {
   uint64_t bits = 0;  // the previous value
-  int scale = -1;     // decimal mode with this many decimals, or -1: XOR mode
   int64_t ival = 0;   // in decimal mode: bits as an integer of 10^-scale
-  int lead = -1, trail = 0;
   RiceState rice;
   std::array<uint32_t, 3> cost{};  // per predictor: recent residual sizes (rollups)
+  int8_t scale = -1;               // decimal mode with this many decimals, or -1: XOR mode
+  int8_t lead = -1, trail = 0;
 };
 
 class ChunkEncoder {
  public:
   explicit ChunkEncoder(int columns = 1);
+  ChunkEncoder(ChunkEncoder&&) noexcept = default;
+  ChunkEncoder& operator=(ChunkEncoder&&) noexcept = default;
 
   // Appends a row; t must not be below the previous row's t (equal is allowed).
   void append(int64_t t_ms, const double* values);
@@ -64,28 +69,42 @@ class ChunkEncoder {
 
   uint32_t count() const { return count_; }
   int columns() const { return columns_; }
-  int64_t first_t() const { return first_t_; }
   int64_t last_t() const { return last_t_; }
-  uint64_t last_bits(int col = 0) const { return col_[col].bits; }
+  uint64_t last_bits(int col = 0) const { return cols()[col].bits; }
   // The encoded chunk.
-  const std::string& bytes() const { return out_; }
-  size_t size() const { return out_.size(); }
+  std::string_view bytes() const { return {out_.get(), size_}; }
+  size_t size() const { return size_; }
 
  private:
+  // What only chunks of several columns (rollups) need: the other columns and the row being written.
+  struct Wide {
+    std::array<ColumnState, kMaxColumns> cols{};
+    RowValues row;
+  };
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+
+  ColumnState* cols() { return wide_ ? wide_->cols.data() : &col0_; }
+  const ColumnState* cols() const { return wide_ ? wide_->cols.data() : &col0_; }
+  void put_byte(char b);
   void put_bits(uint64_t value, int n);
   void put_rice(uint64_t z, RiceState& st);
   void put_escape(int code);
-  void put_value(int col, uint64_t b, const RowValues& prev);
+  void put_value(ColumnState& c, int col, uint64_t b, const RowValues& prev, const RowValues& row);
   void put_xor(ColumnState& c, uint64_t b);
 
-  int columns_;
+  // The bytes grow by a quarter at a time (malloc'd, so realloc can extend in place): an open chunk is
+  // rarely full, and doubling would leave a third of millions of them empty on average.
+  std::unique_ptr<char, Free> out_;
+  uint32_t size_ = 0, capacity_ = 0;
   uint32_t count_ = 0;
-  int64_t first_t_ = 0, last_t_ = 0, last_delta_ = 0;
+  uint8_t columns_;
+  uint8_t free_bits_ = 0;  // unused low bits in the last byte
+  int64_t last_t_ = 0, last_delta_ = 0;
   RiceState t_rice_;
-  std::array<ColumnState, kMaxColumns> col_{};
-  RowValues row_;  // the row being written
-  std::string out_;
-  int free_bits_ = 0;  // unused low bits in out_.back()
+  ColumnState col0_;            // the only column of a raw chunk
+  std::unique_ptr<Wide> wide_;  // every column, for chunks of several
 };
 
 class ChunkDecoder {

@@ -665,7 +665,7 @@ Result<AppendOutcome> ChunkStore::append(const Batch& batch) {
     p.keys.push_back(key_with_node(s.name, s.labels, batch.node));
     ChunkEncoder enc(1);
     for (const Point& pt : s.points) enc.append(pt.t_ms, pt.value);
-    p.encoded.push_back(s.points.empty() ? std::string() : enc.bytes());
+    p.encoded.push_back(s.points.empty() ? std::string() : std::string(enc.bytes()));
   }
   std::unique_lock lk(q_mu_);
   if (stopping_) return Error{"store is closed"};
@@ -1252,7 +1252,7 @@ void snapshot(SeriesState& st, const std::vector<MemChunk>& chunks, int64_t wind
   max_t = st.max_t;
   for (const MemChunk& c : chunks) {
     mem_starts.push_back(c.start);
-    if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, c.enc.bytes()});
+    if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, std::string(c.enc.bytes())});
   }
 }
 

@@ -123,7 +123,7 @@ TEST(ChunkCodec, TruncatedChunksAreErrorsNotGarbage) {
   ChunkEncoder enc;
   std::mt19937_64 rng(3);
   for (int i = 0; i < 50; ++i) enc.append(1763700000000 + i * 10000, adversarial(rng));
-  std::string full = enc.bytes();
+  std::string full(enc.bytes());
   for (size_t cut = 0; cut + 1 < full.size(); cut += 7) {
     auto got = decode_rows(std::string_view(full).substr(0, cut));
     EXPECT_FALSE(got.ok()) << "cut at " << cut;
