@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "collector/store/chunk_codec.h"
+#include "collector/store/series_catalog.h"
 #include "common/log.h"
 #include "common/time.h"
 
@@ -242,19 +243,28 @@ constexpr RollupRes kRollups[2] = {{1, kMinuteMs, kMinuteChunkMs}, {2, kHourMs, 
 // How long one slice of a running checkpoint may hold the writer thread (ingest groups wait meanwhile).
 constexpr int64_t kCheckpointSliceMs = 25;
 
+// The open rollup chunks of a series, in memory only while it has open raw windows (ascending; the
+// last of each is open).
+struct Rollups {
+  std::vector<MemChunk> chunks[2];
+};
+
+// The chunk state of one series; its identity is in the catalog. Guarded against concurrent readers by
+// the stripe lock of its id (lock_of); only the writer thread changes it.
 struct SeriesState {
-  SeriesInfo info;
-  std::mutex mu;                       // guards the chunks below against concurrent readers
   std::vector<MemChunk> raw;           // ascending by start; windows >= rolled_upto plus closed ones
-  std::vector<MemChunk> rollup[2];     // ascending; the last is open
+  std::unique_ptr<Rollups> rollups;    // loaded open rollup chunks (writer thread loads them)
   int64_t rolled_upto = 0;             // raw windows below this are final and rolled up
   int64_t max_t = INT64_MIN;           // newest point stored
   int64_t first_t = INT64_MAX;         // no point of the series is older (reads start here)
   int64_t last_seen_mono = 0;          // collector clock (monotonic ms) when points last arrived
-  bool rollups_loaded = false;         // rollup[] holds the open rollup chunks (writer thread)
+  uint32_t id = 0;
   bool dirty = false;                  // has changes a checkpoint will write (on dirty_ or the running one's list)
   bool row_dirty = false;              // the `series` row is behind (rolled_upto, first_t, or max_t of a closed series)
 };
+
+// Locks guarding series state against readers, shared by ids (a mutex per series cost 40 bytes each).
+constexpr size_t kLockStripes = 1024;
 
 enum class Outcome { Stored, TooOld, Duplicate, Conflict };
 
@@ -266,7 +276,7 @@ struct SnapshotChunk {
 // A batch waiting for the writer thread, with what the caller computed beforehand.
 struct Pending {
   const Batch* batch;
-  std::vector<std::string> keys;  // series_key per batch series, with the node label
+  std::vector<uint64_t> hashes;  // SeriesCatalog::hash per batch series
   std::vector<std::string> encoded;  // per batch series: its points as a raw chunk, for the log record
   AppendOutcome outcome;
   std::optional<Error> error;
@@ -316,9 +326,10 @@ class ChunkStore final : public Store {
 
   void writer_loop();
   void process(std::vector<Pending*>& group);
-  Result<void> commit_group(std::vector<Pending*>& group, std::vector<std::vector<int64_t>>& ids);
-  Result<int64_t> resolve_series(const std::string& key, const Series& s, const std::string& node,
-                                 std::vector<std::unique_ptr<SeriesState>>& fresh);
+  Result<void> commit_group(std::vector<Pending*>& group, std::vector<std::vector<uint32_t>>& ids);
+  Result<uint32_t> resolve_series(uint64_t hash, const Series& s, const std::string& node);
+  std::mutex& lock_of(const SeriesState& s) { return locks_[s.id % kLockStripes]; }
+  SeriesState& add_state(uint32_t id);
   size_t apply_points(SeriesState& s, const Point* pts, size_t n);
   Outcome apply_point(SeriesState& s, int64_t t, double v);
   void close_windows(SeriesState& s);
@@ -341,13 +352,13 @@ class ChunkStore final : public Store {
   Stmt ins_series_, ins_log_, ins_event_, upsert_stream_, ins_chunk_, upsert_head_, del_head_, load_rollup_,
       upd_series_, del_log_;
 
-  std::shared_mutex catalog_mu_;  // guards series_, by_key_, by_name_
-  std::vector<std::unique_ptr<SeriesState>> series_;  // indexed by id (ids are dense from 1)
-  std::unordered_map<std::string, int64_t> by_key_;
-  std::unordered_map<std::string, std::vector<int64_t>> by_name_;
+  SeriesCatalog catalog_;
+  std::shared_mutex series_mu_;          // readers index series_; the writer takes it to add a block
+  BlockArray<SeriesState> series_;       // by id; entry 0 unused
+  std::atomic<uint32_t> published_{0};   // readers see series up to this id
+  std::atomic<int64_t> series_count_{0};
+  std::array<std::mutex, kLockStripes> locks_;
   std::unordered_map<std::string, uint64_t> stream_seq_;  // writer thread only; key node '\0' stream
-  std::unordered_map<std::string, int64_t> fresh_keys_;   // writer thread only; series new in this group
-  int64_t next_id_ = 1;                                   // writer thread only
   bool replaying_ = false;                                // replay_log() runs
 
   // Writer thread only from here to the queue.
@@ -551,28 +562,24 @@ Result<void> ChunkStore::load_state() {
     return r;
   int64_t now = monotonic_ms();
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
-    auto st = std::make_unique<SeriesState>();
-    st->info.id = sqlite3_column_int64(s.get(), 0);
-    st->info.name = text_column(s.get(), 1);
-    st->info.labels = labels_from_json(text_column(s.get(), 2));
-    st->info.type = sqlite3_column_int(s.get(), 3) == 0 ? SeriesType::Counter : SeriesType::Gauge;
-    st->rolled_upto = sqlite3_column_int64(s.get(), 4);
-    if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) st->max_t = sqlite3_column_int64(s.get(), 5);
-    if (sqlite3_column_type(s.get(), 6) != SQLITE_NULL) st->first_t = sqlite3_column_int64(s.get(), 6);
-    st->last_seen_mono = now;
-    int64_t id = st->info.id;
-    next_id_ = std::max(next_id_, id + 1);
-    if (id >= static_cast<int64_t>(series_.size())) series_.resize(id + 1);
-    by_key_[series_key(st->info.name, st->info.labels)] = id;
-    by_name_[st->info.name].push_back(id);
-    series_[id] = std::move(st);
+    int64_t id = sqlite3_column_int64(s.get(), 0);
+    if (id <= 0 || id >= int64_t{UINT32_MAX}) return errorf("series id {} is out of range", id);
+    auto type = sqlite3_column_int(s.get(), 3) == 0 ? SeriesType::Counter : SeriesType::Gauge;
+    catalog_.load(static_cast<uint32_t>(id), text_column(s.get(), 1), labels_from_json(text_column(s.get(), 2)), type);
+    SeriesState& st = add_state(static_cast<uint32_t>(id));
+    st.rolled_upto = sqlite3_column_int64(s.get(), 4);
+    if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) st.max_t = sqlite3_column_int64(s.get(), 5);
+    if (sqlite3_column_type(s.get(), 6) != SQLITE_NULL) st.first_t = sqlite3_column_int64(s.get(), 6);
+    st.last_seen_mono = now;
+    ++series_count_;
+    published_ = static_cast<uint32_t>(id);
   }
   if (auto r = raw.prepare(db_, "SELECT series_id, start, data FROM heads WHERE res = 0 ORDER BY series_id, start");
       !r.ok())
     return r;
   while (sqlite3_step(raw.get()) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(raw.get(), 0);
-    SeriesState* st = id > 0 && id < static_cast<int64_t>(series_.size()) ? series_[id].get() : nullptr;
+    SeriesState* st = find(id);
     if (!st) return errorf("open chunk of unknown series {}", id);
     st->raw.emplace_back(sqlite3_column_int64(raw.get(), 1), 1);
     if (auto r = resume_chunk(blob_column(raw.get(), 2), st->raw.back(), st->max_t); !r.ok())
@@ -593,21 +600,21 @@ Result<void> ChunkStore::load_state() {
 
 // Loads the open rollup chunks of a series from `heads` when it has none in memory (writer thread).
 void ChunkStore::ensure_rollups(SeriesState& s) {
-  if (s.rollups_loaded) return;
-  s.rollups_loaded = true;
+  if (s.rollups) return;
+  auto loaded = std::make_unique<Rollups>();
   for (int i = 0; i < 2; ++i) {
-    if (!s.rollup[i].empty()) continue;
     sqlite3_stmt* q = load_rollup_.fresh();
-    sqlite3_bind_int64(q, 1, s.info.id);
+    sqlite3_bind_int64(q, 1, s.id);
     sqlite3_bind_int(q, 2, kRollups[i].res);
     if (sqlite3_step(q) == SQLITE_ROW) {
       MemChunk c(sqlite3_column_int64(q, 0), kMaxColumns);
       int64_t ignored = INT64_MIN;
-      if (auto r = resume_chunk(blob_column(q, 1), c, ignored); r.ok()) s.rollup[i].push_back(std::move(c));
-      else log::error("store: series {} open rollup chunk is unreadable: {}", s.info.id, r.error().message);
+      if (auto r = resume_chunk(blob_column(q, 1), c, ignored); r.ok()) loaded->chunks[i].push_back(std::move(c));
+      else log::error("store: series {} open rollup chunk is unreadable: {}", s.id, r.error().message);
     }
     sqlite3_reset(q);
   }
+  s.rollups = std::move(loaded);  // the caller holds the series' lock
 }
 
 // Log record: per series entry, varint series id, varint byte length, a raw chunk of its points.
@@ -646,9 +653,20 @@ Result<void> ChunkStore::replay_log() {
 }
 
 SeriesState* ChunkStore::find(int64_t id) {
-  std::shared_lock lock(catalog_mu_);
-  if (id <= 0 || id >= static_cast<int64_t>(series_.size())) return nullptr;
-  return series_[id].get();
+  if (id <= 0 || id > published_) return nullptr;
+  std::shared_lock lock(series_mu_);
+  return &series_[static_cast<size_t>(id)];
+}
+
+// The state of a new series (writer thread); readers see it once published_ reaches its id.
+SeriesState& ChunkStore::add_state(uint32_t id) {
+  std::unique_lock lock(series_mu_, std::defer_lock);
+  while (series_.size() <= id) {
+    if (series_.full() && !lock.owns_lock()) lock.lock();
+    auto next = static_cast<uint32_t>(series_.size());
+    series_.emplace_back().id = next;
+  }
+  return series_[id];
 }
 
 // ------------------------------------------------------------------------------------------ write path
@@ -656,13 +674,13 @@ SeriesState* ChunkStore::find(int64_t id) {
 Result<AppendOutcome> ChunkStore::append(const Batch& batch) {
   if (closed_) return Error{"store is closed"};
   Pending p{&batch, {}, {}, {}, std::nullopt, false};
-  p.keys.reserve(batch.series.size());
-  // Series keys are built here, in the caller's thread, so the writer thread only looks them up.
+  p.hashes.reserve(batch.series.size());
+  // Series hashes are computed here, in the caller's thread, so the writer thread only looks them up.
   // So is the log record's encoding of the points: the writer thread, which every batch goes through,
   // only concatenates.
   p.encoded.reserve(batch.series.size());
   for (const auto& s : batch.series) {
-    p.keys.push_back(key_with_node(s.name, s.labels, batch.node));
+    p.hashes.push_back(SeriesCatalog::hash({s.name, s.labels, batch.node}));
     ChunkEncoder enc(1);
     for (const Point& pt : s.points) enc.append(pt.t_ms, pt.value);
     p.encoded.push_back(s.points.empty() ? std::string() : std::string(enc.bytes()));
@@ -708,7 +726,7 @@ void ChunkStore::writer_loop() {
 }
 
 void ChunkStore::process(std::vector<Pending*>& group) {
-  std::vector<std::vector<int64_t>> ids(group.size());
+  std::vector<std::vector<uint32_t>> ids(group.size());
   auto r = commit_group(group, ids);
   for (size_t i = 0; i < group.size(); ++i) {
     Pending& p = *group[i];
@@ -720,7 +738,7 @@ void ChunkStore::process(std::vector<Pending*>& group) {
     size_t accepted = 0;
     for (size_t k = 0; k < p.batch->series.size(); ++k) {
       const auto& pts = p.batch->series[k].points;
-      accepted += apply_points(*find(ids[i][k]), pts.data(), pts.size());
+      accepted += apply_points(series_[ids[i][k]], pts.data(), pts.size());  // writer thread: no lock to index
     }
     p.outcome.accepted = accepted;
   }
@@ -731,15 +749,18 @@ void ChunkStore::process(std::vector<Pending*>& group) {
 
 // Writes new series, stream sequence numbers, events and one log record for the whole group in one
 // transaction; nothing in memory changes unless it commits.
-Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<std::vector<int64_t>>& ids) {
+Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<std::vector<uint32_t>>& ids) {
   if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
-  std::vector<std::unique_ptr<SeriesState>> fresh;
-  fresh_keys_.clear();
   std::unordered_map<std::string, uint64_t> seqs;
   std::string record;
   int64_t points = 0;
+  const uint32_t published = published_;
   auto fail = [&](Error e) -> Result<void> {
     (void)exec(db_, "ROLLBACK");
+    // Series new in this group never existed.
+    catalog_.forget_after(published);
+    std::unique_lock lock(series_mu_);
+    series_.truncate(published + 1);
     return e;
   };
   for (size_t i = 0; i < group.size(); ++i) {
@@ -762,7 +783,7 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
     if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: storing seq: {}", sqlite3_errmsg(db_)));
     ids[i].resize(b.series.size());
     for (size_t k = 0; k < b.series.size(); ++k) {
-      auto id = resolve_series(p.keys[k], b.series[k], b.node, fresh);
+      auto id = resolve_series(p.hashes[k], b.series[k], b.node);
       if (!id.ok()) return fail(id.error());
       ids[i][k] = *id;
       const std::string& encoded = p.encoded[k];
@@ -795,48 +816,35 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
   log_bytes_ += static_cast<int64_t>(record.size());
   log_points_ += points;
   for (auto& [k, v] : seqs) stream_seq_[k] = v;
-  if (!fresh.empty()) {
-    next_id_ += static_cast<int64_t>(fresh.size());
-    std::unique_lock lock(catalog_mu_);
-    for (auto& st : fresh) {
-      int64_t id = st->info.id;
-      if (id >= static_cast<int64_t>(series_.size())) series_.resize(id + 1 + id / 2);
-      by_key_[series_key(st->info.name, st->info.labels)] = id;
-      by_name_[st->info.name].push_back(id);
-      series_[id] = std::move(st);
-    }
+  if (uint32_t last = catalog_.last_id(); last > published) {
+    catalog_.publish(last);
+    series_count_ += last - published;
+    published_ = last;
   }
   return {};
 }
 
-Result<int64_t> ChunkStore::resolve_series(const std::string& key, const Series& s, const std::string& node,
-                                           std::vector<std::unique_ptr<SeriesState>>& fresh) {
-  // Only the writer thread adds series, so reading by_key_ here needs no lock.
-  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
-  if (auto it = fresh_keys_.find(key); it != fresh_keys_.end()) return it->second;
-  int64_t id = next_id_ + static_cast<int64_t>(fresh.size());
-  fresh_keys_.emplace(key, id);
-  auto st = std::make_unique<SeriesState>();
-  st->info.id = id;
-  st->info.name = s.name;
-  st->info.labels = with_node(s.labels, node);
-  st->info.type = s.type;
-  std::string labels = labels_to_json(st->info.labels);
+Result<uint32_t> ChunkStore::resolve_series(uint64_t hash, const Series& s, const std::string& node) {
+  SeriesCatalog::Identity identity{s.name, s.labels, node};
+  if (uint32_t id = catalog_.find(hash, identity)) return id;
+  uint32_t id = catalog_.add(hash, identity, s.type);
+  add_state(id);
+  std::string key = key_with_node(s.name, s.labels, node);
+  std::string labels = labels_to_json(with_node(s.labels, node));
   sqlite3_stmt* q = ins_series_.fresh();
   sqlite3_bind_int64(q, 1, id);
   sqlite3_bind_text(q, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   sqlite3_bind_text(q, 3, s.name.data(), static_cast<int>(s.name.size()), SQLITE_STATIC);
-  sqlite3_bind_text(q, 4, labels.data(), static_cast<int>(labels.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 4, labels.data(), static_cast<int>(labels.size()), SQLITE_STATIC);
   sqlite3_bind_int(q, 5, s.type == SeriesType::Counter ? 0 : 1);
   if (sqlite3_step(q) != SQLITE_DONE) return errorf("sqlite: storing series {}: {}", key, sqlite3_errmsg(db_));
-  fresh.push_back(std::move(st));
   return id;
 }
 
 size_t ChunkStore::apply_points(SeriesState& s, const Point* pts, size_t n) {
   size_t stored = 0;
   {
-    std::lock_guard lock(s.mu);
+    std::lock_guard lock(lock_of(s));
     for (size_t i = 0; i < n; ++i) {
       Outcome o = apply_point(s, pts[i].t_ms, pts[i].value);
       if (o == Outcome::Stored) ++stored;
@@ -918,7 +926,7 @@ void ChunkStore::close_raw(SeriesState& s, MemChunk& c) {
 
 void ChunkStore::add_rollup(SeriesState& s, int i, const Bucket& b) {
   ensure_rollups(s);
-  auto& chunks = s.rollup[i];
+  auto& chunks = s.rollups->chunks[i];
   int64_t cw = floor_to(b.t_ms, kRollups[i].chunk_ms);
   if (chunks.empty() || chunks.back().start != cw) {
     if (!chunks.empty()) chunks.back().closed = true;
@@ -934,7 +942,7 @@ void ChunkStore::add_rollup(SeriesState& s, int i, const Bucket& b) {
 void ChunkStore::mark_dirty(SeriesState& s) {
   if (s.dirty) return;
   s.dirty = true;
-  auto id = static_cast<uint64_t>(s.info.id);
+  auto id = static_cast<uint64_t>(s.id);
   if (id / 64 >= dirty_.size()) dirty_.resize(id / 64 + 1 + dirty_.size() / 2, 0);
   dirty_[id / 64] |= uint64_t(1) << (id % 64);
   ++dirty_count_;
@@ -945,12 +953,13 @@ void ChunkStore::mark_dirty(SeriesState& s) {
 // the out-of-order window (so a backfill in progress is not cut short). Runs just before a checkpoint,
 // which commits the closed windows together with the log truncation, so recovery sees the same state.
 void ChunkStore::sweep_idle(int64_t wall_now, int64_t mono_now) {
-  for (auto& sp : series_) {  // only the writer thread changes series_
-    if (!sp || sp->raw.empty() || mono_now - sp->last_seen_mono < opt_.out_of_order_ms) continue;
-    SeriesState& s = *sp;
+  const uint32_t last = published_;
+  for (uint32_t id = 1; id <= last; ++id) {  // only the writer thread changes series_
+    SeriesState& s = series_[id];
+    if (s.raw.empty() || mono_now - s.last_seen_mono < opt_.out_of_order_ms) continue;
     bool closed = false;
     {
-      std::lock_guard lock(s.mu);
+      std::lock_guard lock(lock_of(s));
       for (auto& c : s.raw) {
         if (c.closed) continue;
         if (c.start + kRawChunkMs + opt_.out_of_order_ms > wall_now) break;
@@ -1038,12 +1047,12 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
       continue;
     }
     id += std::countr_zero(word);
-    SeriesState* st = series_[id].get();  // only the writer thread changes series_
+    SeriesState* st = &series_[static_cast<size_t>(id)];  // only the writer thread changes series_
     slice.push_back(st);
     for (auto& c : st->raw)
       if (auto r = visit(id, 0, c); !r.ok()) return fail(r.error());
-    for (int i = 0; i < 2; ++i)
-      for (auto& c : st->rollup[i])
+    for (int i = 0; st->rollups && i < 2; ++i)
+      for (auto& c : st->rollups->chunks[i])
         if (auto r = visit(id, kRollups[i].res, c); !r.ok()) return fail(r.error());
     if (!st->row_dirty) continue;
     // max_t is also the newest point of the open raw chunk, which load_state() reads; the row needs it
@@ -1068,19 +1077,18 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   }
   if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
   for (SeriesState* st : slice) {
-    std::lock_guard l(st->mu);
+    std::lock_guard l(lock_of(*st));
     std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; });
     for (auto& c : st->raw) c.dirty = false;
-    for (auto& chunks : st->rollup) {
-      std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
-      for (auto& c : chunks) c.dirty = false;
+    if (st->rollups) {
+      for (auto& chunks : st->rollups->chunks) {
+        std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
+        for (auto& c : chunks) c.dirty = false;
+      }
     }
-    if (st->raw.empty()) {
-      // Every window is closed (the series stopped): its open rollup chunks are in `heads` now and
-      // leave memory until the series sends again.
-      for (auto& chunks : st->rollup) chunks.clear();
-      st->rollups_loaded = false;
-    }
+    // Every window is closed (the series stopped): its open rollup chunks are in `heads` now and
+    // leave memory until the series sends again.
+    if (st->raw.empty()) st->rollups.reset();
     st->dirty = false;
     st->row_dirty = false;
   }
@@ -1245,11 +1253,14 @@ Result<std::vector<SnapshotChunk>> ChunkStore::chunks_of(Reader& r, int64_t id, 
 // Copies the in-memory chunks of one resolution overlapping [from, to] and notes the windows memory holds:
 // memory is newer than the database for those. Memory is read before the database because a chunk
 // leaves memory only after it is committed.
-void snapshot(SeriesState& st, const std::vector<MemChunk>& chunks, int64_t window, int64_t from_ms, int64_t to_ms,
+// `rollup` -1 is the raw chunks, 0 and 1 the rollups.
+void snapshot(std::mutex& mu, const SeriesState& st, int rollup, int64_t window, int64_t from_ms, int64_t to_ms,
               std::vector<SnapshotChunk>& mem, std::vector<int64_t>& mem_starts, int64_t& first_t, int64_t& max_t) {
-  std::lock_guard lock(st.mu);
+  std::lock_guard lock(mu);
   first_t = st.first_t;
   max_t = st.max_t;
+  static const std::vector<MemChunk> kNone;
+  const auto& chunks = rollup < 0 ? st.raw : st.rollups ? st.rollups->chunks[rollup] : kNone;
   for (const MemChunk& c : chunks) {
     mem_starts.push_back(c.start);
     if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, std::string(c.enc.bytes())});
@@ -1263,7 +1274,7 @@ Result<std::vector<Point>> ChunkStore::read(int64_t series_id, int64_t from_ms, 
   std::vector<SnapshotChunk> mem;
   std::vector<int64_t> mem_starts;
   int64_t first_t, max_t;
-  snapshot(*st, st->raw, kRawChunkMs, from_ms, to_ms, mem, mem_starts, first_t, max_t);
+  snapshot(lock_of(*st), *st, -1, kRawChunkMs, from_ms, to_ms, mem, mem_starts, first_t, max_t);
   auto reader = acquire_reader();
   if (!reader.ok()) return reader.error();
   ReaderLease lease(*this, *reader);
@@ -1299,11 +1310,11 @@ Result<std::vector<Bucket>> ChunkStore::read_buckets(int64_t series_id, int64_t 
   std::vector<int64_t> mem_starts;
   int64_t rolled_upto;
   {
-    std::lock_guard lock(st->mu);
+    std::lock_guard lock(lock_of(*st));
     rolled_upto = st->rolled_upto;
   }
   int64_t first_t, max_t;
-  snapshot(*st, st->rollup[ri], rr.chunk_ms, from_ms, to_ms, mem, mem_starts, first_t, max_t);
+  snapshot(lock_of(*st), *st, ri, rr.chunk_ms, from_ms, to_ms, mem, mem_starts, first_t, max_t);
   std::vector<Bucket> out;
   auto fold = [&](const Bucket& b) {
     int64_t t = floor_to(b.t_ms, step_ms);
@@ -1358,9 +1369,9 @@ Result<std::vector<SeriesInfo>> ChunkStore::select(const std::string& name, cons
     }
     compiled.emplace_back(&m, std::move(re));
   }
-  auto matches = [&](const SeriesInfo& s) {
+  auto matches = [&](const SeriesCatalog::View& s) {
     for (const auto& [m, re] : compiled) {
-      std::string v(m->label == "__name__" ? std::string_view(s.name) : label_value(s.labels, m->label));
+      std::string v(m->label == "__name__" ? s.name() : s.label(m->label));
       bool ok = true;
       switch (m->op) {
         case Matcher::Op::Eq: ok = v == m->value; break;
@@ -1372,16 +1383,7 @@ Result<std::vector<SeriesInfo>> ChunkStore::select(const std::string& name, cons
     }
     return true;
   };
-  std::vector<SeriesInfo> out;
-  std::shared_lock lock(catalog_mu_);
-  if (name.empty()) {
-    for (const auto& s : series_)
-      if (s && matches(s->info)) out.push_back(s->info);
-  } else if (auto it = by_name_.find(name); it != by_name_.end()) {
-    for (int64_t id : it->second)
-      if (matches(series_[id]->info)) out.push_back(series_[id]->info);
-  }
-  return out;
+  return catalog_.select(name, matches);
 }
 
 Result<std::vector<StoredEvent>> ChunkStore::read_events(const std::string& kind, int64_t from_ms, int64_t to_ms) {
@@ -1411,10 +1413,7 @@ Result<std::vector<StoredEvent>> ChunkStore::read_events(const std::string& kind
 
 StoreStats ChunkStore::stats() {
   StoreStats st;
-  {
-    std::shared_lock lock(catalog_mu_);
-    st.series = static_cast<int64_t>(by_key_.size());
-  }
+  st.series = series_count_;
   st.points = points_;
   st.points_too_old = too_old_;
   st.points_duplicate = duplicate_;
