@@ -62,6 +62,10 @@ class Detector {
   virtual std::string_view kind() const = 0;
   // Asked once per metric name; only wanted names are turned into observations.
   virtual bool wants(std::string_view metric_name) const = 0;
+  // Asked per series of a wanted name, every batch (keep it cheap): false for series whose observations
+  // the detector would ignore anyway, so that the engine keeps no state for them (a client's hundreds of
+  // OST series are no metadata load).
+  virtual bool wants_series(std::string_view /*metric_name*/, const Labels& /*labels*/) const { return true; }
   virtual bool wants_event(std::string_view /*kind*/) const { return false; }
   virtual void observe(const Observation& o) = 0;
   virtual void observe_event(std::string_view /*node*/, const Event& /*e*/, int64_t /*bucket*/) {}

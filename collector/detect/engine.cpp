@@ -58,10 +58,16 @@ uint32_t Engine::wanted_mask(const std::string& name) {
   return mask;
 }
 
+// The detectors of `by_name` (those that want the metric) that also want this series.
+uint32_t Engine::wanted_series(const Series& s, uint32_t by_name) const {
+  uint32_t mask = by_name;
+  for (size_t i = 0; i < detectors_.size() && i < 32; ++i)
+    if ((mask & (1u << i)) && !detectors_[i]->wants_series(s.name, s.labels)) mask &= ~(1u << i);
+  return mask;
+}
+
 void Engine::observe_series(const std::string& node, const Series& s, uint32_t wanted) {
-  std::string key = node;
-  key += '\x1f';
-  key += series_key(s.name, s.labels);
+  SeriesId key = series_id(node, s.name, s.labels);
   Observation o;
   o.node = node;
   o.name = s.name;
@@ -79,8 +85,8 @@ void Engine::observe_series(const std::string& node, const Series& s, uint32_t w
       if (wanted & (1u << i)) detectors_[i]->observe(o);
   };
   if (o.counter) {
-    auto [it, fresh] = counters_.try_emplace(std::move(key));
-    CounterState& st = it->second;
+    auto [state, fresh] = counters_.try_emplace(key);
+    CounterState& st = *state;
     for (const Point& p : s.points) {
       if (!std::isfinite(p.value)) continue;
       if (!fresh && p.t_ms <= st.t_ms) continue;  // a repeat or an older point
@@ -102,11 +108,11 @@ void Engine::observe_series(const std::string& node, const Series& s, uint32_t w
       deliver(p);
     }
   } else {
-    auto [it, fresh] = gauge_last_.try_emplace(std::move(key), INT64_MIN);
-    (void)fresh;
+    auto [last, fresh] = gauge_last_.try_emplace(key);
+    if (fresh) *last = INT64_MIN;
     for (const Point& p : s.points) {
-      if (!std::isfinite(p.value) || p.t_ms <= it->second) continue;
-      it->second = p.t_ms;
+      if (!std::isfinite(p.value) || p.t_ms <= *last) continue;
+      *last = p.t_ms;
       o.value = p.value;
       o.dt_s = 0;
       deliver(p);
@@ -130,6 +136,7 @@ void Engine::ingest(const Batch& batch) {
   }
   for (const Series& s : batch.series) {
     uint32_t wanted = wanted_mask(s.name);
+    if (wanted) wanted = wanted_series(s, wanted);
     if (wanted) observe_series(batch.node, s, wanted);
   }
   for (const Event& e : batch.events) {

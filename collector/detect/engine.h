@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "collector/detect/detector.h"
+#include "collector/detect/series_map.h"
 #include "common/sample.h"
 
 namespace ss::collector::detect {
@@ -57,6 +58,7 @@ class Engine {
     double value = 0;
   };
   void observe_series(const std::string& node, const Series& s, uint32_t wanted);
+  uint32_t wanted_series(const Series& s, uint32_t by_name) const;
   uint32_t wanted_mask(const std::string& name);
   void judge_until(int64_t last_bucket);
 
@@ -64,8 +66,8 @@ class Engine {
   std::vector<std::unique_ptr<Detector>> detectors_;
   Sink sink_;
   std::unordered_map<std::string, uint32_t> wants_;  // metric name → bit per detector
-  std::unordered_map<std::string, CounterState> counters_;
-  std::unordered_map<std::string, int64_t> gauge_last_;
+  SeriesMap<CounterState> counters_;  // per counter series: the previous point
+  SeriesMap<int64_t> gauge_last_;     // per gauge series: the newest timestamp observed
   int64_t max_t_ = INT64_MIN;
   int64_t next_bucket_ = INT64_MIN;  // first bucket not judged yet
   EngineStats stats_;

@@ -45,6 +45,20 @@ bool MetadataStorm::wants(std::string_view n) const {
          n == "lustre_client_rpc_wait_seconds_total" || n == "lustre_client_rpcs_total";
 }
 
+// The label-only filters of observe(), asked before the engine keeps state for a series.
+bool MetadataStorm::wants_series(std::string_view n, const Labels& labels) const {
+  auto label = [&](std::string_view k) { return label_value(labels, k); };
+  if (n == "vfs_ops_total") return params_.vfs_ops.count(std::string(label("op"))) > 0;
+  if (n == "lustre_client_ops_total" || n == "lustre_job_ops_total" || n == "lustre_client_rpc_wait_seconds_total" ||
+      n == "lustre_client_rpcs_total")
+    return is_mdt(label("target"));
+  if (n == "lustre_client_llite_ops_total") return kLliteMetaOps.count(label("op")) > 0;
+  if (n == "beegfs_server_requests_total" || n == "beegfs_client_ops_total" || n == "beegfs_user_ops_total")
+    return label("nodetype") == "meta";
+  if (n == "weka_op_rate") return weka_metadata_op(label("op"));
+  return true;
+}
+
 std::string MetadataStorm::fs_of_mount(std::string_view mount) const {
   auto it = params_.mounts.find(std::string(mount));
   if (it != params_.mounts.end()) return it->second;

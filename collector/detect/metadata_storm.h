@@ -45,6 +45,7 @@ class MetadataStorm : public Detector {
   MetadataStorm(MetadataStormParams params, int64_t interval_ms);
   std::string_view kind() const override { return "metadata_storm"; }
   bool wants(std::string_view name) const override;
+  bool wants_series(std::string_view name, const Labels& labels) const override;
   bool wants_event(std::string_view kind) const override { return kind == "vfs_hot_dirs"; }
   void observe(const Observation& o) override;
   void observe_event(std::string_view node, const Event& e, int64_t bucket) override;

@@ -30,6 +30,9 @@ class OstImbalance : public Detector {
   OstImbalance(OstImbalanceParams params, int64_t interval_ms);
   std::string_view kind() const override { return "ost_imbalance"; }
   bool wants(std::string_view name) const override;
+  bool wants_series(std::string_view, const Labels& labels) const override {
+    return is_ost(label_value(labels, "target"));  // MDTs hold inodes, not stripes
+  }
   void observe(const Observation& o) override;
   void evaluate(int64_t bucket, std::vector<Finding>& out) override;
 

@@ -17,6 +17,7 @@ class Probe : public Detector {
   std::vector<int64_t> judged;
   std::string_view kind() const override { return "probe"; }
   bool wants(std::string_view n) const override { return n == "c_total" || n == "g"; }
+  bool wants_series(std::string_view, const Labels& labels) const override { return label_value(labels, "x") != "skip"; }
   void observe(const Observation& o) override {
     seen.push_back(o);
     x.emplace_back(o.label("x"));
@@ -116,4 +117,26 @@ TEST(DetectEngine, GaugesAreObservedAsValues) {
   EXPECT_FALSE(f.probe->seen[0].counter);
   EXPECT_DOUBLE_EQ(f.probe->seen[0].value, 0.5);
   EXPECT_EQ(f.probe->x[0], "1");
+}
+
+TEST(DetectEngine, SeriesADetectorDoesNotWantGetNoObservations) {
+  Fixture f;
+  for (int i = 0; i < 3; ++i)
+    f.engine->ingest(batch("a", {counter("c_total", {{"x", "skip"}}, kT0 + i * kI, i * 10.0),
+                                 counter("c_total", {{"x", "keep"}}, kT0 + i * kI, i * 10.0)}));
+  ASSERT_EQ(f.probe->seen.size(), 2u);
+  for (const auto& x : f.probe->x) EXPECT_EQ(x, "keep");
+  EXPECT_EQ(f.engine->stats().observations, 2u);
+}
+
+TEST(DetectEngine, SameLabelsOnAnotherNodeOrMetricAreAnotherSeries) {
+  Fixture f;
+  f.engine->ingest(batch("a", {counter("c_total", {{"x", "1"}}, kT0, 100)}));
+  f.engine->ingest(batch("b", {counter("c_total", {{"x", "1"}}, kT0, 5)}));
+  f.engine->ingest(batch("a", {counter("c_total", {{"x", "1"}}, kT0 + kI, 150), gauge("g", {{"x", "1"}}, kT0 + kI, 3)}));
+  f.engine->ingest(batch("b", {counter("c_total", {{"x", "1"}}, kT0 + kI, 7)}));
+  ASSERT_EQ(f.probe->seen.size(), 3u);
+  EXPECT_DOUBLE_EQ(f.probe->seen[0].value, 50);  // a: 100 -> 150, not b's 5 as the base
+  EXPECT_DOUBLE_EQ(f.probe->seen[2].value, 2);   // b: 5 -> 7
+  EXPECT_EQ(f.engine->stats().counter_resets, 0u);
 }

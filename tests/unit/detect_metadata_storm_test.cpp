@@ -158,3 +158,14 @@ TEST(MetadataStorm, MdcWaitAloneIsNotAStorm) {
   }
   EXPECT_EQ(rec.count(State::Anomalous), 0u);
 }
+
+TEST(MetadataStorm, WantsOnlyTheSeriesItJudges) {
+  MetadataStorm m(MetadataStormParams{}, kI);
+  EXPECT_TRUE(m.wants_series("lustre_client_ops_total", {{"fs", "ai0"}, {"op", "getattr"}, {"target", "ai0-MDT0000"}}));
+  EXPECT_FALSE(m.wants_series("lustre_client_ops_total", {{"fs", "ai0"}, {"op", "ost_read"}, {"target", "ai0-OST0003"}}));
+  EXPECT_FALSE(m.wants_series("lustre_client_rpcs_total", {{"fs", "ai0"}, {"target", "ai0-OST0003"}}));
+  EXPECT_TRUE(m.wants_series("vfs_ops_total", {{"op", "stat"}}));
+  EXPECT_FALSE(m.wants_series("vfs_ops_total", {{"op", "read"}}));
+  EXPECT_FALSE(m.wants_series("beegfs_server_requests_total", {{"nodetype", "storage"}}));
+  EXPECT_TRUE(m.wants_series("lustre_mdt_ops_total", {{"target", "ai0-MDT0000"}}));
+}
