@@ -152,7 +152,9 @@ class IngestApi final : public RunningModule {
       outcome("invalid").Increment();
       return;
     }
-    const Batch& batch = *decoded;
+    // Shared with observers that queue it (detectors), which then need no copy.
+    auto shared = std::make_shared<const Batch>(std::move(*decoded));
+    const Batch& batch = *shared;
     int64_t n = static_cast<int64_t>(batch.point_count());
     int64_t before = pending_.fetch_add(n);
     if (before > 0 && before + n > o_.max_pending_points) {  // one oversized batch alone is still taken
@@ -177,7 +179,7 @@ class IngestApi final : public RunningModule {
       return;
     }
     if (!r->duplicate) {
-      observers_.notify(batch);
+      observers_.notify(shared);
       points_.Increment(static_cast<double>(r->accepted));
     }
     outcome(r->duplicate ? "duplicate" : "accepted").Increment();

@@ -54,7 +54,7 @@ class DetectModule : public RunningModule {
   }
   ~DetectModule() override { stop(); }
 
-  void enqueue(const Batch& b) {
+  void enqueue(const std::shared_ptr<const Batch>& b) {
     {
       std::lock_guard lock(mu_);
       if (queue_.size() >= max_queue_) {
@@ -100,16 +100,19 @@ class DetectModule : public RunningModule {
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || !queue_.empty(); });
       if (stop_) break;
       while (!queue_.empty()) {
-        Batch b = std::move(queue_.front());
+        std::shared_ptr<const Batch> b = std::move(queue_.front());
         queue_.pop_front();
         queued_.Set(static_cast<double>(queue_.size()));
         busy_ = true;
         lock.unlock();
-        svc_->on_batch(b);
+        svc_->on_batch(*b);
+        int64_t newest = INT64_MIN;
+        for (const auto& s : b->series)
+          for (const auto& p : s.points) newest = std::max(newest, p.t_ms);
+        b.reset();  // freed outside the lock
         lock.lock();
         busy_ = false;
-        for (const auto& s : b.series)
-          for (const auto& p : s.points) data_time_ = std::max(data_time_, p.t_ms);
+        data_time_ = std::max(data_time_, newest);
       }
       if (monotonic_ms() - last_tick >= 5000) {
         last_tick = monotonic_ms();
@@ -151,7 +154,7 @@ class DetectModule : public RunningModule {
   std::map<std::pair<std::string, std::string>, double> cost_seen_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch> queue_;
+  std::deque<std::shared_ptr<const Batch>> queue_;  // shared with the ingest handler: no copy
   bool stop_ = false, busy_ = false;
   int64_t data_time_ = 0;
   std::thread worker_;
@@ -184,7 +187,7 @@ Result<std::unique_ptr<RunningModule>> start_detect(const config::Section& secti
   if (!svc) return svc.error();
   auto module = std::make_unique<DetectModule>(std::move(*svc), dc->queue, ctx.registry);
   DetectModule* m = module.get();
-  ctx.observers.add([m](const Batch& b) { m->enqueue(b); });
+  ctx.observers.add_shared([m](const std::shared_ptr<const Batch>& b) { m->enqueue(b); });
   ctx.router.get("/api/v1/incidents", "/api/v1/incidents", [m](const httplib::Request& req, httplib::Response& res) {
     auto r = m->service().list(params_of(req), now_ms());
     res.status = r.status;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -16,13 +17,17 @@ class IngestObservers {
   // the batch as decoded (series labels without "node": the node is batch.node). Keep it quick (copy or
   // enqueue) and thread-safe: several batches are observed at once. An exception is logged and ignored.
   using Observer = std::function<void(const Batch&)>;
+  // For observers that keep the batch after the call (a queue): they share it instead of copying it.
+  using SharedObserver = std::function<void(const std::shared_ptr<const Batch>&)>;
 
   void add(Observer observer);
-  void notify(const Batch& batch) const;
+  void add_shared(SharedObserver observer);
+  void notify(const std::shared_ptr<const Batch>& batch) const;
 
  private:
   mutable std::mutex mu_;
-  std::vector<Observer> observers_;
+  // Replaced, never changed, when an observer is added: notify() takes the list without copying it.
+  std::shared_ptr<const std::vector<SharedObserver>> observers_ = std::make_shared<std::vector<SharedObserver>>();
 };
 
 }  // namespace ss::collector
