@@ -1,6 +1,8 @@
 #include "common/codec.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <charconv>
 #include <cmath>
 #include <iterator>
@@ -25,7 +27,24 @@ struct Invalid {
   throw Invalid{where.empty() ? what : where + ": " + what};
 }
 
-std::string at(const std::string& base, const char* field) { return base.empty() ? field : base + "." + field; }
+// Where a value sits in the batch ("series[3].labels.fs"), put into words only when an error names it:
+// writing the path down for every value cost more than parsing the value.
+struct Where {
+  static constexpr size_t kNoIndex = SIZE_MAX;
+  const Where* parent = nullptr;
+  std::string_view field;   // ".field" (the whole text at the root)
+  size_t index = kNoIndex;  // or "[index]"
+
+  Where at(std::string_view f) const { return {this, f, kNoIndex}; }
+  Where operator[](size_t i) const { return {this, {}, i}; }
+  std::string str() const {
+    std::string base = parent ? parent->str() : std::string();
+    if (index != kNoIndex) return base + "[" + std::to_string(index) + "]";
+    return base.empty() ? std::string(field) : base + "." + std::string(field);
+  }
+};
+
+[[noreturn]] void fail(const Where& where, const std::string& what) { fail(where.str(), what); }
 
 enum class Kind { Object, Array, String, Number, Boolean, Null };
 
@@ -88,7 +107,8 @@ class Reader {
 
   // Objects: begin, then next_key until it returns false.
   void begin_object() { expect('{'); }
-  bool next_key(bool first, std::string& key) {
+  // The key is a view of the input (or, when it has escapes, of a buffer the next key reuses).
+  bool next_key(bool first, std::string_view& key) {
     char c = peek();
     if (c == '}') {
       ++p_;
@@ -99,7 +119,7 @@ class Reader {
       ++p_;
     }
     if (peek() != '"') syntax("expected a string key");
-    key = string();
+    key = view(key_scratch_);
     expect(':');
     return true;
   }
@@ -119,22 +139,51 @@ class Reader {
   }
 
   std::string string() {
+    std::string scratch;
+    std::string_view v = view(scratch);
+    return v.data() == scratch.data() ? std::move(scratch) : std::string(v);
+  }
+
+  // A string's text: a view of the input when it has no escapes (the common case: no copy), else
+  // decoded into `out`.
+  std::string_view view(std::string& out) {
     if (peek() != '"') syntax("expected a string");
     ++p_;
     size_t begin = p_;
-    // Fast path: no escapes.
-    while (p_ < s_.size()) {
-      unsigned char c = static_cast<unsigned char>(s_[p_]);
+    const char* d = s_.data();
+    const size_t n = s_.size();
+    uint64_t high = 0;  // any byte >= 0x80: only then is UTF-8 checked
+    if constexpr (std::endian::native == std::endian::little) {
+      // Eight bytes at a time up to the first quote, backslash or control character.
+      constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+      auto zero_byte = [&](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+      while (p_ + 8 <= n) {
+        uint64_t w;
+        std::memcpy(&w, d + p_, 8);
+        uint64_t special = zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHigh);
+        if (special) {  // the lowest flagged byte is exact (borrows only flag bytes above it)
+          int plain = std::countr_zero(special) / 8;
+          high |= plain ? w & (~uint64_t(0) >> (64 - 8 * plain)) : 0;
+          p_ += static_cast<size_t>(plain);
+          break;
+        }
+        high |= w;
+        p_ += 8;
+      }
+    }
+    while (p_ < n) {
+      auto c = static_cast<unsigned char>(d[p_]);
       if (c == '"') {
-        std::string out(s_.substr(begin, p_ - begin));
+        std::string_view v = s_.substr(begin, p_ - begin);
         ++p_;
-        check_utf8(out);
-        return out;
+        if (high & 0x8080808080808080ull) check_utf8(v);
+        return v;
       }
       if (c == '\\' || c < 0x20) break;
+      high |= c;
       ++p_;
     }
-    std::string out(s_.substr(begin, p_ - begin));
+    out.assign(s_.substr(begin, p_ - begin));
     for (;;) {
       if (p_ >= s_.size()) syntax("unterminated string");
       unsigned char c = static_cast<unsigned char>(s_[p_++]);
@@ -226,7 +275,7 @@ class Reader {
     switch (k) {
       case Kind::Object: {
         begin_object();
-        std::string key;
+        std::string_view key;
         for (bool first = true; next_key(first, key); first = false) any();
         break;
       }
@@ -243,12 +292,12 @@ class Reader {
   }
 
   // Skips the value in place and throws `where: expected <what>, got <kind>`.
-  [[noreturn]] void wrong(const std::string& where, const char* what) {
+  [[noreturn]] void wrong(const Where& where, const char* what) {
     Kind k = any().kind;
     fail(where, fmt::format("expected {}, got {}", what, kind_name(k)));
   }
 
-  std::string read_string(const std::string& where) {
+  std::string read_string(const Where& where) {
     if (kind_here() != Kind::String) wrong(where, "a string");
     return string();
   }
@@ -312,9 +361,10 @@ class Reader {
 
   std::string_view s_;
   size_t p_ = 0;
+  std::string key_scratch_;
 };
 
-int64_t to_timestamp(const Token& t, const std::string& where) {
+int64_t to_timestamp(const Token& t, const Where& where) {
   if (t.kind != Kind::Number || !t.integer)
     fail(where, fmt::format("timestamp must be an integer (ms since the epoch), got {}", kind_name(t.kind)));
   int64_t v = 0;
@@ -326,7 +376,7 @@ int64_t to_timestamp(const Token& t, const std::string& where) {
   return v;
 }
 
-double to_value(const Token& t, std::string_view str, const std::string& where) {
+double to_value(const Token& t, std::string_view str, const Where& where) {
   if (t.kind == Kind::Number) {
     if (!t.integer) return t.number;
     double v = 0;
@@ -342,35 +392,37 @@ double to_value(const Token& t, std::string_view str, const std::string& where) 
   fail(where, fmt::format("value must be a number, got {}", kind_name(t.kind)));
 }
 
-Labels read_labels(Reader& r, const std::string& where, const DecodeLimits& lim) {
+Labels read_labels(Reader& r, const Where& where, const DecodeLimits& lim) {
   if (r.kind_here() != Kind::Object) r.wrong(where, "an object");
   Labels labels;
+  labels.reserve(4);
   r.begin_object();
-  std::string k;
+  std::string_view k;
   for (bool first = true; r.next_key(first, k); first = false) {
-    std::string at = where + "." + k;
+    Where at = where.at(k);
     if (!valid_label_name(k)) fail(where, fmt::format("label name \"{}\" is invalid", k));
     if (k.starts_with("__")) fail(where, fmt::format("label name \"{}\" is reserved", k));
     if (k == "node") fail(where, "label \"node\" is reserved: the collector adds it from the batch's node");
     std::string value = r.read_string(at);
     if (value.size() > lim.max_label_value_bytes)
       fail(at, fmt::format("label value is {} bytes, at most {} allowed", value.size(), lim.max_label_value_bytes));
-    labels.emplace_back(std::move(k), std::move(value));
+    labels.emplace_back(std::string(k), std::move(value));
   }
   if (labels.size() > lim.max_labels_per_series)
     fail(where, fmt::format("{} labels, at most {} allowed", labels.size(), lim.max_labels_per_series));
-  std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.first < b.first; });
+  auto by_name = [](const Label& a, const Label& b) { return a.first < b.first; };
+  if (!std::is_sorted(labels.begin(), labels.end(), by_name)) std::sort(labels.begin(), labels.end(), by_name);
   for (size_t i = 1; i < labels.size(); ++i)
     if (labels[i].first == labels[i - 1].first) fail(where, fmt::format("label \"{}\" appears twice", labels[i].first));
   return labels;
 }
 
 // One point: [timestamp_ms, value]. The shape is checked before the elements, as the message promises.
-Point read_point(Reader& r, const std::string& pw, size_t i) {
-  auto where = [&] { return fmt::format("{}[{}]", pw, i); };
+Point read_point(Reader& r, const Where& pw, size_t i) {
+  Where where = pw[i];
   if (r.kind_here() != Kind::Array) {
     r.any();
-    fail(where(), "a point is [timestamp_ms, value]");
+    fail(where, "a point is [timestamp_ms, value]");
   }
   r.begin_array();
   Token tok[2];
@@ -388,7 +440,7 @@ Point read_point(Reader& r, const std::string& pw, size_t i) {
     }
     ++n;
   }
-  if (n != 2) fail(where(), "a point is [timestamp_ms, value]");
+  if (n != 2) fail(where, "a point is [timestamp_ms, value]");
   Point p;
   if (tok[0].kind == Kind::Number && tok[0].integer) {
     // Fast path for the common case: a plain in-range integer.
@@ -398,50 +450,50 @@ Point read_point(Reader& r, const std::string& pw, size_t i) {
         v <= kMaxTimestampMs)
       p.t_ms = v;
     else
-      p.t_ms = to_timestamp(tok[0], where() + "[0]");
+      p.t_ms = to_timestamp(tok[0], where[0]);
   } else {
-    p.t_ms = to_timestamp(tok[0], where() + "[0]");
+    p.t_ms = to_timestamp(tok[0], where[0]);
   }
   if (tok[1].kind == Kind::Number) {
-    p.value = to_value(tok[1], {}, {});
+    p.value = to_value(tok[1], {}, where[1]);
   } else {
-    p.value = to_value(tok[1], strval, where() + "[1]");
+    p.value = to_value(tok[1], strval, where[1]);
   }
   return p;
 }
 
-void read_points(Reader& r, const std::string& pw, Series& s, const DecodeLimits& lim, size_t& points_total) {
+void read_points(Reader& r, const Where& pw, Series& s, const DecodeLimits& lim, size_t& points_total) {
   if (r.kind_here() != Kind::Array) r.wrong(pw, "an array");
   r.begin_array();
-  s.points.reserve(16);
+  s.points.reserve(4);
   for (bool first = true; r.next_element(first); first = false) {
     if (++points_total > lim.max_points) fail(pw, fmt::format("batch has more than {} points", lim.max_points));
     s.points.push_back(read_point(r, pw, s.points.size()));
   }
 }
 
-Series read_series(Reader& r, const std::string& where, const DecodeLimits& lim, size_t& points_total) {
+Series read_series(Reader& r, const Where& where, const DecodeLimits& lim, size_t& points_total) {
   if (r.kind_here() != Kind::Object) r.wrong(where, "an object");
   Series s;
   bool has_name = false, has_type = false, has_points = false;
   r.begin_object();
-  std::string k;
+  std::string_view k;
   for (bool first = true; r.next_key(first, k); first = false) {
     if (k == "name") {
-      s.name = r.read_string(at(where, "name"));
-      if (!valid_metric_name(s.name)) fail(at(where, "name"), fmt::format("metric name \"{}\" is invalid", s.name));
+      s.name = r.read_string(where.at("name"));
+      if (!valid_metric_name(s.name)) fail(where.at("name"), fmt::format("metric name \"{}\" is invalid", s.name));
       has_name = true;
     } else if (k == "type") {
-      std::string type = r.read_string(at(where, "type"));
+      std::string type = r.read_string(where.at("type"));
       if (type == "counter") s.type = SeriesType::Counter;
       else if (type == "gauge") s.type = SeriesType::Gauge;
-      else fail(at(where, "type"), fmt::format("type \"{}\" is not \"counter\" or \"gauge\"", type));
+      else fail(where.at("type"), fmt::format("type \"{}\" is not \"counter\" or \"gauge\"", type));
       has_type = true;
     } else if (k == "labels") {
-      s.labels = read_labels(r, at(where, "labels"), lim);
+      s.labels = read_labels(r, where.at("labels"), lim);
     } else if (k == "points") {
       s.points.clear();
-      read_points(r, at(where, "points"), s, lim, points_total);
+      read_points(r, where.at("points"), s, lim, points_total);
       has_points = true;
     } else {
       fail(where, fmt::format("unknown field \"{}\"", k));
@@ -453,31 +505,30 @@ Series read_series(Reader& r, const std::string& where, const DecodeLimits& lim,
   if (s.type == SeriesType::Counter)
     for (size_t i = 0; i < s.points.size(); ++i)
       if (s.points[i].value < 0)
-        fail(fmt::format("{}[{}][1]", at(where, "points"), i),
-             fmt::format("counter value {} is negative", s.points[i].value));
+        fail(where.at("points")[i][1], fmt::format("counter value {} is negative", s.points[i].value));
   return s;
 }
 
-Event read_event(Reader& r, const std::string& where, const DecodeLimits& lim) {
+Event read_event(Reader& r, const Where& where, const DecodeLimits& lim) {
   if (r.kind_here() != Kind::Object) r.wrong(where, "an object");
   Event e;
   bool has_kind = false, has_t = false;
   r.begin_object();
-  std::string k;
+  std::string_view k;
   for (bool first = true; r.next_key(first, k); first = false) {
     if (k == "kind") {
-      e.kind = r.read_string(at(where, "kind"));
-      if (!valid_label_name(e.kind)) fail(at(where, "kind"), fmt::format("event kind \"{}\" is invalid", e.kind));
+      e.kind = r.read_string(where.at("kind"));
+      if (!valid_label_name(e.kind)) fail(where.at("kind"), fmt::format("event kind \"{}\" is invalid", e.kind));
       has_kind = true;
     } else if (k == "t") {
       Token t = r.kind_here() == Kind::Number ? r.number() : r.any();
-      e.t_ms = to_timestamp(t, at(where, "t"));
+      e.t_ms = to_timestamp(t, where.at("t"));
       has_t = true;
     } else if (k == "labels") {
-      e.labels = read_labels(r, at(where, "labels"), lim);
+      e.labels = read_labels(r, where.at("labels"), lim);
     } else if (k == "fields") {
       Token f = r.any();
-      if (f.kind != Kind::Object) fail(at(where, "fields"), fmt::format("expected an object, got {}", kind_name(f.kind)));
+      if (f.kind != Kind::Object) fail(where.at("fields"), fmt::format("expected an object, got {}", kind_name(f.kind)));
       // Events are few: keep the fields as canonical JSON text.
       e.fields_json = json::parse(f.text).dump();
     } else {
@@ -499,15 +550,15 @@ Batch read_batch(Reader& r, const DecodeLimits& lim) {
   bool has_node = false, has_seq = false;
   size_t points_total = 0;
   r.begin_object();
-  std::string k;
+  std::string_view k;
   for (bool first = true; r.next_key(first, k); first = false) {
     if (k == "node") {
-      b.node = r.read_string("node");
+      b.node = r.read_string(Where{nullptr, "node"});
       if (!valid_node_name(b.node))
         fail("node", fmt::format("\"{}\" is not 1-253 characters of [A-Za-z0-9._-]", b.node));
       has_node = true;
     } else if (k == "stream") {
-      b.stream = r.read_string("stream");
+      b.stream = r.read_string(Where{nullptr, "stream"});
       if (b.stream.size() > 64 || (!b.stream.empty() && !valid_node_name(b.stream)))
         fail("stream", "must be at most 64 characters of [A-Za-z0-9._-]");
     } else if (k == "seq") {
@@ -523,18 +574,20 @@ Batch read_batch(Reader& r, const DecodeLimits& lim) {
       b.seq = v;
       has_seq = true;
     } else if (k == "series") {
-      if (r.kind_here() != Kind::Array) r.wrong("series", "an array");
+      const Where series{nullptr, "series"};
+      if (r.kind_here() != Kind::Array) r.wrong(series, "an array");
       r.begin_array();
       for (bool f = true; r.next_element(f); f = false) {
-        if (b.series.size() >= lim.max_series) fail("series", fmt::format("more than {} series", lim.max_series));
-        b.series.push_back(read_series(r, fmt::format("series[{}]", b.series.size()), lim, points_total));
+        if (b.series.size() >= lim.max_series) fail(series, fmt::format("more than {} series", lim.max_series));
+        b.series.push_back(read_series(r, series[b.series.size()], lim, points_total));
       }
     } else if (k == "events") {
-      if (r.kind_here() != Kind::Array) r.wrong("events", "an array");
+      const Where events{nullptr, "events"};
+      if (r.kind_here() != Kind::Array) r.wrong(events, "an array");
       r.begin_array();
       for (bool f = true; r.next_element(f); f = false) {
-        if (b.events.size() >= lim.max_events) fail("events", fmt::format("more than {} events", lim.max_events));
-        b.events.push_back(read_event(r, fmt::format("events[{}]", b.events.size()), lim));
+        if (b.events.size() >= lim.max_events) fail(events, fmt::format("more than {} events", lim.max_events));
+        b.events.push_back(read_event(r, events[b.events.size()], lim));
       }
     } else {
       fail("batch", fmt::format("unknown field \"{}\"", k));

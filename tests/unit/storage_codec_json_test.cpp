@@ -113,3 +113,27 @@ TEST(CodecJson, EscapesAndSurrogates) {
   ASSERT_FALSE(dup.ok());
   EXPECT_NE(dup.error().message.find("appears twice"), std::string::npos);
 }
+
+// The string scanner reads eight bytes at a time: every length, with a character that needs care at
+// every position, must round-trip (or, for invalid UTF-8, be rejected) exactly as one byte at a time.
+TEST(CodecJson, StringsOfEveryLengthAndSpecialPosition) {
+  const std::string specials[] = {"\"", "\\", "\n", "\x01", "\xc3\xa9", "\xe2\x82\xac"};
+  for (size_t len = 0; len <= 24; ++len)
+    for (size_t pos = 0; pos <= len; ++pos)
+      for (const auto& sp : specials) {
+        std::string value(len, 'v');
+        value.insert(pos, sp);
+        Batch b;
+        b.node = "n";
+        b.series.push_back(Series{"m", SeriesType::Gauge, {{"k", value}}, {}});
+        auto r = decode_batch(encode_batch(b));
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_EQ(r->series[0].labels[0].second, value) << len << " " << pos;
+        // A raw invalid byte at the same place is an error, wherever it sits.
+        std::string raw = value;
+        raw.replace(pos, sp.size(), "\xff");
+        std::string body = R"({"node":"n","seq":0,"series":[{"name":"m","type":"gauge","labels":{"k":")" + raw +
+                           R"("},"points":[]}]})";
+        EXPECT_FALSE(decode_batch(body).ok()) << len << " " << pos;
+      }
+}
