@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "collector/store/chunk_codec.h"
+#include "collector/store/log_record.h"
 #include "collector/store/series_catalog.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -206,24 +207,6 @@ std::string key_with_node(const std::string& name, const Labels& labels, const s
   return out;
 }
 
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && pos < in.size(); shift += 7) {
-    uint8_t b = static_cast<uint8_t>(in[pos++]);
-    v |= uint64_t(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
-
 // One chunk in memory: the open head of a series, or a closed chunk waiting for the next checkpoint.
 struct MemChunk {
   int64_t start = 0;
@@ -277,7 +260,7 @@ struct SnapshotChunk {
 struct Pending {
   const Batch* batch;
   std::vector<uint64_t> hashes;  // SeriesCatalog::hash per batch series
-  std::vector<std::string> encoded;  // per batch series: its points as a raw chunk, for the log record
+  LogBatch log;                  // its points for the log record
   AppendOutcome outcome;
   std::optional<Error> error;
   bool done = false;
@@ -622,7 +605,6 @@ Result<void> ChunkStore::replay_log() {
   Stmt s;
   if (auto r = s.prepare(db_, "SELECT id, data FROM log ORDER BY id"); !r.ok()) return r;
   int64_t records = 0, points = 0;
-  std::vector<Point> pts;
   replaying_ = true;
   struct Done {
     bool& flag;
@@ -630,22 +612,18 @@ Result<void> ChunkStore::replay_log() {
   } done{replaying_};
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     last_log_id_ = sqlite3_column_int64(s.get(), 0);
-    std::string_view in = blob_column(s.get(), 1);
-    size_t pos = 0;
-    while (pos < in.size()) {
-      uint64_t id, len;
-      if (!get_varint(in, pos, id) || !get_varint(in, pos, len) || len > in.size() - pos)
-        return errorf("log record {} is corrupt at byte {}", last_log_id_, pos);
-      auto rows = decode_rows(in.substr(pos, len));
-      pos += len;
-      if (!rows.ok()) return errorf("log record {}: {}", last_log_id_, rows.error().message);
+    int64_t unknown = 0;
+    auto r = read_log_record(blob_column(s.get(), 1), [&](uint64_t id, const std::vector<Point>& pts) {
       SeriesState* st = find(static_cast<int64_t>(id));
-      if (!st) return errorf("log record {} names unknown series {}", last_log_id_, id);
-      pts.clear();
-      for (const Row& r : *rows) pts.push_back({r.t_ms, r.v[0]});
+      if (!st) {
+        unknown = static_cast<int64_t>(id);
+        return;
+      }
       apply_points(*st, pts.data(), pts.size());
       points += static_cast<int64_t>(pts.size());
-    }
+    });
+    if (!r.ok()) return errorf("log record {} is {}", last_log_id_, r.error().message);
+    if (unknown) return errorf("log record {} names unknown series {}", last_log_id_, unknown);
     ++records;
   }
   if (records) log::info("store: replayed {} log records ({} points) from {}", records, points, opt_.path);
@@ -674,17 +652,12 @@ SeriesState& ChunkStore::add_state(uint32_t id) {
 Result<AppendOutcome> ChunkStore::append(const Batch& batch) {
   if (closed_) return Error{"store is closed"};
   Pending p{&batch, {}, {}, {}, std::nullopt, false};
-  p.hashes.reserve(batch.series.size());
   // Series hashes are computed here, in the caller's thread, so the writer thread only looks them up.
   // So is the log record's encoding of the points: the writer thread, which every batch goes through,
   // only concatenates.
-  p.encoded.reserve(batch.series.size());
-  for (const auto& s : batch.series) {
-    p.hashes.push_back(SeriesCatalog::hash({s.name, s.labels, batch.node}));
-    ChunkEncoder enc(1);
-    for (const Point& pt : s.points) enc.append(pt.t_ms, pt.value);
-    p.encoded.push_back(s.points.empty() ? std::string() : std::string(enc.bytes()));
-  }
+  p.hashes.reserve(batch.series.size());
+  for (const auto& s : batch.series) p.hashes.push_back(SeriesCatalog::hash({s.name, s.labels, batch.node}));
+  p.log = encode_log_batch(batch);
   std::unique_lock lk(q_mu_);
   if (stopping_) return Error{"store is closed"};
   queue_.push_back(&p);
@@ -786,12 +759,11 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
       auto id = resolve_series(p.hashes[k], b.series[k], b.node);
       if (!id.ok()) return fail(id.error());
       ids[i][k] = *id;
-      const std::string& encoded = p.encoded[k];
-      if (encoded.empty()) continue;
       points += static_cast<int64_t>(b.series[k].points.size());
-      put_varint(record, static_cast<uint64_t>(*id));
-      put_varint(record, encoded.size());
-      record += encoded;
+    }
+    if (p.log.entries > 0) {
+      if (record.empty()) record = format_2_record_start();
+      append_log_batch(record, p.log, ids[i]);
     }
     for (const Event& e : b.events) {
       std::string labels = labels_to_json(with_node(e.labels, b.node));
