@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "collector/store/chunk_codec.h"
+#include "collector/store/head_page.h"
 #include "collector/store/log_record.h"
 #include "collector/store/series_catalog.h"
 #include "common/log.h"
@@ -90,9 +91,11 @@ std::string_view blob_column(sqlite3_stmt* s, int i) {
 
 // Version 1 is the row-per-point layout of the first store (no user_version, a `points` table);
 // version 2 added chunks keyed (series_id, res, start), the batch log and per-series head state;
-// version 3 (kSchemaVersion) splits chunks into final ones, appended in time order to a rowid table, and
-// the open ones (`heads`, rewritten at every checkpoint), and adds series.first_t. The v2 tables are
-// created on the way when upgrading a version 1 database, then converted like any v2 database.
+// version 3 splits chunks into final ones, appended in time order to a rowid table, and the open ones
+// (`heads`, rewritten at every checkpoint), and adds series.first_t; version 4 (kSchemaVersion) moves the
+// open raw chunks from `heads` into `head_pages` (collector/store/head_page.h) and writes the batch log in
+// format 2. The v2 tables are created on the way when upgrading a version 1 database, then converted like
+// any v2 database, and so on.
 const char* kSchemaV2 = R"sql(
 CREATE TABLE IF NOT EXISTS series(
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
@@ -301,6 +304,8 @@ class ChunkStore final : public Store {
   class ReaderLease;
 
   Result<void> migrate();
+  Result<void> upgrade_to_v3(int version, bool has_series, bool has_points);
+  Result<void> upgrade_v3_to_v4();
   Result<void> prepare_writer();
   Result<void> load_state();
   Result<void> replay_log();
@@ -333,7 +338,7 @@ class ChunkStore final : public Store {
   StoreOptions opt_;
   sqlite3* db_ = nullptr;  // the writer connection, used only by the writer thread (and open/close)
   Stmt ins_series_, ins_log_, ins_event_, upsert_stream_, ins_chunk_, upsert_head_, del_head_, load_rollup_,
-      upd_series_, del_log_;
+      upd_series_, del_log_, upsert_page_, del_page_;
 
   SeriesCatalog catalog_;
   std::shared_mutex series_mu_;          // readers index series_; the writer takes it to add a block
@@ -354,16 +359,15 @@ class ChunkStore final : public Store {
   int64_t log_bytes_ = 0, log_points_ = 0;  // logged since the running (or last) checkpoint started
   int64_t log_limit_ = 4 << 20;      // log bytes that make a checkpoint due (see checkpoint_due())
   int64_t last_checkpoint_ms_ = 0, last_retention_ms_ = 0;
-  // The running checkpoint: the series that were dirty when it started, written a slice at a time.
+  // The running checkpoint: a pass over the head pages in order, a slice at a time.
   struct CheckpointRun {
     bool active = false;
-    std::vector<uint64_t> series;  // bits by series id, as dirty_
-    int64_t next = 0;              // the next id to look at
-    int64_t count = 0;
-    int64_t log_upto = 0;  // the log is truncated up to here once every series is written
+    uint32_t next_page = 0;
+    int64_t log_upto = 0;  // the log is truncated up to here once every page is passed
     int64_t log_bytes = 0, log_points = 0;
-    int64_t started_ms = 0, finals = 0, slices = 0;
+    int64_t started_ms = 0, series = 0, pages = 0, finals = 0, slices = 0;
   } run_;
+  std::string page_buf_;  // writer thread: the page being written
 
   std::mutex q_mu_;
   std::condition_variable q_cv_, done_cv_;
@@ -445,6 +449,20 @@ Result<void> ChunkStore::migrate() {
     (void)exec(db_, "ROLLBACK");
     return r;
   };
+  if (version < 3) {
+    if (auto r = upgrade_to_v3(version, has_series, has_points); !r.ok()) return fail(r);
+  }
+  if (has_series && version == 3)
+    log::info("store: upgrading {} from version 3 to {} (open raw chunks in pages)", opt_.path, kSchemaVersion);
+  if (auto r = upgrade_v3_to_v4(); !r.ok()) return fail(r);
+  std::string set_version = fmt::format("PRAGMA user_version={}", kSchemaVersion);
+  if (auto r = exec(db_, set_version.c_str()); !r.ok()) return fail(r);
+  return exec(db_, "COMMIT");
+}
+
+// Inside migrate()'s transaction.
+Result<void> ChunkStore::upgrade_to_v3(int version, bool has_series, bool has_points) {
+  auto fail = [](Result<void> r) { return r; };
   if (has_series && version < 2) {
     // Version 1: add the head-state columns before CREATE IF NOT EXISTS leaves `series` alone.
     if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN rolled_upto INTEGER NOT NULL DEFAULT 0"); !r.ok())
@@ -497,10 +515,45 @@ Result<void> ChunkStore::migrate() {
   if (has_series && version == 2)
     log::info("store: upgrading {} from version 2 to {} (final chunks in time order, open chunks apart)",
               opt_.path, kSchemaVersion);
-  if (auto r = exec(db_, kUpgradeV2toV3); !r.ok()) return fail(r);
-  std::string set_version = fmt::format("PRAGMA user_version={}", kSchemaVersion);
-  if (auto r = exec(db_, set_version.c_str()); !r.ok()) return fail(r);
-  return exec(db_, "COMMIT");
+  return exec(db_, kUpgradeV2toV3);
+}
+
+// Inside migrate()'s transaction: the open raw chunks of `heads` become head pages. (Log records of
+// format 1 stay: replay reads both formats.)
+Result<void> ChunkStore::upgrade_v3_to_v4() {
+  if (auto r = exec(db_, "CREATE TABLE head_pages(page INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT"); !r.ok())
+    return r;
+  Stmt sel, ins;
+  if (auto r = sel.prepare(db_, "SELECT series_id, start, count, data FROM heads WHERE res = 0 ORDER BY series_id, start");
+      !r.ok())
+    return r;
+  if (auto r = ins.prepare(db_, "INSERT INTO head_pages(page, data) VALUES(?1, ?2)"); !r.ok()) return r;
+  std::string page;
+  int64_t page_no = -1;
+  auto flush = [&]() -> Result<void> {
+    if (page.empty()) return {};
+    sqlite3_stmt* s = ins.fresh();
+    sqlite3_bind_int64(s, 1, page_no);
+    sqlite3_bind_blob(s, 2, page.data(), static_cast<int>(page.size()), SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: upgrading open chunks: {}", sqlite3_errmsg(db_));
+    page.clear();
+    return {};
+  };
+  while (sqlite3_step(sel.get()) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(sel.get(), 0);
+    if (id <= 0 || id >= int64_t{UINT32_MAX}) return errorf("open chunk of series {} is out of range", id);
+    auto series = static_cast<uint32_t>(id);
+    if (head_page_of(series) != page_no) {
+      if (auto r = flush(); !r.ok()) return r;
+      page_no = head_page_of(series);
+    }
+    put_head_page_entry(page, {series, sqlite3_column_int64(sel.get(), 1),
+                               static_cast<uint32_t>(sqlite3_column_int64(sel.get(), 2)), blob_column(sel.get(), 3)});
+  }
+  if (auto r = flush(); !r.ok()) return r;
+  sel.finalize();
+  ins.finalize();
+  return exec(db_, "DELETE FROM heads WHERE res = 0");
 }
 
 Result<void> ChunkStore::prepare_writer() {
@@ -508,13 +561,15 @@ Result<void> ChunkStore::prepare_writer() {
     Stmt* s;
     const char* sql;
   } all[] = {
-      {&ins_series_, "INSERT INTO series(id, key, name, labels, type) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&ins_series_, "INSERT INTO series(id, key, name, labels, type, first_t) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
       {&ins_log_, "INSERT INTO log(data) VALUES(?1)"},
       {&ins_event_, "INSERT INTO events(ts, kind, node, labels, fields) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&upsert_stream_, "INSERT INTO streams(node, stream, seq) VALUES(?1, ?2, ?3) "
                         "ON CONFLICT(node, stream) DO UPDATE SET seq = excluded.seq"},
       {&ins_chunk_, "INSERT OR REPLACE INTO chunks(res, start, series_id, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&upsert_head_, "INSERT OR REPLACE INTO heads(series_id, res, start, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&upsert_page_, "INSERT OR REPLACE INTO head_pages(page, data) VALUES(?1, ?2)"},
+      {&del_page_, "DELETE FROM head_pages WHERE page = ?1"},
       {&del_head_, "DELETE FROM heads WHERE series_id = ?1 AND res = ?2 AND start = ?3"},
       {&load_rollup_, "SELECT start, data FROM heads WHERE series_id = ?1 AND res = ?2 ORDER BY start DESC LIMIT 1"},
       {&upd_series_, "UPDATE series SET rolled_upto = ?2, max_t = ?3, first_t = ?4 WHERE id = ?1"},
@@ -557,27 +612,33 @@ Result<void> ChunkStore::load_state() {
     ++series_count_;
     published_ = static_cast<uint32_t>(id);
   }
-  if (auto r = raw.prepare(db_, "SELECT series_id, start, data FROM heads WHERE res = 0 ORDER BY series_id, start");
-      !r.ok())
-    return r;
+  if (auto r = raw.prepare(db_, "SELECT page, data FROM head_pages ORDER BY page"); !r.ok()) return r;
+  int64_t open_points = 0;
   while (sqlite3_step(raw.get()) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(raw.get(), 0);
-    SeriesState* st = find(id);
-    if (!st) return errorf("open chunk of unknown series {}", id);
-    st->raw.emplace_back(sqlite3_column_int64(raw.get(), 1), 1);
-    if (auto r = resume_chunk(blob_column(raw.get(), 2), st->raw.back(), st->max_t); !r.ok())
-      return errorf("series {} chunk {}: {}", id, st->raw.back().start, r.error().message);
+    int64_t page = sqlite3_column_int64(raw.get(), 0);
+    if (page < 0 || page > UINT32_MAX / kHeadPageSeries) return errorf("head page {} is out of range", page);
+    std::optional<Error> failed;
+    auto r = read_head_page(blob_column(raw.get(), 1), static_cast<uint32_t>(page), [&](const HeadPageEntry& e) {
+      SeriesState* st = failed ? nullptr : find(e.series_id);
+      if (!st) {
+        if (!failed) failed = errorf("open chunk of unknown series {}", e.series_id);
+        return;
+      }
+      st->raw.emplace_back(e.start, 1);
+      if (auto r = resume_chunk(e.chunk, st->raw.back(), st->max_t); !r.ok())
+        failed = errorf("series {} chunk {}: {}", e.series_id, e.start, r.error().message);
+      open_points += e.count;
+    });
+    if (!r.ok()) return r.error();
+    if (failed) return *failed;
   }
   Stmt str, pts;
   if (auto r = str.prepare(db_, "SELECT node, stream, seq FROM streams"); !r.ok()) return r;
   while (sqlite3_step(str.get()) == SQLITE_ROW)
     stream_seq_[text_column(str.get(), 0) + '\0' + text_column(str.get(), 1)] =
         static_cast<uint64_t>(sqlite3_column_int64(str.get(), 2));
-  if (auto r = pts.prepare(db_, "SELECT (SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0) + "
-                                "(SELECT coalesce(sum(count), 0) FROM heads WHERE res = 0)");
-      !r.ok())
-    return r;
-  if (sqlite3_step(pts.get()) == SQLITE_ROW) points_ = sqlite3_column_int64(pts.get(), 0);
+  if (auto r = pts.prepare(db_, "SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0"); !r.ok()) return r;
+  if (sqlite3_step(pts.get()) == SQLITE_ROW) points_ = sqlite3_column_int64(pts.get(), 0) + open_points;
   return {};
 }
 
@@ -800,7 +861,7 @@ Result<uint32_t> ChunkStore::resolve_series(uint64_t hash, const Series& s, cons
   SeriesCatalog::Identity identity{s.name, s.labels, node};
   if (uint32_t id = catalog_.find(hash, identity)) return id;
   uint32_t id = catalog_.add(hash, identity, s.type);
-  add_state(id);
+  SeriesState& st = add_state(id);
   std::string key = key_with_node(s.name, s.labels, node);
   std::string labels = labels_to_json(with_node(s.labels, node));
   sqlite3_stmt* q = ins_series_.fresh();
@@ -809,6 +870,13 @@ Result<uint32_t> ChunkStore::resolve_series(uint64_t hash, const Series& s, cons
   sqlite3_bind_text(q, 3, s.name.data(), static_cast<int>(s.name.size()), SQLITE_STATIC);
   sqlite3_bind_text(q, 4, labels.data(), static_cast<int>(labels.size()), SQLITE_STATIC);
   sqlite3_bind_int(q, 5, s.type == SeriesType::Counter ? 0 : 1);
+  // A new series stores every point of its first batch, so its first_t is known now: no row update for
+  // it at the next checkpoint.
+  if (!s.points.empty()) {
+    st.first_t = std::min_element(s.points.begin(), s.points.end(),
+                                  [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; })->t_ms;
+    sqlite3_bind_int64(q, 6, st.first_t);
+  }
   if (sqlite3_step(q) != SQLITE_DONE) return errorf("sqlite: storing series {}: {}", key, sqlite3_errmsg(db_));
   return id;
 }
@@ -944,32 +1012,29 @@ void ChunkStore::sweep_idle(int64_t wall_now, int64_t mono_now) {
 }
 
 // A checkpoint writes every changed chunk and head state, then truncates the log, so that the database
-// alone holds everything acknowledged. Its cost grows with the series it writes (one `heads` row each),
-// the log's with the points: it is due after checkpoint_interval_ms, or earlier once the log is large
-// both in bytes (1/16 of the database, 4..64 MiB) and per series to write (4 points each), so that a
-// store with millions of series does not rewrite them all for a few points each.
+// alone holds everything acknowledged. Its cost grows with the series it writes, the log's with the
+// points: it is due after checkpoint_interval_ms, or earlier once the log is large both in bytes (1/16 of
+// the database, 4..64 MiB) and per series to write (4 points each), so that a store with millions of
+// series does not rewrite them all for a few points each.
 bool ChunkStore::checkpoint_due(int64_t mono_now) const {
   if (mono_now - last_checkpoint_ms_ >= opt_.checkpoint_interval_ms) return true;
   return log_bytes_ > log_limit_ && log_points_ >= 4 * dirty_count_;
 }
 
-// Takes the dirty series and the log position; checkpoint_slice() then writes them a slice at a time,
-// each slice its own transaction, between ingest groups. Writing a series' state early is safe: replaying
-// log records it already holds stores nothing twice (same timestamp and value: a duplicate; a closed
-// window: too old), so the log is truncated only after the last slice, up to the record that was newest
-// when the checkpoint started (every point up to there is in the state of the series it took).
+// A checkpoint passes over the head pages in order, a slice (its own transaction) at a time between ingest
+// groups, and writes every page holding a dirty series: the page (every open raw chunk of its series, from
+// memory), and for each dirty series its final chunks, open rollup chunks and series row. Every point up
+// to the newest log record when the pass started was in a series that was dirty then, whose page comes
+// later in the pass: after the last slice the log is truncated up to that record. Writing a series' state
+// early is safe: replaying log records it already holds stores nothing twice (same timestamp and value: a
+// duplicate; a closed window: too old). A series changed after the pass went by its page stays dirty.
 void ChunkStore::start_checkpoint() {
+  run_ = CheckpointRun{};
   run_.active = true;
-  run_.series.swap(dirty_);
-  dirty_.assign(run_.series.size(), 0);
-  run_.count = dirty_count_;
-  dirty_count_ = 0;
-  run_.next = 0;
   run_.log_upto = last_log_id_;
   run_.log_bytes = log_bytes_;
   run_.log_points = log_points_;
   run_.started_ms = monotonic_ms();
-  run_.finals = run_.slices = 0;
 }
 
 Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
@@ -995,76 +1060,96 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
     if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: writing chunk: {}", sqlite3_errmsg(db_));
     return {};
   };
-  auto visit = [&](int64_t id, int res, MemChunk& c) -> Result<void> {
-    if (!c.dirty || c.enc.count() == 0) return {};
-    if (c.closed) {
-      finals.push_back({res, c.start, id, &c});
-      sqlite3_stmt* s = del_head_.fresh();
-      sqlite3_bind_int64(s, 1, id);
-      sqlite3_bind_int(s, 2, res);
-      sqlite3_bind_int64(s, 3, c.start);
-      if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: removing open chunk: {}", sqlite3_errmsg(db_));
-      return {};
-    }
-    return write(upsert_head_, id, res, c);
-  };
-  const int64_t deadline = budget_ms > 0 ? monotonic_ms() + budget_ms : INT64_MAX;
-  std::vector<SeriesState*> slice;
-  int64_t id = run_.next;
-  const int64_t end_id = static_cast<int64_t>(run_.series.size()) * 64;
-  for (; id < end_id && (slice.size() % 256 != 0 || slice.empty() || monotonic_ms() < deadline); ++id) {
-    uint64_t word = run_.series[id >> 6] >> (id & 63);
-    if (word == 0) {  // no dirty series up to the end of this word
-      id |= 63;
-      continue;
-    }
-    id += std::countr_zero(word);
-    SeriesState* st = &series_[static_cast<size_t>(id)];  // only the writer thread changes series_
-    slice.push_back(st);
-    for (auto& c : st->raw)
-      if (auto r = visit(id, 0, c); !r.ok()) return fail(r.error());
-    for (int i = 0; st->rollups && i < 2; ++i)
-      for (auto& c : st->rollups->chunks[i])
-        if (auto r = visit(id, kRollups[i].res, c); !r.ok()) return fail(r.error());
-    if (!st->row_dirty) continue;
+  // A dirty series: everything but its open raw chunks, which its page holds.
+  auto write_series = [&](SeriesState& st) -> Result<void> {
+    for (const MemChunk& c : st.raw)
+      if (c.closed) finals.push_back({0, c.start, st.id, &c});
+    for (int i = 0; st.rollups && i < 2; ++i)
+      for (const MemChunk& c : st.rollups->chunks[i]) {
+        if (!c.dirty || c.enc.count() == 0) continue;
+        if (!c.closed) {
+          if (auto r = write(upsert_head_, st.id, kRollups[i].res, c); !r.ok()) return r;
+          continue;
+        }
+        finals.push_back({kRollups[i].res, c.start, st.id, &c});
+        sqlite3_stmt* s = del_head_.fresh();
+        sqlite3_bind_int64(s, 1, st.id);
+        sqlite3_bind_int(s, 2, kRollups[i].res);
+        sqlite3_bind_int64(s, 3, c.start);
+        if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: removing open chunk: {}", sqlite3_errmsg(db_));
+      }
+    if (!st.row_dirty) return {};
     // max_t is also the newest point of the open raw chunk, which load_state() reads; the row needs it
     // when no window is open.
     sqlite3_stmt* s = upd_series_.fresh();
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, st->rolled_upto);
-    if (st->max_t != INT64_MIN) sqlite3_bind_int64(s, 3, st->max_t);
-    if (st->first_t != INT64_MAX) sqlite3_bind_int64(s, 4, st->first_t);
-    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: writing series state: {}", sqlite3_errmsg(db_)));
+    sqlite3_bind_int64(s, 1, st.id);
+    sqlite3_bind_int64(s, 2, st.rolled_upto);
+    if (st.max_t != INT64_MIN) sqlite3_bind_int64(s, 3, st.max_t);
+    if (st.first_t != INT64_MAX) sqlite3_bind_int64(s, 4, st.first_t);
+    if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: writing series state: {}", sqlite3_errmsg(db_));
+    return {};
+  };
+  auto dirty = [&](uint32_t id) { return id / 64 < dirty_.size() && (dirty_[id / 64] >> (id % 64) & 1); };
+  const int64_t deadline = budget_ms > 0 ? monotonic_ms() + budget_ms : INT64_MAX;
+  const uint32_t last_id = published_;
+  const uint32_t last_page = head_page_of(last_id);
+  std::vector<SeriesState*> written;
+  uint32_t page = run_.next_page;
+  for (; page <= last_page && (written.empty() || monotonic_ms() < deadline); ++page) {
+    const uint32_t first = std::max<uint32_t>(page * kHeadPageSeries, 1);
+    const uint32_t end = std::min(last_id + 1, (page + 1) * kHeadPageSeries);
+    bool any = false;
+    for (uint32_t w = first / 64; !any && w * 64 < end; ++w) any = w < dirty_.size() && dirty_[w] != 0;
+    if (!any) continue;
+    page_buf_.clear();
+    for (uint32_t id = first; id < end; ++id) {
+      SeriesState& st = series_[id];  // only the writer thread changes series_
+      if (dirty(id)) {
+        if (auto r = write_series(st); !r.ok()) return fail(r.error());
+        written.push_back(&st);
+      }
+      for (const MemChunk& c : st.raw)
+        if (!c.closed) put_head_page_entry(page_buf_, {id, c.start, c.enc.count(), c.enc.bytes()});
+    }
+    sqlite3_stmt* s = page_buf_.empty() ? del_page_.fresh() : upsert_page_.fresh();
+    sqlite3_bind_int64(s, 1, page);
+    if (!page_buf_.empty()) sqlite3_bind_blob(s, 2, page_buf_.data(), static_cast<int>(page_buf_.size()), SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: writing head page: {}", sqlite3_errmsg(db_)));
+    ++run_.pages;
   }
   std::sort(finals.begin(), finals.end(), [](const Final& a, const Final& b) {
     return std::tie(a.res, a.start, a.id) < std::tie(b.res, b.start, b.id);
   });
   for (const Final& f : finals)
     if (auto r = write(ins_chunk_, f.id, f.res, *f.c); !r.ok()) return fail(r.error());
-  const bool last = id >= end_id;
+  const bool last = page > last_page;
   if (last && run_.log_upto > truncated_upto_) {
     sqlite3_stmt* s = del_log_.fresh();
     sqlite3_bind_int64(s, 1, run_.log_upto);
     if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: truncating log: {}", sqlite3_errmsg(db_)));
   }
   if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
-  for (SeriesState* st : slice) {
-    std::lock_guard l(lock_of(*st));
-    std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; });
-    for (auto& c : st->raw) c.dirty = false;
-    if (st->rollups) {
-      for (auto& chunks : st->rollups->chunks) {
-        std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
-        for (auto& c : chunks) c.dirty = false;
+  for (SeriesState* st : written) {
+    {
+      std::lock_guard l(lock_of(*st));
+      std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; });
+      if (st->rollups) {
+        for (auto& chunks : st->rollups->chunks) {
+          std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
+          for (auto& c : chunks) c.dirty = false;
+        }
       }
+      // Every window is closed (the series stopped): its open rollup chunks are in `heads` now and
+      // leave memory until the series sends again.
+      if (st->raw.empty()) st->rollups.reset();
     }
-    // Every window is closed (the series stopped): its open rollup chunks are in `heads` now and
-    // leave memory until the series sends again.
-    if (st->raw.empty()) st->rollups.reset();
     st->dirty = false;
     st->row_dirty = false;
+    dirty_[st->id / 64] &= ~(uint64_t(1) << (st->id % 64));
+    --dirty_count_;
   }
-  run_.next = id;
+  run_.next_page = page;
+  run_.series += static_cast<int64_t>(written.size());
   run_.finals += static_cast<int64_t>(finals.size());
   ++run_.slices;
   if (!last) return {};
@@ -1081,12 +1166,15 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
     log_limit_ = std::clamp<int64_t>(sqlite3_column_int64(pages.get(), 0) / 16, 4 << 20, 64 << 20);
   int64_t t_wal = monotonic_ms();
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  log::debug("store: checkpoint of {} series ({} final chunks, log {} KiB) in {} slices took {} ms, WAL checkpoint {} ms",
-             run_.count, run_.finals, run_.log_bytes >> 10, run_.slices, t_wal - run_.started_ms, monotonic_ms() - t_wal);
+  log::debug("store: checkpoint of {} series in {} head pages ({} final chunks, log {} KiB) in {} slices took {} ms, "
+             "WAL checkpoint {} ms",
+             run_.series, run_.pages, run_.finals, run_.log_bytes >> 10, run_.slices, t_wal - run_.started_ms,
+             monotonic_ms() - t_wal);
   return {};
 }
 
-// A whole checkpoint at once (open, close): finishes the running one, then writes whatever is left.
+// A whole checkpoint at once (open, close): finishes the running one, then passes once more when series
+// changed behind it.
 Result<void> ChunkStore::checkpoint() {
   for (int pass = 0; pass < 2; ++pass) {
     if (!run_.active) {
@@ -1095,14 +1183,7 @@ Result<void> ChunkStore::checkpoint() {
     }
     while (run_.active)
       if (auto r = checkpoint_slice(0); !r.ok()) {
-        // The series not written yet stay dirty: back to dirty_ for the next attempt.
-        run_.active = false;
-        if (dirty_.size() < run_.series.size()) dirty_.resize(run_.series.size(), 0);
-        for (int64_t id = run_.next; id < static_cast<int64_t>(run_.series.size()) * 64; ++id)
-          if (run_.series[id >> 6] >> (id & 63) & 1) {
-            dirty_[id >> 6] |= uint64_t(1) << (id & 63);
-            ++dirty_count_;
-          }
+        run_.active = false;  // dirty series stay dirty for the next attempt
         return r;
       }
   }
@@ -1408,7 +1489,7 @@ void ChunkStore::close() {
   if (writer_.joinable()) writer_.join();
   if (db_) {
     if (auto r = checkpoint(); !r.ok()) log::error("store: final checkpoint failed: {}", r.error().message);
-    for (Stmt* st : {&ins_chunk_, &upsert_head_, &del_head_, &load_rollup_}) st->finalize();
+    for (Stmt* st : {&ins_chunk_, &upsert_head_, &del_head_, &load_rollup_, &upsert_page_, &del_page_}) st->finalize();
     ins_series_.finalize();
     ins_log_.finalize();
     ins_event_.finalize();

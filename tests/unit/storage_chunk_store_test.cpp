@@ -7,9 +7,13 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "collector/store/chunk_store.h"
+#include "collector/store/chunk_codec.h"
+#include "collector/store/head_page.h"
+#include "collector/store/log_record.h"
 #include "common/time.h"
 #include "tests/support/temp_dir.h"
 
@@ -53,6 +57,29 @@ int64_t id_of(Store& s, const std::string& name) {
   EXPECT_TRUE(sel.ok());
   EXPECT_EQ(sel->size(), 1u) << name;
   return sel->empty() ? -1 : (*sel)[0].id;
+}
+
+// Open raw chunks in the database (head pages), of the series named `name` or of all.
+int open_raw_chunks(const std::string& path, const std::string& name = "") {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::set<int64_t> ids;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT id FROM series WHERE ?1 = '' OR name = ?1", -1, &st, nullptr);
+  sqlite3_bind_text(st, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  while (sqlite3_step(st) == SQLITE_ROW) ids.insert(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  int n = 0;
+  sqlite3_prepare_v2(db, "SELECT page, data FROM head_pages", -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string_view data(static_cast<const char*>(sqlite3_column_blob(st, 1)), sqlite3_column_bytes(st, 1));
+    auto r = read_head_page(data, static_cast<uint32_t>(sqlite3_column_int64(st, 0)),
+                            [&](const HeadPageEntry& e) { n += ids.count(e.series_id) ? 1 : 0; });
+    EXPECT_TRUE(r.ok()) << r.error().message;
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
 }
 
 // Copies the database files while the store is open and idle: the state a SIGKILL would leave.
@@ -485,10 +512,83 @@ INSERT INTO streams VALUES('n', '', 3);
                          "(SELECT user_version FROM pragma_user_version)", -1, &st, nullptr);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(st, 0), 2);  // both old windows are final
-  EXPECT_EQ(sqlite3_column_int(st, 1), 2);  // the two windows of the new points are open
+  EXPECT_EQ(sqlite3_column_int(st, 1), 0);  // open raw chunks are in head pages now
   EXPECT_EQ(sqlite3_column_int(st, 2), kSchemaVersion);
   sqlite3_finalize(st);
   sqlite3_close(db);
+  EXPECT_EQ(open_raw_chunks(o.path), 2);  // the two windows of the new points are open
+}
+
+// Version 3 kept open raw chunks as rows of `heads` and wrote log records of format 1: both are read
+// after the upgrade (a collector stopped by a crash leaves its log to the next version).
+TEST(ChunkStore, UpgradesAVersionThreeDatabaseWithItsLog) {
+  TempDir d;
+  auto o = options_in(d);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  const char* v3 = R"sql(
+PRAGMA page_size=65536;
+PRAGMA user_version=3;
+CREATE TABLE series(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
+  type INTEGER NOT NULL, rolled_upto INTEGER NOT NULL DEFAULT 0, max_t INTEGER, first_t INTEGER) STRICT;
+CREATE TABLE chunks(id INTEGER PRIMARY KEY, res INTEGER NOT NULL, start INTEGER NOT NULL, series_id INTEGER NOT NULL,
+  count INTEGER NOT NULL, data BLOB NOT NULL) STRICT;
+CREATE UNIQUE INDEX chunks_by_time ON chunks(res, start, series_id);
+CREATE TABLE heads(series_id INTEGER NOT NULL, res INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY(series_id, res, start)) WITHOUT ROWID, STRICT;
+CREATE TABLE log(id INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+CREATE TABLE events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+  labels TEXT NOT NULL, fields TEXT NOT NULL) STRICT;
+CREATE INDEX events_by_kind ON events(kind, ts);
+CREATE INDEX events_by_ts ON events(ts);
+CREATE TABLE streams(node TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(node, stream)) WITHOUT ROWID, STRICT;
+INSERT INTO series VALUES(1, 'g{node="n"}', 'g', '{"node":"n"}', 1, 0, NULL, 1763683200000);
+INSERT INTO series VALUES(300, 'h{node="n"}', 'h', '{"node":"n"}', 1, 0, NULL, 1763683200000);
+INSERT INTO streams VALUES('n', '', 2);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v3, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::vector<Point> want_g, want_h;
+  ChunkEncoder head(1);
+  for (int i = 0; i < 5; ++i) {
+    head.append(kT0 + i * 10000, i * 1.5);
+    want_g.push_back({kT0 + i * 10000, i * 1.5});
+  }
+  std::string record;  // format 1: per entry varint id, varint length, a raw chunk
+  for (uint64_t id : {1u, 300u}) {
+    ChunkEncoder enc(1);
+    for (int i = 5; i < 8; ++i) enc.append(kT0 + i * 10000, i * 2.0);
+    put_varint(record, id);
+    put_varint(record, enc.size());
+    record.append(enc.bytes());
+    for (int i = 5; i < 8; ++i) (id == 1 ? want_g : want_h).push_back({kT0 + i * 10000, i * 2.0});
+  }
+  sqlite3_stmt* ins = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO heads VALUES(1, 0, ?1, 5, ?2)", -1, &ins, nullptr), SQLITE_OK);
+  sqlite3_bind_int64(ins, 1, kT0);
+  sqlite3_bind_blob(ins, 2, head.bytes().data(), static_cast<int>(head.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+  sqlite3_finalize(ins);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO log VALUES(1, ?1)", -1, &ins, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(ins, 1, record.data(), static_cast<int>(record.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+
+  for (int round = 0; round < 2; ++round) {  // as upgraded, then as written by this version
+    auto s = open_or_die(o);
+    ASSERT_TRUE(s);
+    auto g = s->read(id_of(*s, "g"), 0, INT64_MAX);
+    auto h = s->read(id_of(*s, "h"), 0, INT64_MAX);
+    ASSERT_TRUE(g.ok() && h.ok());
+    EXPECT_EQ(*g, want_g);
+    EXPECT_EQ(*h, want_h);
+    EXPECT_EQ(s->stats().points, 11);
+    auto dup = s->append(batch("n", 2, {gauge("g", {{kT0 + 100000, 1}})}));
+    ASSERT_TRUE(dup.ok());
+    EXPECT_TRUE(dup->duplicate);
+  }
+  EXPECT_EQ(open_raw_chunks(o.path), 2);
 }
 
 // A series that stops sending has its open window closed (and rolled up) by the sweep on the collector's
@@ -506,7 +606,7 @@ TEST(ChunkStore, ClosesTheWindowsOfSeriesThatStopped) {
   ASSERT_TRUE(s->append(batch("n", 1, {gauge("idle", pts)})).ok());
   // Data an hour ahead of the wall clock (an agent's clock skew): its window stays open during the test.
   ASSERT_TRUE(s->append(batch("n", 2, {gauge("live", {{now_ms() + 3'600'000, 1}})})).ok());
-  // Raw chunks of a series in the database: open (`heads`) or final (`chunks`).
+  // Raw chunks of a series in the database: final (`chunks`; `heads` holds open rollup chunks only).
   auto raw_chunks = [&](const char* table, const std::string& name) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
@@ -522,9 +622,10 @@ TEST(ChunkStore, ClosesTheWindowsOfSeriesThatStopped) {
   for (int i = 0; i < 200 && raw_chunks("chunks", "idle") == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(raw_chunks("chunks", "idle"), 1);
-  EXPECT_EQ(raw_chunks("heads", "idle"), 0);
-  EXPECT_EQ(raw_chunks("heads", "live"), 1);
+  EXPECT_EQ(open_raw_chunks(o.path, "idle"), 0);
+  EXPECT_EQ(open_raw_chunks(o.path, "live"), 1);
   EXPECT_EQ(raw_chunks("chunks", "live"), 0);
+  EXPECT_EQ(raw_chunks("heads", "live"), 0);
   auto got = s->read(id_of(*s, "idle"), 0, INT64_MAX);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, pts);

@@ -1,0 +1,40 @@
+#include "collector/store/head_page.h"
+
+#include "collector/store/log_record.h"
+
+namespace ss::collector {
+namespace {
+
+uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t unzigzag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
+
+}  // namespace
+
+void put_head_page_entry(std::string& page, const HeadPageEntry& e) {
+  put_varint(page, e.series_id % kHeadPageSeries);
+  put_varint(page, zigzag(e.start));
+  put_varint(page, e.count);
+  put_varint(page, e.chunk.size());
+  page.append(e.chunk);
+}
+
+Result<void> read_head_page(std::string_view page, uint32_t page_no,
+                            const std::function<void(const HeadPageEntry&)>& f) {
+  size_t pos = 0;
+  while (pos < page.size()) {
+    uint64_t offset, start, count, len;
+    if (!get_varint(page, pos, offset) || !get_varint(page, pos, start) || !get_varint(page, pos, count) ||
+        !get_varint(page, pos, len) || len > page.size() - pos || offset >= kHeadPageSeries || count > UINT32_MAX)
+      return errorf("head page {} is corrupt at byte {}", page_no, pos);
+    HeadPageEntry e;
+    e.series_id = page_no * kHeadPageSeries + static_cast<uint32_t>(offset);
+    e.start = unzigzag(start);
+    e.count = static_cast<uint32_t>(count);
+    e.chunk = page.substr(pos, len);
+    pos += len;
+    f(e);
+  }
+  return {};
+}
+
+}  // namespace ss::collector
