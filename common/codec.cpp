@@ -748,6 +748,8 @@ void BatchWriter::event(const Event& e) {
 
 void BatchWriter::finish() { out_ += "]}"; }
 
+void append_json_string(std::string& out, std::string_view s) { put_string(out, s); }
+
 std::string encode_batch(const Batch& b) {
   std::string out;
   out.reserve(128 + b.series.size() * 96 + b.point_count() * 24);

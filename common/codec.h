@@ -25,4 +25,7 @@ Result<Batch> decode_batch(std::string_view json, const DecodeLimits& limits = {
 // Serializes a batch; non-finite values become "NaN", "+Inf", "-Inf".
 std::string encode_batch(const Batch& batch);
 
+// Appends s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD, so the text is always JSON).
+void append_json_string(std::string& out, std::string_view s);
+
 }  // namespace ss

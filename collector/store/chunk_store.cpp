@@ -18,6 +18,7 @@
 #include "collector/store/head_page.h"
 #include "collector/store/log_record.h"
 #include "collector/store/series_catalog.h"
+#include "common/codec.h"
 #include "common/log.h"
 #include "common/time.h"
 
@@ -141,6 +142,19 @@ INSERT INTO chunks(res, start, series_id, count, data)
 DROP TABLE chunks_v2;
 )sql";
 
+// The series table loses its `key` column (the canonical text, with a unique index): the collector finds
+// series by identity in memory, and every new series paid for the index. Open raw chunks move from
+// `heads` to `head_pages` (upgrade_v3_to_v4()).
+const char* kUpgradeV3toV4 = R"sql(
+CREATE TABLE series_v4(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, labels TEXT NOT NULL, type INTEGER NOT NULL,
+  rolled_upto INTEGER NOT NULL DEFAULT 0, max_t INTEGER, first_t INTEGER) STRICT;
+INSERT INTO series_v4 SELECT id, name, labels, type, rolled_upto, max_t, first_t FROM series ORDER BY id;
+DROP TABLE series;
+ALTER TABLE series_v4 RENAME TO series;
+CREATE TABLE head_pages(page INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+)sql";
+
 // ---------------------------------------------------------------------------------------------- helpers
 
 int64_t floor_to(int64_t t, int64_t width) { return t - (((t % width) + width) % width); }
@@ -174,29 +188,19 @@ Labels with_node(const Labels& labels, const std::string& node) {
   return out;
 }
 
-// series_key(name, with_node(labels, node)) without copying the labels: the ingest hot path.
-void append_escaped(std::string& out, std::string_view v) {
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-}
-
-std::string key_with_node(const std::string& name, const Labels& labels, const std::string& node) {
+// labels_to_json(with_node(labels, node)) without copying the labels or building a JSON document: every
+// new series pays it (millions in the first minute of a large cluster).
+std::string labels_json_with_node(const Labels& labels, const std::string& node) {
   std::string out;
-  out.reserve(name.size() + node.size() + 16 + labels.size() * 24);
-  out += name;
+  out.reserve(16 + node.size() + labels.size() * 24);
   out += '{';
   bool placed = false, first = true;
   auto put = [&](std::string_view k, std::string_view v) {
     if (!first) out += ',';
     first = false;
-    out += k;
-    out += "=\"";
-    append_escaped(out, v);
-    out += '"';
+    append_json_string(out, k);
+    out += ':';
+    append_json_string(out, v);
   };
   for (const auto& l : labels) {
     if (!placed && l.first > "node") {
@@ -521,8 +525,7 @@ Result<void> ChunkStore::upgrade_to_v3(int version, bool has_series, bool has_po
 // Inside migrate()'s transaction: the open raw chunks of `heads` become head pages. (Log records of
 // format 1 stay: replay reads both formats.)
 Result<void> ChunkStore::upgrade_v3_to_v4() {
-  if (auto r = exec(db_, "CREATE TABLE head_pages(page INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT"); !r.ok())
-    return r;
+  if (auto r = exec(db_, kUpgradeV3toV4); !r.ok()) return r;
   Stmt sel, ins;
   if (auto r = sel.prepare(db_, "SELECT series_id, start, count, data FROM heads WHERE res = 0 ORDER BY series_id, start");
       !r.ok())
@@ -561,7 +564,7 @@ Result<void> ChunkStore::prepare_writer() {
     Stmt* s;
     const char* sql;
   } all[] = {
-      {&ins_series_, "INSERT INTO series(id, key, name, labels, type, first_t) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&ins_series_, "INSERT INTO series(id, name, labels, type, first_t) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&ins_log_, "INSERT INTO log(data) VALUES(?1)"},
       {&ins_event_, "INSERT INTO events(ts, kind, node, labels, fields) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&upsert_stream_, "INSERT INTO streams(node, stream, seq) VALUES(?1, ?2, ?3) "
@@ -770,6 +773,7 @@ void ChunkStore::process(std::vector<Pending*>& group) {
     }
     if (p.outcome.duplicate) continue;
     size_t accepted = 0;
+    for (uint32_t id : ids[i]) __builtin_prefetch(&series_[id]);  // as catalog_.prefetch()
     for (size_t k = 0; k < p.batch->series.size(); ++k) {
       const auto& pts = p.batch->series[k].points;
       accepted += apply_points(series_[ids[i][k]], pts.data(), pts.size());  // writer thread: no lock to index
@@ -816,6 +820,7 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
     sqlite3_bind_int64(s, 3, static_cast<int64_t>(b.seq));
     if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: storing seq: {}", sqlite3_errmsg(db_)));
     ids[i].resize(b.series.size());
+    for (uint64_t h : p.hashes) catalog_.prefetch(h);
     for (size_t k = 0; k < b.series.size(); ++k) {
       auto id = resolve_series(p.hashes[k], b.series[k], b.node);
       if (!id.ok()) return fail(id.error());
@@ -862,22 +867,21 @@ Result<uint32_t> ChunkStore::resolve_series(uint64_t hash, const Series& s, cons
   if (uint32_t id = catalog_.find(hash, identity)) return id;
   uint32_t id = catalog_.add(hash, identity, s.type);
   SeriesState& st = add_state(id);
-  std::string key = key_with_node(s.name, s.labels, node);
-  std::string labels = labels_to_json(with_node(s.labels, node));
+  std::string labels = labels_json_with_node(s.labels, node);
   sqlite3_stmt* q = ins_series_.fresh();
   sqlite3_bind_int64(q, 1, id);
-  sqlite3_bind_text(q, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, s.name.data(), static_cast<int>(s.name.size()), SQLITE_STATIC);
-  sqlite3_bind_text(q, 4, labels.data(), static_cast<int>(labels.size()), SQLITE_STATIC);
-  sqlite3_bind_int(q, 5, s.type == SeriesType::Counter ? 0 : 1);
+  sqlite3_bind_text(q, 2, s.name.data(), static_cast<int>(s.name.size()), SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, labels.data(), static_cast<int>(labels.size()), SQLITE_STATIC);
+  sqlite3_bind_int(q, 4, s.type == SeriesType::Counter ? 0 : 1);
   // A new series stores every point of its first batch, so its first_t is known now: no row update for
   // it at the next checkpoint.
   if (!s.points.empty()) {
     st.first_t = std::min_element(s.points.begin(), s.points.end(),
                                   [](const Point& a, const Point& b) { return a.t_ms < b.t_ms; })->t_ms;
-    sqlite3_bind_int64(q, 6, st.first_t);
+    sqlite3_bind_int64(q, 5, st.first_t);
   }
-  if (sqlite3_step(q) != SQLITE_DONE) return errorf("sqlite: storing series {}: {}", key, sqlite3_errmsg(db_));
+  if (sqlite3_step(q) != SQLITE_DONE)
+    return errorf("sqlite: storing series {}: {}", series_key(s.name, with_node(s.labels, node)), sqlite3_errmsg(db_));
   return id;
 }
 

@@ -79,6 +79,9 @@ class SeriesCatalog {
 
   // Writer thread. Ids are dense and ascending: add() takes the id after the last one added.
   uint32_t find(uint64_t hash, const Identity& id) const;  // 0 when unknown
+  // Starts loading the index slot find(hash) reads first: issued for a whole batch before its finds, the
+  // cache misses of millions of random slots overlap instead of queueing one behind the other.
+  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[home(static_cast<uint32_t>(hash >> 32))]); }
   uint32_t add(uint64_t hash, const Identity& id, SeriesType type);
   // A series read back from the database (labels include "node"); ids may skip numbers.
   void load(uint32_t id, std::string_view name, const Labels& labels_with_node, SeriesType type);

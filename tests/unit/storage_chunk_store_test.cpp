@@ -683,3 +683,28 @@ TEST(ChunkStore, ReadsRetentionConfig) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("weekly"), std::string::npos);
 }
+
+// Labels are stored as JSON text written by hand (not by a JSON library): any value comes back.
+TEST(ChunkStore, LabelValuesOfAnyTextSurviveReopen) {
+  TempDir d;
+  auto o = options_in(d);
+  Labels labels = {{"a", "quote \" backslash \\ newline \n tab \t"}, {"b", "\x01\x1f control"},
+                   {"c", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"}, {"z", ""}};
+  {
+    auto s = open_or_die(o);
+    ASSERT_TRUE(s->append(batch("gpu-1.a_b", 1, {gauge("m", {{kT0, 1}}, labels)})).ok());
+    s->close();
+  }
+  auto s = open_or_die(o);
+  auto sel = s->select("m", {{"c", Matcher::Op::Eq, labels[2].second}});
+  ASSERT_TRUE(sel.ok());
+  ASSERT_EQ(sel->size(), 1u);
+  Labels want = labels;
+  want.insert(want.begin() + 3, {"node", "gpu-1.a_b"});
+  EXPECT_EQ((*sel)[0].labels, want);
+  // The same identity is the same series after the restart.
+  auto r = s->append(batch("gpu-1.a_b", 2, {gauge("m", {{kT0 + 10000, 2}}, labels)}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(s->stats().series, 1);
+  EXPECT_EQ(s->read((*sel)[0].id, 0, INT64_MAX)->size(), 2u);
+}
