@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "collector/store/chunk_codec.h"
 #include "collector/store/head_page.h"
@@ -351,6 +352,7 @@ class ChunkStore final : public Store {
   std::atomic<int64_t> series_count_{0};
   std::array<std::mutex, kLockStripes> locks_;
   std::unordered_map<std::string, uint64_t> stream_seq_;  // writer thread only; key node '\0' stream
+  std::unordered_set<std::string> dirty_streams_;         // seqs the `streams` table is behind on
   bool replaying_ = false;                                // replay_log() runs
 
   // Writer thread only from here to the queue.
@@ -362,6 +364,7 @@ class ChunkStore final : public Store {
   int64_t truncated_upto_ = 0;       // log records up to this one are deleted
   int64_t log_bytes_ = 0, log_points_ = 0;  // logged since the running (or last) checkpoint started
   int64_t log_limit_ = 4 << 20;      // log bytes that make a checkpoint due (see checkpoint_due())
+  int64_t groups_ = 0, batches_ = 0;  // committed since the last checkpoint (its debug line says)
   int64_t last_checkpoint_ms_ = 0, last_retention_ms_ = 0;
   // The running checkpoint: a pass over the head pages in order, a slice at a time.
   struct CheckpointRun {
@@ -677,15 +680,25 @@ Result<void> ChunkStore::replay_log() {
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     last_log_id_ = sqlite3_column_int64(s.get(), 0);
     int64_t unknown = 0;
-    auto r = read_log_record(blob_column(s.get(), 1), [&](uint64_t id, const std::vector<Point>& pts) {
-      SeriesState* st = find(static_cast<int64_t>(id));
-      if (!st) {
-        unknown = static_cast<int64_t>(id);
-        return;
-      }
-      apply_points(*st, pts.data(), pts.size());
-      points += static_cast<int64_t>(pts.size());
-    });
+    auto r = read_log_record(
+        blob_column(s.get(), 1),
+        [&](uint64_t id, const std::vector<Point>& pts) {
+          SeriesState* st = find(static_cast<int64_t>(id));
+          if (!st) {
+            unknown = static_cast<int64_t>(id);
+            return;
+          }
+          apply_points(*st, pts.data(), pts.size());
+          points += static_cast<int64_t>(pts.size());
+        },
+        [&](std::string_view node, std::string_view stream, uint64_t seq) {
+          std::string key = std::string(node) + '\0' + std::string(stream);
+          uint64_t& last = stream_seq_[key];
+          if (seq > last) {
+            last = seq;
+            dirty_streams_.insert(std::move(key));
+          }
+        });
     if (!r.ok()) return errorf("log record {} is {}", last_log_id_, r.error().message);
     if (unknown) return errorf("log record {} names unknown series {}", last_log_id_, unknown);
     ++records;
@@ -813,12 +826,9 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
       p.outcome.duplicate = true;
       continue;
     }
+    // The seq is durable in the log record (format 2); `streams` follows at the next checkpoint, so a
+    // commit touches the log's page only.
     seqs[skey] = b.seq;
-    sqlite3_stmt* s = upsert_stream_.fresh();
-    sqlite3_bind_text(s, 1, b.node.data(), static_cast<int>(b.node.size()), SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, b.stream.data(), static_cast<int>(b.stream.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, static_cast<int64_t>(b.seq));
-    if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: storing seq: {}", sqlite3_errmsg(db_)));
     ids[i].resize(b.series.size());
     for (uint64_t h : p.hashes) catalog_.prefetch(h);
     for (size_t k = 0; k < b.series.size(); ++k) {
@@ -827,13 +837,11 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
       ids[i][k] = *id;
       points += static_cast<int64_t>(b.series[k].points.size());
     }
-    if (p.log.entries > 0) {
-      if (record.empty()) record = format_2_record_start();
-      append_log_batch(record, p.log, ids[i]);
-    }
+    if (record.empty()) record = format_2_record_start();
+    append_log_batch(record, b, p.log, ids[i]);
     for (const Event& e : b.events) {
       std::string labels = labels_to_json(with_node(e.labels, b.node));
-      s = ins_event_.fresh();
+      sqlite3_stmt* s = ins_event_.fresh();
       sqlite3_bind_int64(s, 1, e.t_ms);
       sqlite3_bind_text(s, 2, e.kind.data(), static_cast<int>(e.kind.size()), SQLITE_STATIC);
       sqlite3_bind_text(s, 3, b.node.data(), static_cast<int>(b.node.size()), SQLITE_STATIC);
@@ -852,8 +860,13 @@ Result<void> ChunkStore::commit_group(std::vector<Pending*>& group, std::vector<
   if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
   if (log_id) last_log_id_ = log_id;
   log_bytes_ += static_cast<int64_t>(record.size());
+  ++groups_;
+  batches_ += static_cast<int64_t>(group.size());
   log_points_ += points;
-  for (auto& [k, v] : seqs) stream_seq_[k] = v;
+  for (auto& [k, v] : seqs) {
+    stream_seq_[k] = v;
+    dirty_streams_.insert(k);
+  }
   if (uint32_t last = catalog_.last_id(); last > published) {
     catalog_.publish(last);
     series_count_ += last - published;
@@ -1127,12 +1140,24 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   for (const Final& f : finals)
     if (auto r = write(ins_chunk_, f.id, f.res, *f.c); !r.ok()) return fail(r.error());
   const bool last = page > last_page;
+  if (last) {
+    // The log records about to go carry the newest seqs; `streams` takes them over (and later ones).
+    for (const std::string& k : dirty_streams_) {
+      size_t sep = k.find('\0');
+      sqlite3_stmt* s = upsert_stream_.fresh();
+      sqlite3_bind_text(s, 1, k.data(), static_cast<int>(sep), SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, k.data() + sep + 1, static_cast<int>(k.size() - sep - 1), SQLITE_STATIC);
+      sqlite3_bind_int64(s, 3, static_cast<int64_t>(stream_seq_[k]));
+      if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: storing seq: {}", sqlite3_errmsg(db_)));
+    }
+  }
   if (last && run_.log_upto > truncated_upto_) {
     sqlite3_stmt* s = del_log_.fresh();
     sqlite3_bind_int64(s, 1, run_.log_upto);
     if (sqlite3_step(s) != SQLITE_DONE) return fail(errorf("sqlite: truncating log: {}", sqlite3_errmsg(db_)));
   }
   if (auto r = exec(db_, "COMMIT"); !r.ok()) return fail(r.error());
+  if (last) dirty_streams_.clear();
   for (SeriesState* st : written) {
     {
       std::lock_guard l(lock_of(*st));
@@ -1170,10 +1195,11 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
     log_limit_ = std::clamp<int64_t>(sqlite3_column_int64(pages.get(), 0) / 16, 4 << 20, 64 << 20);
   int64_t t_wal = monotonic_ms();
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  log::debug("store: checkpoint of {} series in {} head pages ({} final chunks, log {} KiB) in {} slices took {} ms, "
-             "WAL checkpoint {} ms",
-             run_.series, run_.pages, run_.finals, run_.log_bytes >> 10, run_.slices, t_wal - run_.started_ms,
-             monotonic_ms() - t_wal);
+  log::debug("store: checkpoint of {} series in {} head pages ({} final chunks, log {} KiB of {} batches in {} "
+             "commits) in {} slices took {} ms, WAL checkpoint {} ms",
+             run_.series, run_.pages, run_.finals, run_.log_bytes >> 10, batches_, groups_, run_.slices,
+             t_wal - run_.started_ms, monotonic_ms() - t_wal);
+  groups_ = batches_ = 0;
   return {};
 }
 
@@ -1182,7 +1208,7 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
 Result<void> ChunkStore::checkpoint() {
   for (int pass = 0; pass < 2; ++pass) {
     if (!run_.active) {
-      if (dirty_count_ == 0 && last_log_id_ <= truncated_upto_) return {};
+      if (dirty_count_ == 0 && last_log_id_ <= truncated_upto_ && dirty_streams_.empty()) return {};
       start_checkpoint();
     }
     while (run_.active)

@@ -104,7 +104,12 @@ LogBatch encode_log_batch(const Batch& batch) {
 
 std::string format_2_record_start() { return std::string(1, '\0'); }
 
-void append_log_batch(std::string& record, const LogBatch& batch, const std::vector<uint32_t>& ids) {
+void append_log_batch(std::string& record, const Batch& b, const LogBatch& batch, const std::vector<uint32_t>& ids) {
+  put_varint(record, b.node.size());
+  record += b.node;
+  put_varint(record, b.stream.size());
+  record += b.stream;
+  put_varint(record, b.seq);
   put_varint(record, zigzag(batch.base_t));
   put_varint(record, batch.entries);
   uint32_t begin = 0;
@@ -117,15 +122,27 @@ void append_log_batch(std::string& record, const LogBatch& batch, const std::vec
   }
 }
 
-Result<void> read_log_record(std::string_view in,
-                             const std::function<void(uint64_t id, const std::vector<Point>& points)>& f) {
+Result<void> read_log_record(
+    std::string_view in, const std::function<void(uint64_t id, const std::vector<Point>& points)>& f,
+    const std::function<void(std::string_view node, std::string_view stream, uint64_t seq)>& on_batch) {
   if (in.empty() || in[0] != '\0') return read_format_1(in, f);
   std::vector<Point> pts;
   size_t pos = 1;
   auto corrupt = [&] { return errorf("corrupt at byte {}", pos); };
+  auto text = [&](std::string_view& out) {
+    uint64_t n;
+    if (!get_varint(in, pos, n) || n > in.size() - pos) return false;
+    out = in.substr(pos, n);
+    pos += n;
+    return true;
+  };
   while (pos < in.size()) {
-    uint64_t base, entries;
-    if (!get_varint(in, pos, base) || !get_varint(in, pos, entries)) return corrupt();
+    std::string_view node, stream;
+    uint64_t seq, base, entries;
+    if (!text(node) || !text(stream) || !get_varint(in, pos, seq) || !get_varint(in, pos, base) ||
+        !get_varint(in, pos, entries))
+      return corrupt();
+    if (on_batch) on_batch(node, stream, seq);
     for (uint64_t e = 0; e < entries; ++e) {
       uint64_t id, n;
       if (!get_varint(in, pos, id) || !get_varint(in, pos, n) || n > in.size() - pos) return corrupt();

@@ -708,3 +708,48 @@ TEST(ChunkStore, LabelValuesOfAnyTextSurviveReopen) {
   EXPECT_EQ(s->stats().series, 1);
   EXPECT_EQ(s->read((*sel)[0].id, 0, INT64_MAX)->size(), 2u);
 }
+
+// A batch's seq is durable in its log record, points or not: a retry after a crash is a duplicate, and
+// the `streams` table has it after the next checkpoint.
+TEST(ChunkStore, SeqsSurviveACrashThroughTheLog) {
+  TempDir d;
+  auto o = options_in(d);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  Batch events_only = batch("n1", 5, {});
+  Event e;
+  e.kind = "vfs_hot_dirs";
+  e.t_ms = kT0;
+  events_only.events.push_back(e);
+  ASSERT_TRUE(s->append(events_only).ok());
+  Batch points = batch("n2", 9, {gauge("g", {{kT0, 1}})});
+  points.stream = "s1";
+  ASSERT_TRUE(s->append(points).ok());
+  crash_copy(o.path, d.str() + "/crashed.db");
+  auto o2 = options_in(d, "crashed.db");
+  for (int round = 0; round < 2; ++round) {  // replayed from the log, then from `streams` after close
+    auto c = open_or_die(o2);
+    ASSERT_TRUE(c);
+    auto again = c->append(events_only);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->duplicate) << round;
+    auto again2 = c->append(points);
+    ASSERT_TRUE(again2.ok());
+    EXPECT_TRUE(again2->duplicate) << round;
+    Batch other_stream = points;
+    other_stream.stream = "s2";  // same node, another stream: its own sequence
+    if (round == 0) {
+      EXPECT_FALSE(c->append(other_stream)->duplicate);
+    }
+    c->close();
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o2.path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT group_concat(node || '/' || stream || '/' || seq, ' ') FROM "
+                         "(SELECT * FROM streams ORDER BY node, stream)", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "n1//5 n2/s1/9 n2/s2/9");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}

@@ -2,6 +2,8 @@
 
 #include <bit>
 #include <cmath>
+#include <fmt/format.h>
+
 #include <limits>
 
 #include "collector/store/chunk_codec.h"
@@ -50,8 +52,23 @@ TEST(LogRecord, EveryValueAndTimestampComesBackBitForBit) {
   Batch b;
   b.series.push_back({"later", SeriesType::Counter, {}, {{kT0 + 86'400'000, 2}}});
   std::string record = format_2_record_start();
-  append_log_batch(record, encode_log_batch(a), {7, 8, 9});
-  append_log_batch(record, encode_log_batch(b), {300000});
+  a.node = "gpu1";
+  a.seq = 41;
+  b.node = "gpu2";
+  b.stream = "s-9";
+  b.seq = 7;
+  append_log_batch(record, a, encode_log_batch(a), {7, 8, 9});
+  append_log_batch(record, b, encode_log_batch(b), {300000});
+  Batch none;  // a batch without points still records its seq
+  none.node = "gpu3";
+  none.seq = 1;
+  append_log_batch(record, none, encode_log_batch(none), {});
+  std::vector<std::string> batches;
+  ASSERT_TRUE(read_log_record(record, [](uint64_t, const std::vector<Point>&) {},
+                              [&](std::string_view node, std::string_view stream, uint64_t seq) {
+                                batches.push_back(fmt::format("{}/{}/{}", node, stream, seq));
+                              }).ok());
+  EXPECT_EQ(batches, (std::vector<std::string>{"gpu1//41", "gpu2/s-9/7", "gpu3//1"}));
   auto got = read_all(record);
   ASSERT_EQ(got.size(), 3u);  // the series without points has no entry
   EXPECT_EQ(got[0].id, 7u);
@@ -68,8 +85,10 @@ TEST(LogRecord, ASeriesPointIsAFewBytes) {
   std::string record = format_2_record_start();
   std::vector<uint32_t> ids(300);
   for (int s = 0; s < 300; ++s) ids[s] = 100000 + s;
-  append_log_batch(record, encode_log_batch(a), ids);
-  EXPECT_LE(record.size(), 16 + 300u * 8);  // per entry: id 3, count 1, time 1, value 1-3 bytes
+  a.node = "gpu0001";
+  a.stream = "0123456789abcdef";
+  append_log_batch(record, a, encode_log_batch(a), ids);
+  EXPECT_LE(record.size(), 40 + 300u * 8);  // per entry: id 3, count 1, time 1, value 1-3 bytes
   EXPECT_EQ(read_all(record).size(), 300u);
 }
 
@@ -94,7 +113,7 @@ TEST(LogRecord, TruncatedRecordsAreErrors) {
   Batch a;
   a.series.push_back({"x", SeriesType::Gauge, {}, {{kT0, 0.25}, {kT0 + 1, 2}}});
   std::string record = format_2_record_start();
-  append_log_batch(record, encode_log_batch(a), {5});
+  append_log_batch(record, a, encode_log_batch(a), {5});
   for (size_t n = 2; n < record.size(); ++n)
     EXPECT_FALSE(read_log_record(record.substr(0, n), [](uint64_t, const std::vector<Point>&) {}).ok()) << n;
 }
