@@ -2,7 +2,9 @@
 // stormscope-collector process. Prints the achieved ingest rate, the worst lag behind schedule (backlog),
 // request latency, rejections and the collector's peak RSS (target: no backlog, RSS ≤ 2 GB).
 //   bench_scale [--agents 10000] [--series 300] [--interval 10s] [--duration 10m] [--senders 16]
-//               [--collector-bin PATH]
+//               [--no-gzip] [--collector-bin PATH]
+// Batches are written and compressed as agents do (BatchWriter, gzip at the fastest level), so the
+// collector pays what it pays for real agents, inflating included.
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -22,8 +24,10 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/support/ports.h"
+#include "agent/shipper.h"
+#include "common/batch_writer.h"
 #include "common/time.h"
+#include "tests/support/ports.h"
 
 namespace {
 
@@ -40,19 +44,27 @@ int64_t peak_rss(pid_t pid) {
   return -1;
 }
 
-// One agent's batch, written directly: 300 series of a Lustre client (targets × ops) with one point each.
-std::string batch_body(int agent, uint64_t seq, int series, int64_t t_ms) {
-  std::string b = fmt::format(R"({{"node":"sim{:05}","stream":"scale","seq":{},"series":[)", agent, seq);
+// The labels of an agent's series: a Lustre client's targets × ops.
+std::vector<ss::Labels> series_labels(int series) {
   static const char* kOps[] = {"ost_read", "ost_write", "ldlm_enqueue", "obd_ping", "ost_punch",
                                "ost_setattr", "ost_statfs", "ost_sync", "ost_get_info", "ldlm_cancel"};
-  for (int s = 0; s < series; ++s) {
-    if (s) b += ',';
-    fmt::format_to(std::back_inserter(b),
-                   R"({{"name":"lustre_client_ops_total","type":"counter","labels":{{"fs":"ai0","op":"{}","target":"ai0-OST{:04x}"}},"points":[[{},{}]]}})",
-                   kOps[s % 10], s / 10, t_ms, double(seq * (s + 1)));
+  std::vector<ss::Labels> out;
+  for (int s = 0; s < series; ++s)
+    out.push_back({{"fs", "ai0"}, {"op", kOps[s % 10]}, {"target", fmt::format("ai0-OST{:04x}", s / 10)}});
+  return out;
+}
+
+// One agent's batch with one point per series, written as the agent's shipper writes it.
+std::string batch_body(int agent, uint64_t seq, const std::vector<ss::Labels>& labels, int64_t t_ms, bool gzip) {
+  std::string b;
+  b.reserve(labels.size() * 160);
+  ss::BatchWriter w(b, fmt::format("sim{:05}", agent), "scale", seq);
+  for (size_t s = 0; s < labels.size(); ++s) {
+    ss::Point p{t_ms, double(seq * (s + 1))};
+    w.series("lustre_client_ops_total", ss::SeriesType::Counter, labels[s], &p, 1);
   }
-  b += "]}";
-  return b;
+  w.finish();
+  return gzip ? ss::agent::gzip_compress(b) : b;
 }
 
 // CPU time (user + system) a process has used so far, in seconds.
@@ -74,6 +86,7 @@ double cpu_seconds(pid_t pid) {
 int main(int argc, char** argv) {
   CLI::App app{"Collector at scale: simulated agents on a schedule against a real collector process"};
   int agents = 10000, series = 300, senders = 16;
+  bool no_gzip = false;
   std::string interval_s = "10s", duration_s = "10m";
   std::string bin = (std::filesystem::path(argv[0]).parent_path().parent_path() / "collector/stormscope-collector").string();
   app.add_option("--agents", agents, "simulated agents (default 10000)");
@@ -81,6 +94,7 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval_s, "each agent sends once per interval (default 10s)");
   app.add_option("--duration", duration_s, "how long (default 10m)");
   app.add_option("--senders", senders, "HTTP client threads (default 16)");
+  app.add_flag("--no-gzip", no_gzip, "send bodies uncompressed (agents gzip them)");
   app.add_option("--collector-bin", bin, "the stormscope-collector binary");
   CLI11_PARSE(app, argc, argv);
   auto interval = ss::parse_duration_ms(interval_s), duration = ss::parse_duration_ms(duration_s);
@@ -120,6 +134,9 @@ int main(int argc, char** argv) {
       // The senders stand for remote agents: they yield the CPU to the collector, which is what is measured.
       setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
       httplib::Client cli("127.0.0.1", port);
+      const auto labels = series_labels(series);
+      httplib::Headers headers;
+      if (!no_gzip) headers.emplace("Content-Encoding", "gzip");
       cli.set_tcp_nodelay(true);
       cli.set_keep_alive(true);
       cli.set_read_timeout(60, 0);
@@ -135,9 +152,9 @@ int main(int argc, char** argv) {
           int64_t prev = worst_lag_ms.load();
           while (lag > prev && !worst_lag_ms.compare_exchange_weak(prev, lag)) {
           }
-          std::string body = batch_body(a, uint64_t(r + 1), series, t0 + r * *interval);
+          std::string body = batch_body(a, uint64_t(r + 1), labels, t0 + r * *interval, !no_gzip);
           auto sent = Clock::now();
-          auto res = cli.Post("/api/v1/ingest", body, "application/json");
+          auto res = cli.Post("/api/v1/ingest", headers, body, "application/json");
           lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
           if (res && res->status == 200) {
             points += series;
@@ -176,8 +193,8 @@ int main(int argc, char** argv) {
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double q) { return latencies_ms.empty() ? 0 : latencies_ms[size_t(q * (latencies_ms.size() - 1))]; };
   double offered = double(agents) * series * 1000.0 / *interval;
-  fmt::print("scale: {} agents x {} series every {} for {} ({} rounds), {} sender threads\n", agents, series,
-             interval_s, duration_s, rounds, senders);
+  fmt::print("scale: {} agents x {} series every {} for {} ({} rounds), {} sender threads, {}\n", agents, series,
+             interval_s, duration_s, rounds, senders, no_gzip ? "uncompressed" : "gzip");
   fmt::print("scale: offered {:.0f} points/s, stored {:.0f} points/s ({} points in {} batches, {} rejected)\n",
              offered, points / secs, points.load(), batches.load(), rejected.load());
   fmt::print("scale: worst lag behind schedule {} ms ({} interval) -> {}\n", worst_lag_ms.load(), interval_s,
