@@ -231,11 +231,13 @@ struct RollupRes {
 };
 constexpr RollupRes kRollups[2] = {{1, kMinuteMs, kMinuteChunkMs}, {2, kHourMs, kHourChunkMs}};
 
-// How long one slice of a running checkpoint may hold the writer thread (ingest groups wait meanwhile).
-constexpr int64_t kCheckpointSliceMs = 25;
+// How long one slice of a running checkpoint may hold the writer thread. Ingest groups wait meanwhile,
+// and the HTTP threads send at most one batch each per group: 10 ms slices leave room for a thousand
+// and more batches a second while a checkpoint rolls up millions of closed windows.
+constexpr int64_t kCheckpointSliceMs = 10;
 
-// The open rollup chunks of a series, in memory only while it has open raw windows (ascending; the
-// last of each is open).
+// The open rollup chunks of a series (ascending; the last of each is open), in memory only while a
+// checkpoint rolls a closed raw window up: read from `heads`, appended to, written back, dropped.
 struct Rollups {
   std::vector<MemChunk> chunks[2];
 };
@@ -243,15 +245,16 @@ struct Rollups {
 // The chunk state of one series; its identity is in the catalog. Guarded against concurrent readers by
 // the stripe lock of its id (lock_of); only the writer thread changes it.
 struct SeriesState {
-  std::vector<MemChunk> raw;           // ascending by start; windows >= rolled_upto plus closed ones
-  std::unique_ptr<Rollups> rollups;    // loaded open rollup chunks (writer thread loads them)
-  int64_t rolled_upto = 0;             // raw windows below this are final and rolled up
+  std::vector<MemChunk> raw;           // ascending by start; open windows, and closed ones not written yet
+  std::unique_ptr<Rollups> rollups;    // open rollup chunks while a checkpoint rolls windows up
+  int64_t closed_upto = 0;             // raw windows below this are closed: no point joins them any more
+  int64_t rolled_upto = 0;             // raw windows below this are final and rolled up in the database
   int64_t max_t = INT64_MIN;           // newest point stored
   int64_t first_t = INT64_MAX;         // no point of the series is older (reads start here)
   int64_t last_seen_mono = 0;          // collector clock (monotonic ms) when points last arrived
   uint32_t id = 0;
   bool dirty = false;                  // has changes a checkpoint will write (on dirty_ or the running one's list)
-  bool row_dirty = false;              // the `series` row is behind (rolled_upto, first_t, or max_t of a closed series)
+  bool row_dirty = false;              // the `series` row is behind (closed windows, first_t, max_t of a closed series)
 };
 
 // Locks guarding series state against readers, shared by ids (a mutex per series cost 40 bytes each).
@@ -329,6 +332,7 @@ class ChunkStore final : public Store {
   void ensure_rollups(SeriesState& s);
   void sweep_idle(int64_t wall_now, int64_t mono_now);
   void close_raw(SeriesState& s, MemChunk& c);
+  void roll_up(SeriesState& s, const MemChunk& c);
   void add_rollup(SeriesState& s, int r, const Bucket& b);
   void mark_dirty(SeriesState& s);
   bool checkpoint_due(int64_t mono_now) const;
@@ -611,7 +615,7 @@ Result<void> ChunkStore::load_state() {
     auto type = sqlite3_column_int(s.get(), 3) == 0 ? SeriesType::Counter : SeriesType::Gauge;
     catalog_.load(static_cast<uint32_t>(id), text_column(s.get(), 1), labels_from_json(text_column(s.get(), 2)), type);
     SeriesState& st = add_state(static_cast<uint32_t>(id));
-    st.rolled_upto = sqlite3_column_int64(s.get(), 4);
+    st.rolled_upto = st.closed_upto = sqlite3_column_int64(s.get(), 4);
     if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) st.max_t = sqlite3_column_int64(s.get(), 5);
     if (sqlite3_column_type(s.get(), 6) != SQLITE_NULL) st.first_t = sqlite3_column_int64(s.get(), 6);
     st.last_seen_mono = now;
@@ -920,7 +924,7 @@ size_t ChunkStore::apply_points(SeriesState& s, const Point* pts, size_t n) {
 }
 
 Outcome ChunkStore::apply_point(SeriesState& s, int64_t t, double v) {
-  if (t < s.rolled_upto) return Outcome::TooOld;
+  if (t < s.closed_upto) return Outcome::TooOld;
   if (s.max_t != INT64_MIN && t < s.max_t - opt_.out_of_order_ms) return Outcome::TooOld;
   int64_t w = floor_to(t, kRawChunkMs);
   auto it = std::lower_bound(s.raw.begin(), s.raw.end(), w, [](const MemChunk& c, int64_t x) { return c.start < x; });
@@ -966,11 +970,18 @@ void ChunkStore::close_windows(SeriesState& s) {
   }
 }
 
+// Closing only marks the window: the checkpoint that writes it final computes its rollups, so a series
+// keeps no rollup chunk in memory between checkpoints (millions of series close their windows together).
 void ChunkStore::close_raw(SeriesState& s, MemChunk& c) {
   c.closed = true;
   c.dirty = true;
-  s.rolled_upto = c.start + kRawChunkMs;
+  s.closed_upto = c.start + kRawChunkMs;
   s.row_dirty = true;
+}
+
+// The 1-minute and 1-hour buckets of a closed raw window, appended to the open rollup chunks (loaded
+// from `heads`). Checkpoint only, under the series' lock (readers look at the rollup chunks).
+void ChunkStore::roll_up(SeriesState& s, const MemChunk& c) {
   auto rows = decode_rows(c.enc.bytes());
   if (!rows.ok()) return;
   std::vector<Point> pts;
@@ -1079,8 +1090,14 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   };
   // A dirty series: everything but its open raw chunks, which its page holds.
   auto write_series = [&](SeriesState& st) -> Result<void> {
-    for (const MemChunk& c : st.raw)
-      if (c.closed) finals.push_back({0, c.start, st.id, &c});
+    for (const MemChunk& c : st.raw) {
+      if (!c.closed) continue;
+      {
+        std::lock_guard l(lock_of(st));
+        roll_up(st, c);
+      }
+      finals.push_back({0, c.start, st.id, &c});
+    }
     for (int i = 0; st.rollups && i < 2; ++i)
       for (const MemChunk& c : st.rollups->chunks[i]) {
         if (!c.dirty || c.enc.count() == 0) continue;
@@ -1100,7 +1117,7 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
     // when no window is open.
     sqlite3_stmt* s = upd_series_.fresh();
     sqlite3_bind_int64(s, 1, st.id);
-    sqlite3_bind_int64(s, 2, st.rolled_upto);
+    sqlite3_bind_int64(s, 2, st.closed_upto);  // rolled up by this write
     if (st.max_t != INT64_MIN) sqlite3_bind_int64(s, 3, st.max_t);
     if (st.first_t != INT64_MAX) sqlite3_bind_int64(s, 4, st.first_t);
     if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: writing series state: {}", sqlite3_errmsg(db_));
@@ -1161,16 +1178,12 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   for (SeriesState* st : written) {
     {
       std::lock_guard l(lock_of(*st));
-      std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; });
-      if (st->rollups) {
-        for (auto& chunks : st->rollups->chunks) {
-          std::erase_if(chunks, [](const MemChunk& c) { return c.closed; });
-          for (auto& c : chunks) c.dirty = false;
-        }
-      }
-      // Every window is closed (the series stopped): its open rollup chunks are in `heads` now and
-      // leave memory until the series sends again.
-      if (st->raw.empty()) st->rollups.reset();
+      // Around a window boundary a series holds two raw chunks for the out-of-order window; afterwards
+      // the room for the second would stay allocated in millions of series.
+      if (std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; }) > 0) st->raw.shrink_to_fit();
+      // Written: the open rollup chunks leave memory until a window closes again.
+      st->rollups.reset();
+      st->rolled_upto = st->closed_upto;
     }
     st->dirty = false;
     st->row_dirty = false;

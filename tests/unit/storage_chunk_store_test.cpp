@@ -753,3 +753,48 @@ TEST(ChunkStore, SeqsSurviveACrashThroughTheLog) {
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
+
+// Closing a raw window only marks it: its rollups are computed by the checkpoint that writes it final,
+// so no rollup chunk waits in memory. Until then reads aggregate the closed window's raw points.
+TEST(ChunkStore, WindowsClosedBetweenCheckpointsAreRolledUpByTheCheckpoint) {
+  TempDir d;
+  auto o = options_in(d);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  std::vector<Point> all;
+  uint64_t seq = 0;
+  auto day = [&](int64_t first_step) {
+    std::vector<Point> pts;
+    for (int64_t k = first_step; k < first_step + 8640; ++k) pts.push_back({kT0 + k * 10000, static_cast<double>(k % 97)});
+    all.insert(all.end(), pts.begin(), pts.end());
+    ASSERT_TRUE(s->append(batch("n", ++seq, {gauge("g", pts)})).ok());
+  };
+  auto rollup_rows = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM heads WHERE res > 0) + (SELECT count(*) FROM chunks WHERE res > 0)",
+                       -1, &st, nullptr);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  };
+  auto check = [&](const char* when) {
+    int64_t id = id_of(*s, "g");
+    for (int64_t step : {int64_t{60'000}, int64_t{3'600'000}}) {
+      auto got = s->read_buckets(id, kT0, INT64_MAX / 2, step);
+      ASSERT_TRUE(got.ok()) << got.error().message;
+      EXPECT_EQ(*got, aggregate_points(all, kT0, INT64_MAX / 2, step)) << when << ", step " << step;
+    }
+  };
+  day(0);  // eleven windows close
+  check("closed, not checkpointed");
+  EXPECT_EQ(rollup_rows(), 0);
+  s->close();
+  s = open_or_die(o);
+  EXPECT_GT(rollup_rows(), 0);
+  check("after the checkpoint");
+  day(8640);  // twelve more close: rolled up partly in the database, partly not yet
+  check("mixed");
+}
