@@ -2,9 +2,11 @@
 // stormscope-collector process. Prints the achieved ingest rate, the worst lag behind schedule (backlog),
 // request latency, rejections and the collector's peak RSS (target: no backlog, RSS ≤ 2 GB).
 //   bench_scale [--agents 10000] [--series 300] [--interval 10s] [--duration 10m] [--senders 16]
-//               [--no-gzip] [--collector-bin PATH]
+//               [--no-gzip] [--window-close-after DURATION] [--collector-bin PATH]
 // Batches are written and compressed as agents do (BatchWriter, gzip at the fastest level), so the
-// collector pays what it pays for real agents, inflating included.
+// collector pays what it pays for real agents, inflating included. Timestamps start now; with
+// --window-close-after they start so that every series' 2-hour raw window closes (and is rolled up) that
+// long into the run, as happens to all series at once every 2 hours in production.
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -25,6 +27,7 @@
 #include <thread>
 
 #include "agent/shipper.h"
+#include "collector/store/chunk_store.h"
 #include "common/batch_writer.h"
 #include "common/time.h"
 #include "tests/support/ports.h"
@@ -87,6 +90,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Collector at scale: simulated agents on a schedule against a real collector process"};
   int agents = 10000, series = 300, senders = 16;
   bool no_gzip = false;
+  std::string close_after_s;
   std::string interval_s = "10s", duration_s = "10m";
   std::string bin = (std::filesystem::path(argv[0]).parent_path().parent_path() / "collector/stormscope-collector").string();
   app.add_option("--agents", agents, "simulated agents (default 10000)");
@@ -95,12 +99,28 @@ int main(int argc, char** argv) {
   app.add_option("--duration", duration_s, "how long (default 10m)");
   app.add_option("--senders", senders, "HTTP client threads (default 16)");
   app.add_flag("--no-gzip", no_gzip, "send bodies uncompressed (agents gzip them)");
+  app.add_option("--window-close-after", close_after_s,
+                 "start the timestamps so that the raw windows of all series close this long into the run");
   app.add_option("--collector-bin", bin, "the stormscope-collector binary");
   CLI11_PARSE(app, argc, argv);
   auto interval = ss::parse_duration_ms(interval_s), duration = ss::parse_duration_ms(duration_s);
   if (!interval || !duration || *interval <= 0) {
     std::cerr << "bad --interval or --duration\n";
     return 2;
+  }
+  int64_t t0 = ss::now_ms();
+  if (!close_after_s.empty()) {
+    // A window [w, w + 2 h) closes once a series' newest point passes w + 2 h + 5 min (the collector's
+    // default out-of-order window): at least 5 min after the data crossed into the next window.
+    constexpr int64_t kOutOfOrderMs = 5 * 60'000;
+    auto after = ss::parse_duration_ms(close_after_s);
+    if (!after || *after <= kOutOfOrderMs + *interval || *after > ss::collector::kRawChunkMs) {
+      std::cerr << "--window-close-after must be more than 5 minutes and an interval (the out-of-order window), "
+                   "at most 2h\n";
+      return 2;
+    }
+    int64_t w = t0 - t0 % ss::collector::kRawChunkMs;
+    t0 = w + ss::collector::kRawChunkMs + kOutOfOrderMs - *after;
   }
 
   char tmpl[] = "/tmp/ss_bench_scale_XXXXXX";
@@ -141,7 +161,6 @@ int main(int argc, char** argv) {
       cli.set_keep_alive(true);
       cli.set_read_timeout(60, 0);
       std::vector<double> lat;
-      int64_t t0 = ss::now_ms();
       for (int64_t r = 0; r < rounds; ++r)
         for (int a = s; a < agents; a += senders) {
           // Agents are spread evenly over the interval, as real agents' clocks are.
