@@ -71,7 +71,6 @@ class LustreSource : public Source {
     size_t count = 1, index = 0;
     bool all = true;
     size_t slot(std::string_view device) const;
-    bool has(std::string_view device) const { return all || slot(device) == index; }
   };
   Slice slice_of(const SlowGroup& group, int64_t now) const;
   static void refresh(SlowGroup& group, const Slice& slice, std::vector<CachedGauge>&& fresh);

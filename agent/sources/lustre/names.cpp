@@ -1,5 +1,7 @@
 #include "agent/sources/lustre/names.h"
 
+#include <functional>
+
 namespace ss::agent::lustre {
 
 namespace {
@@ -34,6 +36,11 @@ std::optional<TargetName> target_of(std::string_view dev) {
   if (target.empty()) return std::nullopt;
   // "<fs>-OSTxxxx": the target's last dash ends the file-system name (which may contain dashes).
   return TargetName{std::string(target.substr(0, target.rfind('-'))), std::string(target)};
+}
+
+size_t target_hash(std::string_view device) {
+  std::string_view target = target_in(device);
+  return std::hash<std::string_view>{}(target.empty() ? device : target);
 }
 
 std::string llite_fsname(std::string_view instance) {

@@ -1,0 +1,103 @@
+// The parameter reader's kept-open files: re-read from offset 0 every cycle, closed when their device goes,
+// kept on kernel file systems by default (a real procfs file checks that a kept descriptor reads fresh text)
+// and never on an ordinary file system unless asked.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent/sources/lustre/reader.h"
+#include "tests/support/temp_dir.h"
+
+using namespace ss::agent::lustre;
+namespace fs = std::filesystem;
+using ss::testing::TempDir;
+
+namespace {
+
+ReaderOptions options(const TempDir& root, KeepOpen keep) {
+  ReaderOptions o;
+  o.root = root.str();
+  o.lctl = "";
+  o.keep_open = keep;
+  return o;
+}
+
+// device → text of one request's values.
+std::map<std::string, std::string> read_one(ParamReader& reader, ParamRequest req) {
+  auto batch = reader.read({req});
+  EXPECT_TRUE(batch.errors.empty()) << batch.errors.front();
+  std::map<std::string, std::string> out;
+  for (auto& v : batch.values.at(0)) out[v.device] = v.text;
+  return out;
+}
+
+const ParamRequest kOscStats{"osc", "stats", {}, true};
+
+}  // namespace
+
+TEST(LustreReaderKeepOpen, KeptFilesAreReReadAndClosedWhenTheirDeviceGoes) {
+  TempDir root;
+  const std::string osc = "sys/kernel/debug/lustre/osc/";
+  for (const char* d : {"fs-OST0000-osc-ffff1", "fs-OST0001-osc-ffff1"}) root.write(osc + d + "/stats", "one\n");
+  ParamReader reader(options(root, KeepOpen::On));
+  EXPECT_EQ(read_one(reader, kOscStats).at("fs-OST0000-osc-ffff1"), "one\n");
+  EXPECT_EQ(reader.open_files(), 2u);
+
+  // Rewritten in place (the same file), as a kernel file changes: the kept descriptor sees the new text,
+  // longer than before.
+  std::ofstream(root.path / osc / "fs-OST0000-osc-ffff1/stats") << "two, and longer\n";
+  root.write(osc + "fs-OST0002-osc-ffff1/stats", "new device\n");
+  auto second = read_one(reader, kOscStats);
+  EXPECT_EQ(second.at("fs-OST0000-osc-ffff1"), "two, and longer\n");
+  EXPECT_EQ(second.at("fs-OST0002-osc-ffff1"), "new device\n");
+  EXPECT_EQ(reader.open_files(), 3u);
+
+  // What `on` trades away, and the proof that the descriptor is kept: a file replaced by rename is still
+  // read through the descriptor of the file it replaced.
+  root.write(osc + "fs-OST0000-osc-ffff1/stats.new", "three\n");
+  fs::rename(root.path / osc / "fs-OST0000-osc-ffff1/stats.new", root.path / osc / "fs-OST0000-osc-ffff1/stats");
+  EXPECT_EQ(read_one(reader, kOscStats).at("fs-OST0000-osc-ffff1"), "two, and longer\n");
+
+  fs::remove_all(root.path / osc / "fs-OST0001-osc-ffff1");
+  EXPECT_EQ(read_one(reader, kOscStats).size(), 2u);
+  EXPECT_EQ(reader.open_files(), 2u) << "the removed device's file stays open";
+
+  // A request that is not marked keep_open never keeps files, and files not requested any more are closed.
+  ParamRequest once = kOscStats;
+  once.keep_open = false;
+  EXPECT_EQ(read_one(reader, once).size(), 2u);
+  EXPECT_EQ(reader.open_files(), 0u);
+}
+
+TEST(LustreReaderKeepOpen, AutoNeverKeepsFilesOfAnOrdinaryFileSystem) {
+  TempDir root;
+  const std::string file = "proc/fs/lustre/osc/fs-OST0000-osc-ffff1/stats";
+  root.write(file, "one\n");
+  ParamReader reader(options(root, KeepOpen::Auto));
+  EXPECT_EQ(read_one(reader, kOscStats).at("fs-OST0000-osc-ffff1"), "one\n");
+  EXPECT_EQ(reader.open_files(), 0u);
+  // A copied tree refreshed by rename (rsync) must be read afresh, which a kept descriptor would not do.
+  root.write(file + ".new", "two\n");
+  fs::rename(root.path / (file + ".new"), root.path / file);
+  EXPECT_EQ(read_one(reader, kOscStats).at("fs-OST0000-osc-ffff1"), "two\n");
+}
+
+TEST(LustreReaderKeepOpen, AutoKeepsProcfsFilesAndRereadsFreshText) {
+  // /proc/sys/kernel/random/uuid gives a new text on every read from offset 0: reached as
+  // <root>/proc/fs/lustre/kernel/random/uuid, it is the parameter kernel.*.uuid of a real procfs.
+  if (!fs::exists("/proc/sys/kernel/random/uuid")) GTEST_SKIP() << "no /proc/sys/kernel/random/uuid (procfs not mounted?)";
+  TempDir root;
+  fs::create_directories(root.path / "proc/fs");
+  fs::create_directory_symlink("/proc/sys", root.path / "proc/fs/lustre");
+  ParamReader reader(options(root, KeepOpen::Auto));
+  const ParamRequest uuid{"kernel", "uuid", {}, true};
+  auto first = read_one(reader, uuid);
+  ASSERT_EQ(first.count("random"), 1u);
+  EXPECT_EQ(reader.open_files(), 1u) << "procfs files are kept open under keep_open: auto";
+  auto second = read_one(reader, uuid);
+  EXPECT_EQ(reader.open_files(), 1u);
+  EXPECT_EQ(second.at("random").size(), first.at("random").size());
+  EXPECT_NE(second.at("random"), first.at("random")) << "the kept descriptor was not read afresh";
+}
