@@ -380,7 +380,9 @@ void prepare_denied_tree(const fs::path& root, int osts) {
 }  // namespace
 
 TEST(LustreSourceFallback, UnreadableDebugfsGoesToLctl) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // "fast": the child is forked where it stands and shares the parent's TempDir, which the parent removes
+  // ("threadsafe" re-ran the test from its start in the child, whose own TempDir was never removed).
+  GTEST_FLAG_SET(death_test_style, "fast");
   TempDir root;
   prepare_denied_tree(root.path, 2);
   // A fake lctl that records its arguments and prints 2.16 -H style output for one osc.
@@ -423,7 +425,9 @@ TEST(LustreSourceFallback, UnreadableDebugfsGoesToLctl) {
 }
 
 TEST(LustreSourceFallback, LctlOffReportsTheUnreadableParameter) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // "fast": the child is forked where it stands and shares the parent's TempDir, which the parent removes
+  // ("threadsafe" re-ran the test from its start in the child, whose own TempDir was never removed).
+  GTEST_FLAG_SET(death_test_style, "fast");
   TempDir root;
   prepare_denied_tree(root.path, 1);
   LustreConfig cfg = config_for(root.path);
@@ -455,6 +459,11 @@ TEST(LustreConfig, DefaultsErrorsAndAuto) {
   EXPECT_EQ(d->reader.lctl_timeout_ms, 5000);
   EXPECT_FALSE(d->job_stats.enabled);
   EXPECT_EQ(d->job_stats.top_k, 20u);
+  EXPECT_EQ(d->reader.keep_open, lustre::KeepOpen::Auto);
+  EXPECT_EQ(parse("keep_open: false\n")->reader.keep_open, lustre::KeepOpen::Off);
+  auto bad_keep = parse("keep_open: sometimes\n");
+  ASSERT_FALSE(bad_keep.ok());
+  EXPECT_NE(bad_keep.error().message.find("sources.lustre.keep_open"), std::string::npos) << bad_keep.error().message;
   auto bad = parse("rooot: /x\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("sources.lustre.rooot: unknown key"), std::string::npos) << bad.error().message;
