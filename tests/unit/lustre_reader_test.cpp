@@ -101,3 +101,28 @@ TEST(LustreReaderKeepOpen, AutoKeepsProcfsFilesAndRereadsFreshText) {
   EXPECT_EQ(second.at("random").size(), first.at("random").size());
   EXPECT_NE(second.at("random"), first.at("random")) << "the kept descriptor was not read afresh";
 }
+
+TEST(LustreReaderDiscovery, NewDevicesAppearWithinRelistReadsAndGoneOnesAtOnce) {
+  TempDir root;
+  const std::string osc = "proc/fs/lustre/osc/";
+  root.write(osc + "fs-OST0000-osc-ffff1/stats", "zero\n");
+  root.write(osc + "fs-OST0001-osc-ffff1/stats", "one\n");
+  ReaderOptions o = options(root, KeepOpen::Off);
+  o.relist_reads = 3;
+  ParamReader reader(o);
+  EXPECT_EQ(read_one(reader, kOscStats).size(), 2u);  // read 1 lists
+
+  root.write(osc + "fs-OST0002-osc-ffff1/stats", "two\n");
+  EXPECT_EQ(read_one(reader, kOscStats).size(), 2u) << "listed again before relist_reads reads";
+  EXPECT_EQ(read_one(reader, kOscStats).size(), 2u);
+  EXPECT_EQ(read_one(reader, kOscStats).size(), 3u) << "the new device is not found within relist_reads reads";
+
+  // A device that goes away is skipped at once, without an error, and its open failing lists the directory
+  // again at the next read, which then finds a device added meanwhile.
+  fs::remove_all(root.path / osc / "fs-OST0000-osc-ffff1");
+  EXPECT_EQ(read_one(reader, kOscStats).size(), 2u);
+  root.write(osc + "fs-OST0003-osc-ffff1/stats", "three\n");
+  auto after = read_one(reader, kOscStats);
+  EXPECT_EQ(after.size(), 3u);
+  EXPECT_EQ(after.count("fs-OST0003-osc-ffff1"), 1u);
+}

@@ -461,6 +461,8 @@ TEST(LustreConfig, DefaultsErrorsAndAuto) {
   EXPECT_EQ(d->job_stats.top_k, 20u);
   EXPECT_EQ(d->reader.keep_open, lustre::KeepOpen::Auto);
   EXPECT_EQ(parse("keep_open: false\n")->reader.keep_open, lustre::KeepOpen::Off);
+  EXPECT_EQ(d->discovery_interval_ms, 60'000);
+  EXPECT_FALSE(parse("discovery_interval: soon\n").ok());
   auto bad_keep = parse("keep_open: sometimes\n");
   ASSERT_FALSE(bad_keep.ok());
   EXPECT_NE(bad_keep.error().message.find("sources.lustre.keep_open"), std::string::npos) << bad_keep.error().message;

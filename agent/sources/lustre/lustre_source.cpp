@@ -86,7 +86,7 @@ bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; 
 Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   return config::read([&] {
     s.allow_only({"enabled", "root", "lctl", "lctl_timeout", "client", "server", "capacity_interval", "state_interval",
-                  "job_stats", "keep_open"});
+                  "job_stats", "keep_open", "discovery_interval"});
     LustreConfig c;
     c.enabled = parse_switch(s, "enabled", Switch::Auto);
     c.reader.root = s.string("root", "/");
@@ -103,6 +103,7 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
     c.server = parse_switch(s, "server", Switch::Auto);
     c.capacity_interval_ms = s.duration_ms("capacity_interval", 60'000);
     c.state_interval_ms = s.duration_ms("state_interval", 60'000);
+    c.discovery_interval_ms = s.duration_ms("discovery_interval", 60'000);
     auto j = s.child("job_stats");
     j.allow_only({"enabled", "top_k", "max_jobs", "interval"});
     c.job_stats.enabled = j.boolean("enabled", false);
@@ -117,7 +118,18 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   });
 }
 
-LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(config_.reader) {
+namespace {
+
+// discovery_interval in the reader's terms: reads between two listings of a directory.
+lustre::ReaderOptions reader_options(const LustreConfig& c) {
+  lustre::ReaderOptions o = c.reader;
+  o.relist_reads = std::max<int64_t>(1, c.discovery_interval_ms / std::max<int64_t>(1, c.agent_interval_ms));
+  return o;
+}
+
+}  // namespace
+
+LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(reader_options(config_)) {
   capacity_.interval_ms = config_.capacity_interval_ms;
   state_.interval_ms = config_.state_interval_ms;
 }

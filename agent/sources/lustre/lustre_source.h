@@ -27,6 +27,7 @@ struct LustreConfig {
   // Slow parameters are re-read once per interval, a slice of the targets in each agent cycle.
   int64_t capacity_interval_ms = 60'000;  // kbytes*/files*
   int64_t state_interval_ms = 60'000;     // import, rpc_stats, lock counts; 0: every cycle
+  int64_t discovery_interval_ms = 60'000;  // directories listed again for new devices; 0: every cycle
   int64_t agent_interval_ms = 10'000;     // the agent's cycle (AgentContext), not a key of this section
   struct JobStats {
     bool enabled = false;

@@ -106,11 +106,14 @@ ParamReader::~ParamReader() {
   for (auto& [path, f] : kept_) ::close(f.fd);
 }
 
-const ParamReader::Listing& ParamReader::list(const std::string& dir) {
+ParamReader::Listing& ParamReader::list(const std::string& dir) {
   Listing& l = listings_[dir];
-  if (l.made == listing_) return l;
-  l.made = listing_;
+  if (!l.stale && reads_ - l.made < static_cast<uint64_t>(std::max<int64_t>(1, options_.relist_reads))) return l;
+  l.made = reads_;
+  l.stale = false;
   l.error = 0;
+  if (l.fd >= 0) ::close(l.fd);
+  l.fd = -1;
   size_t n = 0;
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
@@ -138,12 +141,9 @@ const ParamReader::Listing& ParamReader::list(const std::string& dir) {
   return l;
 }
 
-void ParamReader::forget_listings() {
-  for (auto& [dir, l] : listings_) {
-    if (l.fd >= 0) ::close(l.fd);
-    l.fd = -1;
-  }
-  ++listing_;
+void ParamReader::forget_listings(std::string_view dir) {
+  for (const auto& b : bases_)
+    if (auto it = listings_.find(b + "/" + std::string(dir)); it != listings_.end()) it->second.stale = true;
 }
 
 void ParamReader::close_unused_files() {
@@ -163,7 +163,7 @@ void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
   for (size_t k = 0; k < bases_.size(); ++k) {
     size_t b = k == 0 ? first : (k <= first ? k - 1 : k);
     std::string dir_path = bases_[b] + "/" + req.dir;
-    const Listing& dir = list(dir_path);
+    Listing& dir = list(dir_path);
     if (dir.fd < 0) {
       if (denied_errno(dir.error)) denied = true;
       continue;
@@ -189,11 +189,15 @@ void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
           }
           ::close(it->second.fd);  // removed, perhaps re-added: open it again below
           kept_.erase(it);
+          dir.stale = true;
         }
       }
       int fd = ::openat(dir.fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
       if (fd < 0) {
         if (denied_errno(errno)) denied = true;
+        // A listed device that is gone: the listing is out of date. (Entries that never had the parameter,
+        // such as the files beside the devices, fail with ENOTDIR every time and say nothing.)
+        if (errno == ENOENT) dir.stale = true;
         continue;
       }
       Outcome o = fn(device, fd, false);
@@ -258,7 +262,6 @@ const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& req
     });
     if (denied) need_lctl.push_back(i);
   }
-  forget_listings();  // devices come and go between cycles
   close_unused_files();
   if (!need_lctl.empty()) {
     std::vector<std::string> patterns;
@@ -286,6 +289,7 @@ const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& req
 }
 
 Result<void> ParamReader::stream(const ParamRequest& req, const ChunkSink& sink) {
+  forget_listings(req.dir);  // read rarely and in full: always from a fresh listing
   bool denied = false;
   std::vector<std::string> problems;
   for_each_file(req, denied, [&](const std::string& device, int fd, bool) {
@@ -301,7 +305,6 @@ Result<void> ParamReader::stream(const ParamRequest& req, const ChunkSink& sink)
     sink(device, {});
     return Outcome::Read;
   });
-  forget_listings();
   if (denied) {
     auto out = run_lctl({req.lctl_pattern()});
     if (!out) {

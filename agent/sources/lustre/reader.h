@@ -53,6 +53,10 @@ struct ReaderOptions {
   std::string lctl = "lctl";  // empty: never run lctl
   int64_t lctl_timeout_ms = 5'000;
   KeepOpen keep_open = KeepOpen::Auto;
+  // Directories are listed again every this many read() calls (1: every read), and at once after a
+  // listed device's file failed to open or a kept file failed: devices come and go rarely, and listing a
+  // directory of a thousand devices costs about as much as opening a few hundred files.
+  int64_t relist_reads = 1;
 };
 
 class ParamReader {
@@ -91,17 +95,19 @@ class ParamReader {
 
  private:
   // The entries of a directory, listed once per read() or stream() however many parameters it serves.
-  // Listings are made again in every read() and stream() (devices come and go), into the same strings.
+  // Listings are kept for relist_reads reads (stream() always lists afresh) and made again into the same
+  // strings; the directory stays open for openat() meanwhile.
   struct Listing {
-    uint64_t made = 0;  // the listing_ generation it was made in
+    uint64_t made = 0;  // the read_ it was made in
+    bool stale = true;  // list again before using it
     int fd = -1;        // -1: the directory could not be opened
     int error = 0;
     bool keep_open = false;  // its files may be kept open (KeepOpen and the file system it is on)
     std::vector<std::string> devices;
     std::vector<size_t> target_hashes;  // target_hash() of each device, for slices
   };
-  const Listing& list(const std::string& dir);
-  void forget_listings();  // closes the directories; the next read() or stream() lists them again
+  Listing& list(const std::string& dir);
+  void forget_listings(std::string_view dir);  // dir is listed again in every base at its next use
 
   // Opens the parameter file of every device in the first base directory that has it; `denied` is set
   // when nothing was found and something was not accessible (debugfs as non-root).
@@ -117,7 +123,6 @@ class ParamReader {
   std::vector<std::string> bases_;           // root-joined sys, debugfs, proc
   std::map<std::string, size_t> preferred_;  // request key → base index that had it last time
   std::map<std::string, Listing> listings_;  // path → entries
-  uint64_t listing_ = 1;                     // generation: one per read() and stream()
   Batch batch_;
   struct KeptFile {
     int fd;
