@@ -86,7 +86,7 @@ bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; 
 Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   return config::read([&] {
     s.allow_only({"enabled", "root", "lctl", "lctl_timeout", "client", "server", "capacity_interval", "state_interval",
-                  "job_stats", "keep_open", "discovery_interval"});
+                  "job_stats", "keep_open", "discovery_interval", "exports"});
     LustreConfig c;
     c.enabled = parse_switch(s, "enabled", Switch::Auto);
     c.reader.root = s.string("root", "/");
@@ -104,6 +104,14 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
     c.capacity_interval_ms = s.duration_ms("capacity_interval", 60'000);
     c.state_interval_ms = s.duration_ms("state_interval", 60'000);
     c.discovery_interval_ms = s.duration_ms("discovery_interval", 60'000);
+    auto e = s.child("exports");
+    e.allow_only({"mdt", "obdfilter", "top_k", "interval"});
+    c.exports.mdt = e.boolean("mdt", false);
+    c.exports.obdfilter = e.boolean("obdfilter", false);
+    int64_t export_k = e.integer("top_k", 20);
+    if (export_k < 0 || export_k > 10'000) e.fail("top_k", "must be between 0 and 10000");
+    c.exports.top_k = static_cast<size_t>(export_k);
+    c.exports.interval_ms = e.duration_ms("interval", 60'000);
     auto j = s.child("job_stats");
     j.allow_only({"enabled", "top_k", "max_jobs", "interval"});
     c.job_stats.enabled = j.boolean("enabled", false);
@@ -132,6 +140,7 @@ lustre::ReaderOptions reader_options(const LustreConfig& c) {
 LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(reader_options(config_)) {
   capacity_.interval_ms = config_.capacity_interval_ms;
   state_.interval_ms = config_.state_interval_ms;
+  exports_.interval_ms = config_.exports.interval_ms;
 }
 
 size_t LustreSource::Slice::slot(std::string_view device) const { return lustre::target_hash(device) % count; }
@@ -197,6 +206,7 @@ void LustreSource::describe(Collection& out) const {
       {"lustre_service_ops_total", K::Counter, "Requests per opcode handled by the service"},
       {"lustre_service_op_seconds_total", K::Counter, "Handling time per opcode in the service"},
       {"lustre_ldlm_locks", K::Gauge, "Locks held in the lock namespace (ldlm.namespaces.*.lock_count)"},
+      {"lustre_export_ops_total", K::Counter, "Operations per client node on the target (exports stats; top-K clients by recent ops, the rest as client=\"other\")"},
       {"lustre_job_ops_total", K::Counter, "Operations per job on the target (job_stats; top-K jobs by recent ops, the rest as job=\"other\")"},
       {"stormscope_lustre_skipped_lines_total", K::Counter, "Lines of Lustre statistics the parsers did not understand (skipped, not fatal)"},
       {"stormscope_lustre_job_stats_truncated_total", K::Counter, "job_stats reads cut short by the per-cycle work cap (max_jobs)"},
@@ -216,9 +226,10 @@ Result<void> LustreSource::collect(Collection& out) {
   bool server = config_.server == Switch::On ||
                 (config_.server == Switch::Auto && (dir_present("mdt") || dir_present("obdfilter") ||
                                                     dir_present("ost") || dir_present("mds")));
-  const Slice capacity_slice = slice_of(capacity_, now), state_slice = slice_of(state_, now);
+  const Slice capacity_slice = slice_of(capacity_, now), state_slice = slice_of(state_, now),
+              exports_slice = slice_of(exports_, now);
 
-  enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter };
+  enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter, Exports };
   std::vector<ParamRequest> reqs;
   std::vector<What> what;
   auto want = [&](std::string dir, std::string param, What w, const Slice* slice = nullptr) {
@@ -235,6 +246,13 @@ Result<void> LustreSource::collect(Collection& out) {
     want("obdfilter", "stats", What::Obdfilter);
     for (const char* osd : {"osd-ldiskfs", "osd-zfs"})
       for (const char* p : kCapacity) want(osd, p, What::Capacity, &capacity_slice);
+    // Exports of the targets read last cycle, this cycle's slice of them: "mdt/ai0-MDT0000/exports".
+    for (const auto& [dir, device] : server_targets_) {
+      if (!(dir == "mdt" ? config_.exports.mdt : config_.exports.obdfilter)) continue;
+      if (!exports_slice.all && exports_slice.slot(device) != exports_slice.index) continue;
+      want(dir + "/" + device + "/exports", "stats", What::Exports);
+      reqs.back().keep_open = false;  // one read per interval
+    }
   }
   if (client) {
     want("osc", "stats", What::OscStats);
@@ -253,7 +271,8 @@ Result<void> LustreSource::collect(Collection& out) {
   const auto& batch = reader_.read(reqs);
   lctl_runs_ += static_cast<uint64_t>(batch.lctl_runs);
   // Capacity, import, rpc_stats and lock counts go through caches re-exported between reads.
-  std::vector<CachedGauge> capacity_fresh, state_fresh;
+  std::vector<CachedGauge> capacity_fresh, state_fresh, exports_fresh;
+  std::vector<std::pair<std::string, std::string>> server_targets;
   auto keep = [&](std::string_view name, LabelSet labels, double v, std::string_view device) {
     state_fresh.push_back(CachedGauge{name, std::move(labels), v, state_slice.slot(device)});
   };
@@ -470,6 +489,7 @@ Result<void> LustreSource::collect(Collection& out) {
         }
         break;
       case What::MdtMd:
+        for (const auto& v : values) server_targets.emplace_back("mdt", v.device);
         for_each_target(values, [&](const TargetStats& ts) {
           auto& tl = targets_.get(ts.fs, ts.target);
           for (const auto& c : ts.stats.counters) {
@@ -484,6 +504,7 @@ Result<void> LustreSource::collect(Collection& out) {
         });
         break;
       case What::Obdfilter:
+        for (const auto& v : values) server_targets.emplace_back("obdfilter", v.device);
         for_each_target(values, [&](const TargetStats& ts) {
           auto& tl = targets_.get(ts.fs, ts.target);
           for (const auto& c : ts.stats.counters) {
@@ -498,12 +519,49 @@ Result<void> LustreSource::collect(Collection& out) {
           }
         });
         break;
+      case What::Exports: {
+        // reqs[r].dir is "<dir>/<device>/exports"; each value is one client's (NID's) stats.
+        std::string key = reqs[r].dir.substr(0, reqs[r].dir.size() - std::string_view("/exports").size());
+        std::string_view device = std::string_view(key).substr(key.find('/') + 1);
+        auto t = lustre::target_of(device);
+        if (!t) break;
+        auto& top = export_tops_[key];
+        if (!top) top = std::make_unique<lustre::JobTopK>(config_.exports.top_k);
+        for (const auto& v : values) {
+          Stats st = parse(v.text);
+          lustre::Job client;
+          client.id = v.device;
+          for (const auto& c : st.counters)
+            if (c.name != "read_bytes"sv && c.name != "write_bytes"sv) {  // bytes, not operations
+              lustre::JobCounter op;
+              op.op = c.name;
+              op.samples = static_cast<uint64_t>(c.count);
+              client.counters.push_back(std::move(op));
+            }
+          top->add(client, now);
+        }
+        for (auto& row : top->finish(now))
+          exports_fresh.push_back(CachedGauge{"lustre_export_ops_total",
+                                              set({{"client", std::move(row.job)}, {"fs", t->fs}, {"op", std::move(row.op)}, {"target", t->target}}),
+                                              row.value, exports_slice.slot(device)});
+        break;
+      }
     }
   }
   refresh(capacity_, capacity_slice, std::move(capacity_fresh));
   refresh(state_, state_slice, std::move(state_fresh));
+  if (!server_targets_.empty() || exports_.read_once) {
+    // A target that is gone (failed over to the partner server) takes its client series with it.
+    std::erase_if(export_tops_, [&](const auto& kv) {
+      return std::none_of(server_targets.begin(), server_targets.end(),
+                          [&](const auto& t) { return kv.first == t.first + "/" + t.second; });
+    });
+    refresh(exports_, exports_slice, std::move(exports_fresh));
+  }
+  server_targets_ = std::move(server_targets);
   for (const auto& g : capacity_.cache) emit.add(g.name, g.labels, g.value);
   for (const auto& g : state_.cache) emit.add(g.name, g.labels, g.value);
+  for (const auto& g : exports_.cache) emit.add(g.name, g.labels, g.value);
 
   std::vector<std::string> errors = batch.errors;
   if (server && config_.job_stats.enabled) collect_job_stats(out, errors);

@@ -29,6 +29,13 @@ struct LustreConfig {
   int64_t state_interval_ms = 60'000;     // import, rpc_stats, lock counts; 0: every cycle
   int64_t discovery_interval_ms = 60'000;  // directories listed again for new devices; 0: every cycle
   int64_t agent_interval_ms = 10'000;     // the agent's cycle (AgentContext), not a key of this section
+  // Per-client statistics on servers ({mdt,obdfilter}.*.exports.*.stats): which client nodes load a target,
+  // also where job ids are not set. Opt-in: a server has one export per client per target.
+  struct Exports {
+    bool mdt = false, obdfilter = false;
+    size_t top_k = 20;            // clients with their own series per target; the rest are client="other"
+    int64_t interval_ms = 60'000;  // each target's exports are read once per interval, a slice per cycle
+  } exports;
   struct JobStats {
     bool enabled = false;
     size_t top_k = 20;         // jobs with their own series per target; the rest are job="other"
@@ -86,6 +93,9 @@ class LustreSource : public Source {
   std::vector<CachedGauge> job_rows_;  // re-exported between job_stats reads
   SlowGroup capacity_;  // kbytes*/files*
   SlowGroup state_;     // import, rpc_stats, lock counts
+  SlowGroup exports_;   // per-client ops of the server targets
+  std::map<std::string, std::unique_ptr<lustre::JobTopK>> export_tops_;  // "dir/target" → its top clients
+  std::vector<std::pair<std::string, std::string>> server_targets_;     // (dir, device) read last cycle
   lustre::TargetLabels targets_;
   size_t last_sample_count_ = 0;  // to reserve the next cycle's samples at once
   uint64_t skipped_lines_ = 0;
