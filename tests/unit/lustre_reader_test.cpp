@@ -1,7 +1,10 @@
 // The parameter reader's kept-open files: re-read from offset 0 every cycle, closed when their device goes,
 // kept on kernel file systems by default (a real procfs file checks that a kept descriptor reads fresh text)
 // and never on an ordinary file system unless asked.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -100,6 +103,33 @@ TEST(LustreReaderKeepOpen, AutoKeepsProcfsFilesAndRereadsFreshText) {
   EXPECT_EQ(reader.open_files(), 1u);
   EXPECT_EQ(second.at("random").size(), first.at("random").size());
   EXPECT_NE(second.at("random"), first.at("random")) << "the kept descriptor was not read afresh";
+}
+
+TEST(LustreReaderKeepOpen, AutoKeepsSysfsFilesAndRereadsFreshText) {
+  // sysfs (kernfs) is where 2.12+ keeps kbytes*, lock counts and more: /sys/class/net/lo/statistics/rx_bytes,
+  // reached as the parameter lo.*.rx_bytes, grows with every packet sent to the loopback interface.
+  if (!fs::exists("/sys/class/net/lo/statistics/rx_bytes")) GTEST_SKIP() << "no /sys/class/net/lo (sysfs not mounted?)";
+  TempDir root;
+  fs::create_directories(root.path / "sys/fs");
+  fs::create_directory_symlink("/sys/class/net", root.path / "sys/fs/lustre");
+  ParamReader reader(options(root, KeepOpen::Auto));
+  const ParamRequest rx{"lo", "rx_bytes", {}, true};
+  auto first = read_one(reader, rx);
+  ASSERT_EQ(first.count("statistics"), 1u);
+  EXPECT_EQ(reader.open_files(), 1u) << "sysfs files are kept open under keep_open: auto";
+  int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);  // discard
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const char payload[512] = {};
+  for (int i = 0; i < 4; ++i) ::sendto(sock, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(sock);
+  auto second = read_one(reader, rx);
+  EXPECT_EQ(reader.open_files(), 1u);
+  EXPECT_GT(std::stoull(second.at("statistics")), std::stoull(first.at("statistics")))
+      << "the kept descriptor was not read afresh";
 }
 
 TEST(LustreReaderDiscovery, NewDevicesAppearWithinRelistReadsAndGoneOnesAtOnce) {
