@@ -24,15 +24,17 @@ bool parse_stats_header_line(std::string_view line, StatsHeader* header) {
   std::string_view head = line.substr(i);
   if (!head.starts_with("snapshot_time") && !head.starts_with("start_time") && !head.starts_with("elapsed_time"))
     return false;
-  if (!header) return true;
   std::string_view rest = line;
   std::string_view name = next_token(rest);
   if (!name.empty() && name.back() == ':') name.remove_suffix(1);
+  StatsHeader ignored;
+  StatsHeader& h = header ? *header : ignored;
   std::optional<double>* field = nullptr;
-  if (name == "snapshot_time") field = &header->snapshot_s;
-  else if (name == "start_time") field = &header->start_s;
-  else if (name == "elapsed_time") field = &header->elapsed_s;
+  if (name == "snapshot_time") field = &h.snapshot_s;
+  else if (name == "start_time") field = &h.start_s;
+  else if (name == "elapsed_time") field = &h.elapsed_s;
   else return false;
+  if (!header) return true;
   std::string_view value = next_token(rest);
   if (value == ":") value = next_token(rest);
   // 2.12-2.14 rpc_stats pad the nanoseconds with spaces: "1653661756.  4002690".
