@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   auto shipper = Shipper::create(**spool, ShipperOptions{"http://127.0.0.1:1", "", "bench", 1000, 500, 60'000});
   AgentContext ctx;
   ctx.interval_ms = 10'000;
-  auto yaml = YAML::Load(fmt::format("root: {}\nlctl: ''\nenabled: true\n", (dir / "root").string()));
+  // keep_open: the tree stands for procfs and debugfs, whose files keep_open: auto keeps open.
+  auto yaml = YAML::Load(fmt::format("root: {}\nlctl: ''\nenabled: true\nkeep_open: true\n", (dir / "root").string()));
   auto lustre = make_lustre_source(config::Section(yaml, "sources.lustre"), ctx);
   if (!lustre || !*lustre) {
     std::cerr << "no Lustre source: " << (lustre ? "not found" : lustre.error().message) << "\n";

@@ -145,6 +145,8 @@ def main():
             counter("lustre_service_request_wait_seconds", dict(instance=server, service=svc), t, 1000 * (0.2 if storm and svc.startswith("mds") else 0.002))
         for job, r in [("4711", 900 * (20 if storm else 1)), ("4712", 300)]:
             counter("lustre_job_ops", dict(instance=server, fs="ai0", target="ai0-MDT0000", job=job, op="getattr"), t, r)
+        for client, r in [("10.0.0.17@tcp", 900 * (20 if storm else 1)), ("other", 300)]:
+            counter("lustre_export_ops", dict(instance=server, fs="ai0", target="ai0-MDT0000", client=client, op="getattr"), t, r)
         add("stormscope_agent_source_up", "gauge", "stormscope_agent_source_up", dict(instance=server, job="stormscope-agent", source="lustre"), t, 1)
         add("up", "gauge", "up", dict(instance=server, job="stormscope-agent"), t, 1)
         # BeeGFS and Weka (a second site)

@@ -329,6 +329,44 @@ TEST(LustreSourceServer, MdsOssTreeEndToEnd) {
   EXPECT_EQ(value(c2, "lustre_job_ops_total", job("other", "getattr")), 6);
 }
 
+TEST(LustreSourceServer, ExportsGiveTopClientsPerTargetAndOther) {
+  TempDir root;
+  const std::string mdt = "proc/fs/lustre/mdt/ai0-MDT0000/";
+  root.write(mdt + "md_stats", "snapshot_time 1.0 secs.nsecs\nopen 1 samples [usecs] 1 1 1 1\n");
+  auto client = [&](const std::string& nid, int open, int getattr) {
+    root.write(mdt + "exports/" + nid + "/stats",
+               fmt::format("snapshot_time 1.0 secs.nsecs\nopen {} samples [usecs] 1 9 9 9\n"
+                           "getattr {} samples [usecs] 1 9 9 9\nread_bytes 3 samples [bytes] 1 9 9 9\n",
+                           open, getattr));
+  };
+  client("10.0.0.1@tcp", 100, 50);
+  client("10.0.0.2@tcp", 5, 0);
+  root.write(mdt + "exports/clear", "");  // the write-only file beside the clients
+  auto node = YAML::Load(fmt::format("root: {}\nlctl: ''\nenabled: true\nexports: {{mdt: true, top_k: 1, interval: 0s}}\n",
+                                     root.str()));
+  auto cfg = parse_lustre_config(config::Section(node, "sources.lustre"));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  LustreSource src(*cfg);
+  auto ops = [](const Collection& c, const std::string& client, const std::string& op) {
+    return value(c, "lustre_export_ops_total", {{"client", client}, {"fs", "ai0"}, {"op", op}, {"target", "ai0-MDT0000"}});
+  };
+  // The first cycle learns the targets; their exports are read from the next.
+  EXPECT_EQ(series_count(collect(src), "lustre_export_ops_total"), 0u);
+  auto second = collect(src, 1'763'700'010'000);
+  every_sample_is_described(second);
+  EXPECT_EQ(ops(second, "10.0.0.1@tcp", "open"), 100);
+  EXPECT_EQ(ops(second, "10.0.0.1@tcp", "getattr"), 50);
+  EXPECT_EQ(ops(second, "other", "open"), 5) << "the client outside the top 1 goes into other";
+  EXPECT_FALSE(ops(second, "10.0.0.1@tcp", "read_bytes")) << "bytes are not operations";
+  EXPECT_FALSE(ops(second, "clear", "open"));
+
+  client("10.0.0.2@tcp", 505, 0);  // now the busiest: it takes the place
+  auto third = collect(src, 1'763'700'020'000);
+  EXPECT_EQ(ops(third, "10.0.0.2@tcp", "open"), 505);
+  EXPECT_FALSE(ops(third, "10.0.0.1@tcp", "open"));
+  EXPECT_GE(ops(third, "other", "open").value_or(0), 5) << "other never goes down";
+}
+
 TEST(LustreSourceServer, JobStatsWorkCapStopsTheRead) {
   TempDir root;
   copy_server_tree(root.path);
@@ -380,7 +418,9 @@ void prepare_denied_tree(const fs::path& root, int osts) {
 }  // namespace
 
 TEST(LustreSourceFallback, UnreadableDebugfsGoesToLctl) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // "fast": the child is forked where it stands and shares the parent's TempDir, which the parent removes
+  // ("threadsafe" re-ran the test from its start in the child, whose own TempDir was never removed).
+  GTEST_FLAG_SET(death_test_style, "fast");
   TempDir root;
   prepare_denied_tree(root.path, 2);
   // A fake lctl that records its arguments and prints 2.16 -H style output for one osc.
@@ -423,7 +463,9 @@ TEST(LustreSourceFallback, UnreadableDebugfsGoesToLctl) {
 }
 
 TEST(LustreSourceFallback, LctlOffReportsTheUnreadableParameter) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // "fast": the child is forked where it stands and shares the parent's TempDir, which the parent removes
+  // ("threadsafe" re-ran the test from its start in the child, whose own TempDir was never removed).
+  GTEST_FLAG_SET(death_test_style, "fast");
   TempDir root;
   prepare_denied_tree(root.path, 1);
   LustreConfig cfg = config_for(root.path);
@@ -455,6 +497,16 @@ TEST(LustreConfig, DefaultsErrorsAndAuto) {
   EXPECT_EQ(d->reader.lctl_timeout_ms, 5000);
   EXPECT_FALSE(d->job_stats.enabled);
   EXPECT_EQ(d->job_stats.top_k, 20u);
+  EXPECT_EQ(d->reader.keep_open, lustre::KeepOpen::Auto);
+  EXPECT_EQ(parse("keep_open: false\n")->reader.keep_open, lustre::KeepOpen::Off);
+  EXPECT_EQ(d->discovery_interval_ms, 60'000);
+  EXPECT_FALSE(parse("discovery_interval: soon\n").ok());
+  EXPECT_FALSE(d->exports.mdt);
+  EXPECT_FALSE(parse("exports: {top_k: -1}\n").ok());
+  EXPECT_FALSE(parse("exports: {nids: true}\n").ok());
+  auto bad_keep = parse("keep_open: sometimes\n");
+  ASSERT_FALSE(bad_keep.ok());
+  EXPECT_NE(bad_keep.error().message.find("sources.lustre.keep_open"), std::string::npos) << bad_keep.error().message;
   auto bad = parse("rooot: /x\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("sources.lustre.rooot: unknown key"), std::string::npos) << bad.error().message;

@@ -183,7 +183,7 @@ void JobStatsParser::line(std::string_view raw) {
   if (key == "snapshot_time" || key == "start_time" || key == "elapsed_time") {
     StatsHeader h;
     std::string header_line = std::string(key) + " " + std::string(value);
-    parse_stats_header_line(header_line, h);
+    parse_stats_header_line(header_line, &h);
     auto& field = key == "snapshot_time" ? job_->snapshot_s : key == "start_time" ? job_->start_s : job_->elapsed_s;
     field = key == "snapshot_time" ? h.snapshot_s : key == "start_time" ? h.start_s : h.elapsed_s;
     if (!field) ++skipped_;

@@ -14,6 +14,7 @@
 
 namespace ss::agent {
 
+using namespace std::string_view_literals;  // name == "x"sv compares sizes first: no strlen, rarely a memcmp
 using lustre::ParamRequest;
 using lustre::ParamValue;
 using lustre::Stats;
@@ -85,7 +86,7 @@ bool is_latency(const StatsCounter& c) { return c.has_sum && c.unit == "usecs"; 
 Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   return config::read([&] {
     s.allow_only({"enabled", "root", "lctl", "lctl_timeout", "client", "server", "capacity_interval", "state_interval",
-                  "job_stats"});
+                  "job_stats", "keep_open", "discovery_interval", "exports"});
     LustreConfig c;
     c.enabled = parse_switch(s, "enabled", Switch::Auto);
     c.reader.root = s.string("root", "/");
@@ -93,10 +94,24 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
     c.reader.lctl = s.string("lctl", "lctl");
     c.reader.lctl_timeout_ms = s.duration_ms("lctl_timeout", 5'000);
     if (c.reader.lctl_timeout_ms == 0) s.fail("lctl_timeout", "must be positive");
+    switch (parse_switch(s, "keep_open", Switch::Auto)) {
+      case Switch::Auto: c.reader.keep_open = lustre::KeepOpen::Auto; break;
+      case Switch::On: c.reader.keep_open = lustre::KeepOpen::On; break;
+      case Switch::Off: c.reader.keep_open = lustre::KeepOpen::Off; break;
+    }
     c.client = s.boolean("client", true);
     c.server = parse_switch(s, "server", Switch::Auto);
     c.capacity_interval_ms = s.duration_ms("capacity_interval", 60'000);
     c.state_interval_ms = s.duration_ms("state_interval", 60'000);
+    c.discovery_interval_ms = s.duration_ms("discovery_interval", 60'000);
+    auto e = s.child("exports");
+    e.allow_only({"mdt", "obdfilter", "top_k", "interval"});
+    c.exports.mdt = e.boolean("mdt", false);
+    c.exports.obdfilter = e.boolean("obdfilter", false);
+    int64_t export_k = e.integer("top_k", 20);
+    if (export_k < 0 || export_k > 10'000) e.fail("top_k", "must be between 0 and 10000");
+    c.exports.top_k = static_cast<size_t>(export_k);
+    c.exports.interval_ms = e.duration_ms("interval", 60'000);
     auto j = s.child("job_stats");
     j.allow_only({"enabled", "top_k", "max_jobs", "interval"});
     c.job_stats.enabled = j.boolean("enabled", false);
@@ -111,15 +126,24 @@ Result<LustreConfig> parse_lustre_config(const config::Section& s) {
   });
 }
 
-LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(config_.reader) {
-  capacity_.interval_ms = config_.capacity_interval_ms;
-  state_.interval_ms = config_.state_interval_ms;
+namespace {
+
+// discovery_interval in the reader's terms: reads between two listings of a directory.
+lustre::ReaderOptions reader_options(const LustreConfig& c) {
+  lustre::ReaderOptions o = c.reader;
+  o.relist_reads = std::max<int64_t>(1, c.discovery_interval_ms / std::max<int64_t>(1, c.agent_interval_ms));
+  return o;
 }
 
-size_t LustreSource::Slice::slot(std::string_view device) const {
-  std::string_view target = lustre::target_in(device);  // the devices of one target share a slot
-  return std::hash<std::string_view>{}(target.empty() ? device : target) % count;
+}  // namespace
+
+LustreSource::LustreSource(LustreConfig config) : config_(std::move(config)), reader_(reader_options(config_)) {
+  capacity_.interval_ms = config_.capacity_interval_ms;
+  state_.interval_ms = config_.state_interval_ms;
+  exports_.interval_ms = config_.exports.interval_ms;
 }
+
+size_t LustreSource::Slice::slot(std::string_view device) const { return lustre::target_hash(device) % count; }
 
 // Spreading a slow group over the cycles of its interval keeps every cycle equally cheap: with a 60 s
 // capacity_interval on a 10 s agent, each cycle reads a sixth of the targets' kbytes*/files* and each target
@@ -182,10 +206,12 @@ void LustreSource::describe(Collection& out) const {
       {"lustre_service_ops_total", K::Counter, "Requests per opcode handled by the service"},
       {"lustre_service_op_seconds_total", K::Counter, "Handling time per opcode in the service"},
       {"lustre_ldlm_locks", K::Gauge, "Locks held in the lock namespace (ldlm.namespaces.*.lock_count)"},
+      {"lustre_export_ops_total", K::Counter, "Operations per client node on the target (exports stats; top-K clients by recent ops, the rest as client=\"other\")"},
       {"lustre_job_ops_total", K::Counter, "Operations per job on the target (job_stats; top-K jobs by recent ops, the rest as job=\"other\")"},
       {"stormscope_lustre_skipped_lines_total", K::Counter, "Lines of Lustre statistics the parsers did not understand (skipped, not fatal)"},
       {"stormscope_lustre_job_stats_truncated_total", K::Counter, "job_stats reads cut short by the per-cycle work cap (max_jobs)"},
       {"stormscope_lustre_lctl_runs_total", K::Counter, "lctl get_param runs for parameters whose files were not readable"},
+      {"stormscope_lustre_open_files", K::Gauge, "Lustre parameter files kept open between cycles (keep_open)"},
   };
   for (const auto& d : kFamilies) out.describe(d.name, d.kind, d.help);
 }
@@ -200,14 +226,17 @@ Result<void> LustreSource::collect(Collection& out) {
   bool server = config_.server == Switch::On ||
                 (config_.server == Switch::Auto && (dir_present("mdt") || dir_present("obdfilter") ||
                                                     dir_present("ost") || dir_present("mds")));
-  const Slice capacity_slice = slice_of(capacity_, now), state_slice = slice_of(state_, now);
+  const Slice capacity_slice = slice_of(capacity_, now), state_slice = slice_of(state_, now),
+              exports_slice = slice_of(exports_, now);
 
-  enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter };
+  enum class What { OscStats, MdcStats, MdcMdStats, Llite, Import, Rpc, Capacity, Locks, Service, MdtMd, Obdfilter, Exports };
   std::vector<ParamRequest> reqs;
   std::vector<What> what;
   auto want = [&](std::string dir, std::string param, What w, const Slice* slice = nullptr) {
-    reqs.push_back(ParamRequest{std::move(dir), std::move(param), {}});
-    if (slice && !slice->all) reqs.back().only = [slice](std::string_view device) { return slice->has(device); };
+    // What is read every cycle keeps its files open; slow groups would hold thousands of files for one read
+    // a minute.
+    reqs.push_back(ParamRequest{std::move(dir), std::move(param), {}, slice == nullptr});
+    if (slice && !slice->all) reqs.back().slice = {slice->count, slice->index};
     what.push_back(w);
   };
   static const char* kCapacity[] = {"kbytestotal", "kbytesavail", "kbytesfree", "filestotal", "filesfree"};
@@ -217,6 +246,13 @@ Result<void> LustreSource::collect(Collection& out) {
     want("obdfilter", "stats", What::Obdfilter);
     for (const char* osd : {"osd-ldiskfs", "osd-zfs"})
       for (const char* p : kCapacity) want(osd, p, What::Capacity, &capacity_slice);
+    // Exports of the targets read last cycle, this cycle's slice of them: "mdt/ai0-MDT0000/exports".
+    for (const auto& [dir, device] : server_targets_) {
+      if (!(dir == "mdt" ? config_.exports.mdt : config_.exports.obdfilter)) continue;
+      if (!exports_slice.all && exports_slice.slot(device) != exports_slice.index) continue;
+      want(dir + "/" + device + "/exports", "stats", What::Exports);
+      reqs.back().keep_open = false;  // one read per interval
+    }
   }
   if (client) {
     want("osc", "stats", What::OscStats);
@@ -232,44 +268,42 @@ Result<void> LustreSource::collect(Collection& out) {
   }
   if (client || server) want("ldlm/namespaces", "lock_count", What::Locks, &state_slice);
 
-  auto batch = reader_.read(reqs);
+  const auto& batch = reader_.read(reqs);
   lctl_runs_ += static_cast<uint64_t>(batch.lctl_runs);
   // Capacity, import, rpc_stats and lock counts go through caches re-exported between reads.
-  std::vector<CachedGauge> capacity_fresh, state_fresh;
+  std::vector<CachedGauge> capacity_fresh, state_fresh, exports_fresh;
+  std::vector<std::pair<std::string, std::string>> server_targets;
   auto keep = [&](std::string_view name, LabelSet labels, double v, std::string_view device) {
     state_fresh.push_back(CachedGauge{name, std::move(labels), v, state_slice.slot(device)});
   };
 
   auto parse = [&](const std::string& text) {
-    Stats s = lustre::parse_stats(text);
+    // Samples carry the agent's clock: Lustre's snapshot_time is not trusted (since boot in 2.15.0/2.15.1).
+    Stats s = lustre::parse_stats(text, lustre::HeaderTimes::Skip);
     skipped_lines_ += s.skipped_lines;
     return s;
   };
-  // Devices grouped by target, so that two mounts of one file system give one series per target.
-  auto by_target = [&](const std::vector<ParamValue>& values) {
-    std::vector<TargetStats> parsed;
-    parsed.reserve(values.size());
-    for (const auto& v : values) {
-      auto t = lustre::target_of(v.device);
-      if (!t) continue;
-      parsed.push_back(TargetStats{std::move(t->fs), std::move(t->target), parse(v.text)});
-    }
-    std::sort(parsed.begin(), parsed.end(), [](const TargetStats& x, const TargetStats& y) { return x.target < y.target; });
-    std::vector<TargetStats> merged;
-    merged.reserve(parsed.size());
-    for (auto& ts : parsed) {
-      if (!merged.empty() && merged.back().target == ts.target) {
-        merge_into(merged.back().stats, ts.stats);
-        continue;
-      }
-      if (has_repeats(ts.stats)) {
+  // Devices grouped by target, so that two mounts of one file system give one series per target. Each
+  // target is parsed and handed to `fn` at once, so one target's counters are in memory at a time.
+  auto for_each_target = [&](const std::vector<ParamValue>& values, const auto& fn) {
+    std::vector<std::pair<std::string_view, const ParamValue*>> order;  // target → value
+    order.reserve(values.size());
+    for (const auto& v : values)
+      if (auto t = lustre::target_in(v.device); !t.empty()) order.emplace_back(t, &v);
+    std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < order.size();) {
+      auto name = lustre::target_of(order[i].second->device);
+      TargetStats ts{std::move(name->fs), std::move(name->target), parse(order[i].second->text)};
+      size_t j = i + 1;
+      for (; j < order.size() && order[j].first == order[i].first; ++j) merge_into(ts.stats, parse(order[j].second->text));
+      if (j > i + 1 || has_repeats(ts.stats)) {
         Stats folded;
         merge_into(folded, ts.stats);
         ts.stats.counters = std::move(folded.counters);
       }
-      merged.push_back(std::move(ts));
+      fn(ts);
+      i = j;
     }
-    return merged;
   };
   // One value per target: server osd values (read first) win over the client's view of a target, and a
   // second mount of a file system repeats the first. Target names are views into `batch`.
@@ -280,38 +314,38 @@ Result<void> LustreSource::collect(Collection& out) {
     switch (what[r]) {
       case What::OscStats:
       case What::MdcStats:
-        for (const auto& ts : by_target(values)) {
+        for_each_target(values, [&](const TargetStats& ts) {
           auto& tl = targets_.get(ts.fs, ts.target);
           const LabelSet& base = tl.base;
           for (const auto& c : ts.stats.counters) {
-            if (c.name == "req_waittime") {
+            if (c.name == "req_waittime"sv) {
               emit.add("lustre_client_rpcs_total", base, static_cast<double>(c.count));
               if (c.has_sum) emit.add("lustre_client_rpc_wait_seconds_total", base, static_cast<double>(c.sum) * kUsec);
-            } else if (c.name == "req_active") {
+            } else if (c.name == "req_active"sv) {
               continue;
-            } else if (c.name == "read_bytes" || c.name == "write_bytes") {
-              emit.add("lustre_client_bytes_total", tl.op(c.name == "read_bytes" ? "read" : "write"), static_cast<double>(c.sum));
+            } else if (c.name == "read_bytes"sv || c.name == "write_bytes"sv) {
+              emit.add("lustre_client_bytes_total", tl.op(c.name == "read_bytes"sv ? "read" : "write"), static_cast<double>(c.sum));
             } else {
               const LabelSet& l = tl.op(c.name);
               if (is_latency(c)) emit.add("lustre_client_op_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
               emit.add("lustre_client_ops_total", l, static_cast<double>(c.count));
             }
           }
-        }
+        });
         break;
       case What::MdcMdStats:
-        for (const auto& ts : by_target(values))
-          for (const auto& c : ts.stats.counters)
-            emit.add("lustre_client_md_ops_total", targets_.get(ts.fs, ts.target).op(c.name),
-                     static_cast<double>(c.count));
+        for_each_target(values, [&](const TargetStats& ts) {
+          auto& tl = targets_.get(ts.fs, ts.target);
+          for (const auto& c : ts.stats.counters) emit.add("lustre_client_md_ops_total", tl.op(c.name), static_cast<double>(c.count));
+        });
         break;
       case What::Llite: {
         std::map<std::string, Stats> mounts;
         for (const auto& v : values) merge_into(mounts[lustre::llite_fsname(v.device)], parse(v.text));
         for (const auto& [fs, m] : mounts) {
           for (const auto& c : m.counters) {
-            if (c.name == "read_bytes" || c.name == "write_bytes") {
-              const char* op = c.name == "read_bytes" ? "read" : "write";
+            if (c.name == "read_bytes"sv || c.name == "write_bytes"sv) {
+              const char* op = c.name == "read_bytes"sv ? "read" : "write";
               LabelSet l = set({{"fs", fs}, {"op", op}});
               if (c.has_sum) emit.add("lustre_client_llite_bytes_total", l, static_cast<double>(c.sum));
               // Before 2.14 there is no read/write line: the bytes line counts the calls.
@@ -432,19 +466,19 @@ Result<void> LustreSource::collect(Collection& out) {
           const std::string& svc = v.device;
           LabelSet l = set({{"service", svc}});
           for (const auto& c : s.counters) {
-            if (c.name == "req_waittime") {
+            if (c.name == "req_waittime"sv) {
               emit.add("lustre_service_requests_total", l, static_cast<double>(c.count));
               if (c.has_sum) emit.add("lustre_service_request_wait_seconds_total", l, static_cast<double>(c.sum) * kUsec);
-            } else if (c.name == "req_qdepth" || c.name == "req_active") {
+            } else if (c.name == "req_qdepth"sv || c.name == "req_active"sv) {
               // Each request samples the depth when it arrives: Δsum/Δcount is the mean over the interval.
               Mean& prev = previous_means_[svc + "\n" + c.name];
               double dc = static_cast<double>(c.count) - prev.count, ds = static_cast<double>(c.sum) - prev.sum;
               bool have_prev = prev.count > 0;
               prev = Mean{static_cast<double>(c.count), static_cast<double>(c.sum)};
               if (!have_prev || dc < 0 || ds < 0) continue;  // first read or a reset: no interval to average
-              emit.add(c.name == "req_qdepth" ? "lustre_service_queue_depth" : "lustre_service_active_requests", l,
+              emit.add(c.name == "req_qdepth"sv ? "lustre_service_queue_depth" : "lustre_service_active_requests", l,
                        dc > 0 ? ds / dc : 0.0);
-            } else if (c.name == "req_timeout" || c.name == "reqbuf_avail") {
+            } else if (c.name == "req_timeout"sv || c.name == "reqbuf_avail"sv) {
               continue;
             } else {
               LabelSet lo = set({{"op", c.name}, {"service", svc}});
@@ -455,47 +489,87 @@ Result<void> LustreSource::collect(Collection& out) {
         }
         break;
       case What::MdtMd:
-        for (const auto& ts : by_target(values)) {
+        for (const auto& v : values) server_targets.emplace_back("mdt", v.device);
+        for_each_target(values, [&](const TargetStats& ts) {
           auto& tl = targets_.get(ts.fs, ts.target);
           for (const auto& c : ts.stats.counters) {
-            if ((c.name == "read_bytes" || c.name == "write_bytes") && c.has_sum) {
-              emit.add("lustre_mdt_bytes_total", tl.op(c.name == "read_bytes" ? "read" : "write"), static_cast<double>(c.sum));
+            if ((c.name == "read_bytes"sv || c.name == "write_bytes"sv) && c.has_sum) {
+              emit.add("lustre_mdt_bytes_total", tl.op(c.name == "read_bytes"sv ? "read" : "write"), static_cast<double>(c.sum));
               continue;
             }
             const LabelSet& l = tl.op(c.name);
             if (is_latency(c)) emit.add("lustre_mdt_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
             emit.add("lustre_mdt_ops_total", l, static_cast<double>(c.count));
           }
-        }
+        });
         break;
       case What::Obdfilter:
-        for (const auto& ts : by_target(values)) {
+        for (const auto& v : values) server_targets.emplace_back("obdfilter", v.device);
+        for_each_target(values, [&](const TargetStats& ts) {
           auto& tl = targets_.get(ts.fs, ts.target);
           for (const auto& c : ts.stats.counters) {
-            if (c.name == "read_bytes" || c.name == "write_bytes") {
+            if (c.name == "read_bytes"sv || c.name == "write_bytes"sv) {
               if (c.has_sum)
-                emit.add("lustre_ost_bytes_total", tl.op(c.name == "read_bytes" ? "read" : "write"), static_cast<double>(c.sum));
+                emit.add("lustre_ost_bytes_total", tl.op(c.name == "read_bytes"sv ? "read" : "write"), static_cast<double>(c.sum));
               continue;
             }
             const LabelSet& l = tl.op(c.name);
             if (is_latency(c)) emit.add("lustre_ost_op_seconds_total", l, static_cast<double>(c.sum) * kUsec);
             emit.add("lustre_ost_ops_total", l, static_cast<double>(c.count));
           }
-        }
+        });
         break;
+      case What::Exports: {
+        // reqs[r].dir is "<dir>/<device>/exports"; each value is one client's (NID's) stats.
+        std::string key = reqs[r].dir.substr(0, reqs[r].dir.size() - std::string_view("/exports").size());
+        std::string_view device = std::string_view(key).substr(key.find('/') + 1);
+        auto t = lustre::target_of(device);
+        if (!t) break;
+        auto& top = export_tops_[key];
+        if (!top) top = std::make_unique<lustre::JobTopK>(config_.exports.top_k);
+        for (const auto& v : values) {
+          Stats st = parse(v.text);
+          lustre::Job client;
+          client.id = v.device;
+          for (const auto& c : st.counters)
+            if (c.name != "read_bytes"sv && c.name != "write_bytes"sv) {  // bytes, not operations
+              lustre::JobCounter op;
+              op.op = c.name;
+              op.samples = static_cast<uint64_t>(c.count);
+              client.counters.push_back(std::move(op));
+            }
+          top->add(client, now);
+        }
+        for (auto& row : top->finish(now))
+          exports_fresh.push_back(CachedGauge{"lustre_export_ops_total",
+                                              set({{"client", std::move(row.job)}, {"fs", t->fs}, {"op", std::move(row.op)}, {"target", t->target}}),
+                                              row.value, exports_slice.slot(device)});
+        break;
+      }
     }
   }
   refresh(capacity_, capacity_slice, std::move(capacity_fresh));
   refresh(state_, state_slice, std::move(state_fresh));
+  if (!server_targets_.empty() || exports_.read_once) {
+    // A target that is gone (failed over to the partner server) takes its client series with it.
+    std::erase_if(export_tops_, [&](const auto& kv) {
+      return std::none_of(server_targets.begin(), server_targets.end(),
+                          [&](const auto& t) { return kv.first == t.first + "/" + t.second; });
+    });
+    refresh(exports_, exports_slice, std::move(exports_fresh));
+  }
+  server_targets_ = std::move(server_targets);
   for (const auto& g : capacity_.cache) emit.add(g.name, g.labels, g.value);
   for (const auto& g : state_.cache) emit.add(g.name, g.labels, g.value);
+  for (const auto& g : exports_.cache) emit.add(g.name, g.labels, g.value);
 
-  std::vector<std::string> errors = std::move(batch.errors);
+  std::vector<std::string> errors = batch.errors;
   if (server && config_.job_stats.enabled) collect_job_stats(out, errors);
 
   const LabelSet none = set({});
   emit.add("stormscope_lustre_skipped_lines_total", none, static_cast<double>(skipped_lines_));
   emit.add("stormscope_lustre_lctl_runs_total", none, static_cast<double>(lctl_runs_));
+  emit.add("stormscope_lustre_open_files", none, static_cast<double>(reader_.open_files()));
   if (config_.job_stats.enabled)
     emit.add("stormscope_lustre_job_stats_truncated_total", none, static_cast<double>(jobs_truncated_));
   last_sample_count_ = out.samples().size();

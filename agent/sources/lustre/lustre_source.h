@@ -27,7 +27,15 @@ struct LustreConfig {
   // Slow parameters are re-read once per interval, a slice of the targets in each agent cycle.
   int64_t capacity_interval_ms = 60'000;  // kbytes*/files*
   int64_t state_interval_ms = 60'000;     // import, rpc_stats, lock counts; 0: every cycle
+  int64_t discovery_interval_ms = 60'000;  // directories listed again for new devices; 0: every cycle
   int64_t agent_interval_ms = 10'000;     // the agent's cycle (AgentContext), not a key of this section
+  // Per-client statistics on servers ({mdt,obdfilter}.*.exports.*.stats): which client nodes load a target,
+  // also where job ids are not set. Opt-in: a server has one export per client per target.
+  struct Exports {
+    bool mdt = false, obdfilter = false;
+    size_t top_k = 20;            // clients with their own series per target; the rest are client="other"
+    int64_t interval_ms = 60'000;  // each target's exports are read once per interval, a slice per cycle
+  } exports;
   struct JobStats {
     bool enabled = false;
     size_t top_k = 20;         // jobs with their own series per target; the rest are job="other"
@@ -71,7 +79,6 @@ class LustreSource : public Source {
     size_t count = 1, index = 0;
     bool all = true;
     size_t slot(std::string_view device) const;
-    bool has(std::string_view device) const { return all || slot(device) == index; }
   };
   Slice slice_of(const SlowGroup& group, int64_t now) const;
   static void refresh(SlowGroup& group, const Slice& slice, std::vector<CachedGauge>&& fresh);
@@ -86,6 +93,9 @@ class LustreSource : public Source {
   std::vector<CachedGauge> job_rows_;  // re-exported between job_stats reads
   SlowGroup capacity_;  // kbytes*/files*
   SlowGroup state_;     // import, rpc_stats, lock counts
+  SlowGroup exports_;   // per-client ops of the server targets
+  std::map<std::string, std::unique_ptr<lustre::JobTopK>> export_tops_;  // "dir/target" → its top clients
+  std::vector<std::pair<std::string, std::string>> server_targets_;     // (dir, device) read last cycle
   lustre::TargetLabels targets_;
   size_t last_sample_count_ = 0;  // to reserve the next cycle's samples at once
   uint64_t skipped_lines_ = 0;

@@ -4,6 +4,7 @@
 //   llite "ai0-ffff8b904341d000" → fs "ai0"
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ std::optional<TargetName> target_of(std::string_view device);
 
 // The same target name as a view into `device`, "" when there is none (no allocation).
 std::string_view target_in(std::string_view device);
+
+// A hash of the device's target (of the device itself when it has none): the devices of one target (two
+// mounts of a file system) hash alike, so slices of the targets keep them together.
+size_t target_hash(std::string_view device);
 
 // The file-system name of an llite instance: the name without its "-<hex>" per-mount suffix.
 std::string llite_fsname(std::string_view instance);

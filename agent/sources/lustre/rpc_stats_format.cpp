@@ -27,7 +27,7 @@ RpcStats parse_rpc_stats(std::string_view text) {
   while (next_line(text, line)) {
     std::string_view t = trim(line);
     if (t.empty()) continue;
-    if (parse_stats_header_line(t, out.header)) continue;
+    if (parse_stats_header_line(t, &out.header)) continue;
     if (t == "read\t\t\twrite" || (t.starts_with("read") && t.ends_with("write"))) {
       modify_section = false;
       continue;

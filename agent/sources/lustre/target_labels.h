@@ -21,11 +21,20 @@ class TargetLabels {
     LabelSet base;  // {fs, target}
     std::vector<std::pair<std::string, LabelSet>> by_op;  // op → {fs, op, target}
     uint64_t seen = 0;
+    size_t next = 0;  // where the next op is looked for first
 
+    // A stats file lists its ops in the same order every cycle, so the op after the last one found is almost
+    // always the one asked for: one comparison instead of a scan.
     const LabelSet& op(std::string_view name) {
-      for (auto& [op, set] : by_op)
-        if (op == name) return set;
+      for (size_t i = 0, n = by_op.size(); i < n; ++i) {
+        size_t k = next + i < n ? next + i : next + i - n;
+        if (by_op[k].first == name) {
+          next = k + 1;
+          return by_op[k].second;
+        }
+      }
       by_op.emplace_back(std::string(name), make_label_set({{"fs", fs}, {"op", std::string(name)}, {"target", target}}));
+      next = by_op.size();
       return by_op.back().second;
     }
   };
@@ -34,7 +43,7 @@ class TargetLabels {
     auto [it, added] = targets_.try_emplace(std::string(target));
     Target& t = it->second;
     if (added || t.fs != fs) {
-      t = Target{std::string(fs), std::string(target), make_label_set({{"fs", std::string(fs)}, {"target", std::string(target)}}), {}, 0};
+      t = Target{std::string(fs), std::string(target), make_label_set({{"fs", std::string(fs)}, {"target", std::string(target)}}), {}, 0, 0};
     }
     t.seen = cycle_;
     return t;

@@ -8,7 +8,8 @@
 
 namespace ss::agent::lustre {
 
-inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+// ' ', or '\t' '\n' '\v' '\f' '\r' (9 to 13): two comparisons for the character loops of every parser.
+inline bool is_space(char c) { return c == ' ' || static_cast<unsigned char>(c - '\t') <= '\r' - '\t'; }
 
 inline std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -54,6 +55,21 @@ inline std::optional<int64_t> to_i64(std::string_view s) {
   if (s.empty()) return std::nullopt;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Takes an integer token off the front of `s` (after spaces), parsed where it lies rather than scanned as a
+// token first: the counter lines of stats files are mostly numbers. nullopt, with `s` unchanged, when the
+// next token is not one integer of type T.
+template <class T>
+std::optional<T> next_integer(std::string_view& s) {
+  size_t i = 0;
+  while (i < s.size() && is_space(s[i])) ++i;
+  T v{};
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data() + i, end, v);
+  if (ec != std::errc() || (p != end && !is_space(*p))) return std::nullopt;
+  s.remove_prefix(static_cast<size_t>(p - s.data()));
   return v;
 }
 
