@@ -798,3 +798,29 @@ TEST(ChunkStore, WindowsClosedBetweenCheckpointsAreRolledUpByTheCheckpoint) {
   day(8640);  // twelve more close: rolled up partly in the database, partly not yet
   check("mixed");
 }
+
+// A late point may open a window before the series' first open one; windows stay in order through
+// closes, checkpoints and a restart.
+TEST(ChunkStore, ALatePointOpensAnEarlierWindowInItsPlace) {
+  TempDir d;
+  auto o = options_in(d);
+  o.out_of_order_ms = 3'600'000;
+  std::vector<Point> want = {{kT0 + kRawChunkMs - 300'000, 1}, {kT0 + kRawChunkMs + 600'000, 2}};
+  {
+    auto s = open_or_die(o);
+    ASSERT_EQ(s->append(batch("n", 1, {gauge("g", {want[1]})}))->accepted, 1u);  // the second window first
+    ASSERT_EQ(s->append(batch("n", 2, {gauge("g", {want[0]})}))->accepted, 1u);  // then the first, 15 min late
+    EXPECT_EQ(*s->read(id_of(*s, "g"), 0, INT64_MAX), want);
+    s->close();
+  }
+  auto s = open_or_die(o);
+  EXPECT_EQ(*s->read(id_of(*s, "g"), 0, INT64_MAX), want);
+  EXPECT_EQ(open_raw_chunks(o.path, "g"), 2);
+  // A point far ahead closes both: each window is written final, in order.
+  want.push_back({kT0 + 3 * kRawChunkMs + 3'600'000, 3});
+  ASSERT_EQ(s->append(batch("n", 3, {gauge("g", {want[2]})}))->accepted, 1u);
+  s->close();
+  s = open_or_die(o);
+  EXPECT_EQ(*s->read(id_of(*s, "g"), 0, INT64_MAX), want);
+  EXPECT_EQ(open_raw_chunks(o.path, "g"), 1);
+}
