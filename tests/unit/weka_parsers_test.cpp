@@ -109,6 +109,11 @@ TEST(WekaStats, Errors) {
   EXPECT_FALSE(parse_stats("[{\"stat\":\"OPS\"}]"));
   EXPECT_FALSE(parse_stats("{\"all\":{\"ops\":{\"stats\":1}}}"));
   EXPECT_FALSE(parse_stats("42"));
+  // Valid syntax, but beyond a double: nlohmann throws out_of_range rather than parse_error (found by fuzzing).
+  auto huge = parse_stats("[{\"category\":\"ops\",\"stat\":\"OPS\",\"value\":1e999,\"timestamp\":1763697540}]");
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("weka stats: not usable JSON"), std::string::npos) << huge.error().message;
+  EXPECT_FALSE(parse_status("{\"x\": -1e400}"));
   auto odd = parse_stats("[{\"category\":\"ops\",\"stat\":\"OPS\",\"value\":{\"x\":1},\"timestamp\":1763697540}]");
   ASSERT_TRUE(odd);
   EXPECT_EQ(odd->unknown_fields, 1u);

@@ -17,6 +17,9 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view comman
     size_t line = 1;
     for (size_t i = 0; i + 1 < offset; ++i) line += text[i] == '\n';
     return errorf("{}: line {}: not valid JSON ({})", command, line, e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Syntactically fine but unrepresentable, such as a number beyond a double's range (out_of_range 406).
+    return errorf("{}: not usable JSON ({})", command, e.what());
   }
 }
 
