@@ -275,6 +275,13 @@ void ChunkEncoder::put_first(ColumnCore& c, uint64_t b) {
   c.scale = static_cast<int8_t>(decimal_scale(b, c.ival));
 }
 
+// Row 0's t is the first 64 bits of the stream, after the header.
+int64_t ChunkEncoder::first_t() const {
+  uint64_t t = 0;
+  for (size_t i = 0; i < 8; ++i) t = t << 8 | static_cast<uint8_t>(out_.get()[kHeader + i]);
+  return static_cast<int64_t>(t);
+}
+
 void ChunkEncoder::append(int64_t t, const double* values) {
   if (count_ == 0) {
     last_t_ = t;

@@ -73,6 +73,7 @@ class ChunkEncoder {
   uint32_t count() const { return count_; }
   int columns() const { return columns_; }
   int64_t last_t() const { return last_t_; }
+  int64_t first_t() const;  // the first row's t (count() > 0)
   uint64_t last_bits(int col = 0) const { return wide_ ? wide_->cols[col].bits : col0_.bits; }
   // The encoded chunk.
   std::string_view bytes() const { return {out_.get(), size_}; }
