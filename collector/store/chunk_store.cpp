@@ -1117,7 +1117,7 @@ void ChunkStore::cut_raw(SeriesState& s) {
 // the open rollup chunks (loaded from `heads`) and returns its final chunk. A window that was cut becomes
 // one chunk again, the very one it would have been uncut; its parts in `raw_parts` are read back for both
 // and deleted. (Kept as final chunks, parts cost ~85 bytes each in the file — chunk header and first
-// row, row, index entry — about 0.4 bytes a point at 180 points a part.) Checkpoint only.
+// row, row, index entry — about 0.4 bytes a point at 150–200 points a part.) Checkpoint only.
 Result<const MemChunk*> ChunkStore::finish_window(SeriesState& s, size_t last, std::deque<MemChunk>& merged) {
   const int64_t start = s.raw[last].start;
   size_t first = last;
