@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -78,8 +80,14 @@ int main(int argc, char** argv) {
   app.add_flag("--defaults-only", defaults_only, "skip the every-file-every-cycle run (for profiling the default)");
   CLI11_PARSE(app, argc, argv);
 
+  std::error_code made;
+  std::filesystem::create_directories(dir, made);
   std::string tmpl = (std::filesystem::path(dir) / "ss_lustre_bench_XXXXXX").string();
-  std::filesystem::path root = ::mkdtemp(tmpl.data());
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    fmt::print(stderr, "--dir {}: cannot make a directory there: {}\n", dir, std::strerror(errno));
+    return 1;
+  }
+  std::filesystem::path root = tmpl;
   ss::lustre_tree::LustreClientSpec spec;
   spec.osts = osts;
   spec.mdts = mdts;

@@ -44,8 +44,9 @@ class Parser {
     if (i_ != t_.size()) return fail(i_, "unexpected text");
     if (s.name.empty() && s.matchers.empty()) return Error{"selector: a metric name or a label matcher is required"};
     for (auto it = s.matchers.begin(); it != s.matchers.end();) {
-      // name{__name__="x"} is the same as x{}.
-      if (it->label == "__name__" && it->op == Matcher::Op::Eq && s.name.empty()) {
+      // {__name__="x"} is the same as x{}. A value that is no metric name stays a matcher (it matches nothing,
+      // as in Prometheus): as the name it would format to a selector that does not parse.
+      if (it->label == "__name__" && it->op == Matcher::Op::Eq && s.name.empty() && valid_metric_name(it->value)) {
         s.name = it->value;
         it = s.matchers.erase(it);
       } else {

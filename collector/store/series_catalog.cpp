@@ -139,6 +139,17 @@ uint32_t SeriesCatalog::put_pairs(const std::vector<std::pair<uint32_t, uint32_t
   return at;
 }
 
+void SeriesCatalog::append_entry(uint32_t id, std::string_view name,
+                                 const std::vector<std::pair<uint32_t, uint32_t>>& syms, SeriesType type) {
+  Entry& e = entries_.emplace_back();
+  e.name = intern(name);
+  e.labels = put_pairs(syms);
+  e.count = static_cast<uint8_t>(syms.size());
+  e.type = static_cast<uint8_t>(type);
+  e.present = true;
+  by_name_[e.name].push_back(id);
+}
+
 uint32_t SeriesCatalog::add(uint64_t hash, const Identity& id, SeriesType type) {
   std::vector<std::pair<std::string_view, std::string_view>> labels;
   labels.reserve(id.labels.size() + 1);
@@ -148,13 +159,7 @@ uint32_t SeriesCatalog::add(uint64_t hash, const Identity& id, SeriesType type) 
   syms.reserve(labels.size());
   for (const auto& [k, v] : labels) syms.emplace_back(intern(k), intern(v));
   auto n = static_cast<uint32_t>(entries_.size());
-  Entry& e = entries_.emplace_back();
-  e.name = intern(id.name);
-  e.labels = put_pairs(syms);
-  e.count = static_cast<uint8_t>(syms.size());
-  e.type = static_cast<uint8_t>(type);
-  e.present = true;
-  by_name_[e.name].push_back(n);
+  append_entry(n, id.name, syms, type);
   lock.unlock();
   index_insert(n, static_cast<uint32_t>(hash >> 32));
   hashes_of_unpublished_.push_back(hash);
@@ -172,13 +177,7 @@ void SeriesCatalog::load(uint32_t id, std::string_view name, const Labels& label
     syms.emplace_back(intern(k), intern(v));
     h.add(k).add(v);
   }
-  Entry& e = entries_.emplace_back();
-  e.name = intern(name);
-  e.labels = put_pairs(syms);
-  e.count = static_cast<uint8_t>(syms.size());
-  e.type = static_cast<uint8_t>(type);
-  e.present = true;
-  by_name_[e.name].push_back(id);
+  append_entry(id, name, syms, type);
   lock.unlock();
   index_insert(id, static_cast<uint32_t>(h.finish() >> 32));
   published_ = id;

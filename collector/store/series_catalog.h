@@ -118,6 +118,9 @@ class SeriesCatalog {
   uint32_t symbol_of(std::string_view s) const;  // UINT32_MAX when unknown
   const uint32_t* pairs(const Entry& e) const { return &pool_[e.labels / kPoolBlock][e.labels % kPoolBlock]; }
   uint32_t put_pairs(const std::vector<std::pair<uint32_t, uint32_t>>& pairs);  // under the unique lock
+  // Appends the entry of a series (its label symbols interned) as entries_[id]; under the unique lock.
+  void append_entry(uint32_t id, std::string_view name, const std::vector<std::pair<uint32_t, uint32_t>>& syms,
+                    SeriesType type);
   size_t home(uint32_t tag) const;
   void index_insert(uint32_t id, uint32_t tag);
   void index_erase(uint32_t id, uint32_t tag);

@@ -30,6 +30,12 @@ TEST(Selector, ParsesNamesAndMatchers) {
   ASSERT_TRUE(by_label.ok());
   EXPECT_TRUE(by_label->name.empty());
   EXPECT_EQ(parse_selector(R"({__name__="up",a="b"})")->name, "up");
+  // No metric name: it stays a matcher (matching nothing) and formats to what parses back (found by fuzzing).
+  auto odd_name = parse_selector(R"({__name__='a b'})");
+  ASSERT_TRUE(odd_name.ok());
+  EXPECT_TRUE(odd_name->name.empty());
+  EXPECT_EQ(format_selector(*odd_name), R"({__name__="a b"})");
+  EXPECT_TRUE(parse_selector(format_selector(*odd_name)).ok());
   EXPECT_EQ(parse_selector(R"(x{path="a\"b\\c"})")->matchers[0].value, "a\"b\\c");
   EXPECT_EQ(format_selector(*parse_selector(R"(x{a=~"b.*"})")), R"(x{a=~"b.*"})");
 }

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "agent/sources/lustre/reader.h"
 #include "tests/support/temp_dir.h"
@@ -87,49 +88,58 @@ TEST(LustreReaderKeepOpen, AutoNeverKeepsFilesOfAnOrdinaryFileSystem) {
   EXPECT_EQ(read_one(reader, kOscStats).at("fs-OST0000-osc-ffff1"), "two\n");
 }
 
+namespace {
+
+// A real kernel directory (`kernel_dir`) linked in as <root>/<lustre_dir>, whose parameter `req` gives a new
+// text between two reads when `change` runs: keep_open: auto must keep its file open and read it afresh.
+// Returns the two texts of `device`.
+std::pair<std::string, std::string> read_kept_kernel_file(const char* kernel_dir, const char* lustre_dir,
+                                                          const ParamRequest& req, const std::string& device,
+                                                          const std::function<void()>& change) {
+  TempDir root;
+  fs::create_directories((root.path / lustre_dir).parent_path());
+  fs::create_directory_symlink(kernel_dir, root.path / lustre_dir);
+  ParamReader reader(options(root, KeepOpen::Auto));
+  auto first = read_one(reader, req);
+  EXPECT_EQ(first.count(device), 1u);
+  EXPECT_EQ(reader.open_files(), 1u) << kernel_dir << ": kernel files are kept open under keep_open: auto";
+  change();
+  auto second = read_one(reader, req);
+  EXPECT_EQ(reader.open_files(), 1u);
+  return {first[device], second[device]};
+}
+
+}  // namespace
+
 TEST(LustreReaderKeepOpen, AutoKeepsProcfsFilesAndRereadsFreshText) {
   // /proc/sys/kernel/random/uuid gives a new text on every read from offset 0: reached as
   // <root>/proc/fs/lustre/kernel/random/uuid, it is the parameter kernel.*.uuid of a real procfs.
   if (!fs::exists("/proc/sys/kernel/random/uuid")) GTEST_SKIP() << "no /proc/sys/kernel/random/uuid (procfs not mounted?)";
-  TempDir root;
-  fs::create_directories(root.path / "proc/fs");
-  fs::create_directory_symlink("/proc/sys", root.path / "proc/fs/lustre");
-  ParamReader reader(options(root, KeepOpen::Auto));
-  const ParamRequest uuid{"kernel", "uuid", {}, true};
-  auto first = read_one(reader, uuid);
-  ASSERT_EQ(first.count("random"), 1u);
-  EXPECT_EQ(reader.open_files(), 1u) << "procfs files are kept open under keep_open: auto";
-  auto second = read_one(reader, uuid);
-  EXPECT_EQ(reader.open_files(), 1u);
-  EXPECT_EQ(second.at("random").size(), first.at("random").size());
-  EXPECT_NE(second.at("random"), first.at("random")) << "the kept descriptor was not read afresh";
+  auto [first, second] = read_kept_kernel_file("/proc/sys", "proc/fs/lustre", {"kernel", "uuid", {}, true}, "random", [] {});
+  EXPECT_EQ(second.size(), first.size());
+  EXPECT_NE(second, first) << "the kept descriptor was not read afresh";
 }
 
 TEST(LustreReaderKeepOpen, AutoKeepsSysfsFilesAndRereadsFreshText) {
   // sysfs (kernfs) is where 2.12+ keeps kbytes*, lock counts and more: /sys/class/net/lo/statistics/rx_bytes,
   // reached as the parameter lo.*.rx_bytes, grows with every packet sent to the loopback interface.
   if (!fs::exists("/sys/class/net/lo/statistics/rx_bytes")) GTEST_SKIP() << "no /sys/class/net/lo (sysfs not mounted?)";
-  TempDir root;
-  fs::create_directories(root.path / "sys/fs");
-  fs::create_directory_symlink("/sys/class/net", root.path / "sys/fs/lustre");
-  ParamReader reader(options(root, KeepOpen::Auto));
-  const ParamRequest rx{"lo", "rx_bytes", {}, true};
-  auto first = read_one(reader, rx);
-  ASSERT_EQ(first.count("statistics"), 1u);
-  EXPECT_EQ(reader.open_files(), 1u) << "sysfs files are kept open under keep_open: auto";
-  int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(9);  // discard
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const char payload[512] = {};
-  for (int i = 0; i < 4; ++i) ::sendto(sock, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-  ::close(sock);
-  auto second = read_one(reader, rx);
-  EXPECT_EQ(reader.open_files(), 1u);
-  EXPECT_GT(std::stoull(second.at("statistics")), std::stoull(first.at("statistics")))
-      << "the kept descriptor was not read afresh";
+  auto send_to_loopback = [] {
+    int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(sock, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(9);  // discard
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const char payload[512] = {};
+    for (int i = 0; i < 4; ++i) ::sendto(sock, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    ::close(sock);
+  };
+  auto [first, second] =
+      read_kept_kernel_file("/sys/class/net", "sys/fs/lustre", {"lo", "rx_bytes", {}, true}, "statistics", send_to_loopback);
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+  EXPECT_GT(std::stoull(second), std::stoull(first)) << "the kept descriptor was not read afresh";
 }
 
 TEST(LustreReaderDiscovery, NewDevicesAppearWithinRelistReadsAndGoneOnesAtOnce) {

@@ -248,16 +248,22 @@ const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& req
   for (size_t i = 0; i < requests.size(); ++i) {
     bool denied = false;
     for_each_file(requests[i], denied, [&](const std::string& device, int fd, bool reused) {
+      // Read straight into the slot this value takes (its string's capacity is last cycle's), and count it
+      // only once the read succeeded.
+      auto& list = batch.values[i];
+      if (used[i] == list.size()) list.emplace_back();
+      ParamValue& slot = list[used[i]];
       bool is_dir = false;
-      auto r = read_fd(fd, buffer_, &is_dir);
+      auto r = read_fd(fd, slot.text, &is_dir);
       // A kept file of a removed device fails (EIO, ENODEV) or reads empty: the caller reopens it.
-      if (reused && (!r || buffer_.empty())) return Outcome::Failed;
+      if (reused && (!r || slot.text.empty())) return Outcome::Failed;
       if (!r) {
         if (is_dir) return Outcome::NotAFile;
         batch.errors.push_back(fmt::format("{}.{}: {}", requests[i].dir, device, r.error().message));
         return Outcome::Failed;
       }
-      put(i, device, buffer_);
+      slot.device.assign(device);
+      ++used[i];
       return Outcome::Read;
     });
     if (denied) need_lctl.push_back(i);

@@ -131,7 +131,6 @@ class ParamReader {
   std::unordered_map<std::string, KeptFile> kept_;  // path → descriptor
   size_t keep_limit_ = 0;                           // at most this many, from RLIMIT_NOFILE
   uint64_t reads_ = 0;
-  std::string buffer_;
 };
 
 }  // namespace ss::agent::lustre
