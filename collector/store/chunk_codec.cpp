@@ -318,6 +318,14 @@ void ChunkEncoder::append(int64_t t, const double* values) {
   for (int i = 0; i < 4; ++i) out_.get()[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
 }
 
+void ChunkEncoder::truncate(uint32_t rows, size_t bits) {
+  size_ = static_cast<uint32_t>(kHeader + (bits + 7) / 8);
+  free_bits_ = static_cast<uint8_t>((8 - bits % 8) % 8);
+  if (free_bits_) out_.get()[size_ - 1] = static_cast<char>(out_.get()[size_ - 1] & (0xff << free_bits_));
+  count_ = rows;
+  for (int i = 0; i < 4; ++i) out_.get()[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+}
+
 // ------------------------------------------------------------------------------------------ decoder
 
 Result<ChunkDecoder> ChunkDecoder::open(std::string_view bytes) {

@@ -75,6 +75,10 @@ class ChunkEncoder {
   int64_t last_t() const { return last_t_; }
   int64_t first_t() const;  // the first row's t (count() > 0)
   uint64_t last_bits(int col = 0) const { return wide_ ? wide_->cols[col].bits : col0_.bits; }
+  // Keeps the first `rows` rows, whose codes end `bits` into the stream (ChunkDecoder::bit_pos() after
+  // them): a prefix of the stream is the chunk of those rows. For a chunk cut in two without encoding its
+  // first part again; nothing may be appended afterwards (the coding state is the dropped rows').
+  void truncate(uint32_t rows, size_t bits);
   // The encoded chunk.
   std::string_view bytes() const { return {out_.get(), size_}; }
   size_t size() const { return size_; }
@@ -120,6 +124,7 @@ class ChunkDecoder {
   int columns() const { return columns_; }
   // Decodes the next row; false at the end or on a truncated stream (then ok() is false).
   bool next(Row& row);
+  size_t bit_pos() const { return bit_pos_; }  // bits of the stream read so far
   bool ok() const { return ok_; }
 
  private:

@@ -1095,20 +1095,27 @@ void ChunkStore::cut_raw(SeriesState& s) {
   const size_t i = s.raw.size() - 1;
   MemChunk& c = s.raw[i];
   if (c.closed || c.enc.count() < opt_.raw_chunk_points) return;
-  auto rows = decode_rows(c.enc.bytes());
-  if (!rows.ok()) return;
-  auto split = std::lower_bound(rows->begin(), rows->end(), s.max_t - opt_.out_of_order_ms,
-                                [](const Row& r, int64_t x) { return r.t_ms < x; });
-  if (split == rows->begin() || split == rows->end()) return;
-  ChunkEncoder done(1), open(1);
-  for (auto r = rows->begin(); r != split; ++r) done.append(r->t_ms, r->v.data());
-  for (auto r = split; r != rows->end(); ++r) open.append(r->t_ms, r->v.data());
+  auto d = ChunkDecoder::open(c.enc.bytes());
+  if (!d.ok()) return;
+  // The part keeps the prefix of the stream (rows are in time order); only the open rows are encoded again.
+  const int64_t keep_from = s.max_t - opt_.out_of_order_ms;
   MemChunk next(c.start, 1);
-  next.enc = std::move(open);
+  uint32_t done = 0;
+  size_t done_bits = 0;
+  Row r;
+  while (d->next(r)) {
+    if (next.enc.count() == 0 && r.t_ms < keep_from) {
+      ++done;
+      done_bits = d->bit_pos();
+    } else {
+      next.enc.append(r.t_ms, r.v.data());
+    }
+  }
+  if (!d->ok() || done == 0 || next.enc.count() == 0) return;
   next.part = c.part + 1;
   next.dirty = true;
   std::lock_guard l(lock_of(s));
-  c.enc = std::move(done);
+  c.enc.truncate(done, done_bits);
   c.closed = c.dirty = true;
   s.raw.insert_after(i, std::move(next));
 }
