@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <algorithm>
 
 namespace ss::collector {
@@ -202,7 +203,7 @@ void ChunkEncoder::put_escape(int code) {
   put_bits(static_cast<uint64_t>(code), 2);
 }
 
-void ChunkEncoder::put_xor(ColumnState& c, uint64_t b) {
+void ChunkEncoder::put_xor(ColumnCore& c, uint64_t b) {
   uint64_t x = b ^ c.bits;
   c.bits = b;
   int lead = std::countl_zero(x), trail = std::countr_zero(x);
@@ -220,14 +221,17 @@ void ChunkEncoder::put_xor(ColumnState& c, uint64_t b) {
   c.trail = static_cast<int8_t>(trail);
 }
 
-void ChunkEncoder::put_value(ColumnState& c, int col, uint64_t b, const RowValues& prev, const RowValues& row) {
+// Column is ColumnCore for the one column of a raw chunk (predicted by its previous value only) and
+// ColumnState for rollups (three predictors).
+template <class Column>
+void ChunkEncoder::put_value(Column& c, int col, uint64_t b, const RowValues& prev, const RowValues& row) {
   int64_t vi;
   if (c.scale >= 0) {
     if (scaled(b, c.scale, vi)) {
-      int64_t pred;
-      choose(c, col, columns_, prev, row, pred);
+      int64_t pred = c.ival;
+      if constexpr (std::is_same_v<Column, ColumnState>) choose(c, col, columns_, prev, row, pred);
       put_rice(zigzag(static_cast<int64_t>(static_cast<uint64_t>(vi) - static_cast<uint64_t>(pred))), c.rice);
-      update_costs(c, col, columns_, vi, prev, row);
+      if constexpr (std::is_same_v<Column, ColumnState>) update_costs(c, col, columns_, vi, prev, row);
       c.bits = b;
       c.ival = vi;
       return;
@@ -265,17 +269,25 @@ void ChunkEncoder::put_value(ColumnState& c, int col, uint64_t b, const RowValue
   put_xor(c, b);
 }
 
+void ChunkEncoder::put_first(ColumnCore& c, uint64_t b) {
+  put_bits(b, 64);
+  c.bits = b;
+  c.scale = static_cast<int8_t>(decimal_scale(b, c.ival));
+}
+
+// Row 0's t is the first 64 bits of the stream, after the header.
+int64_t ChunkEncoder::first_t() const {
+  uint64_t t = 0;
+  for (size_t i = 0; i < 8; ++i) t = t << 8 | static_cast<uint8_t>(out_.get()[kHeader + i]);
+  return static_cast<int64_t>(t);
+}
+
 void ChunkEncoder::append(int64_t t, const double* values) {
-  ColumnState* cols = this->cols();
   if (count_ == 0) {
     last_t_ = t;
     put_bits(static_cast<uint64_t>(t), 64);
-    for (int c = 0; c < columns_; ++c) {
-      uint64_t b = bits_of(values[c]);
-      put_bits(b, 64);
-      cols[c].bits = b;
-      cols[c].scale = static_cast<int8_t>(decimal_scale(b, cols[c].ival));
-    }
+    if (!wide_) put_first(col0_, bits_of(values[0]));
+    for (int c = 0; wide_ && c < columns_; ++c) put_first(wide_->cols[c], bits_of(values[c]));
   } else {
     // Unsigned arithmetic wraps instead of overflowing.
     int64_t delta = static_cast<int64_t>(static_cast<uint64_t>(t) - static_cast<uint64_t>(last_t_));
@@ -292,8 +304,9 @@ void ChunkEncoder::append(int64_t t, const double* values) {
     last_t_ = t;
     if (!wide_) {
       static const RowValues kUnused{};  // one column has no other values to predict from
-      put_value(cols[0], 0, bits_of(values[0]), kUnused, kUnused);
+      put_value(col0_, 0, bits_of(values[0]), kUnused, kUnused);
     } else {
+      ColumnState* cols = wide_->cols.data();
       RowValues prev = snapshot_columns(cols, columns_);
       for (int c = 0; c < columns_; ++c) {
         put_value(cols[c], c, bits_of(values[c]), prev, wide_->row);
@@ -302,6 +315,14 @@ void ChunkEncoder::append(int64_t t, const double* values) {
     }
   }
   ++count_;
+  for (int i = 0; i < 4; ++i) out_.get()[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+}
+
+void ChunkEncoder::truncate(uint32_t rows, size_t bits) {
+  size_ = static_cast<uint32_t>(kHeader + (bits + 7) / 8);
+  free_bits_ = static_cast<uint8_t>((8 - bits % 8) % 8);
+  if (free_bits_) out_.get()[size_ - 1] = static_cast<char>(out_.get()[size_ - 1] & (0xff << free_bits_));
+  count_ = rows;
   for (int i = 0; i < 4; ++i) out_.get()[i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
 }
 
@@ -372,7 +393,7 @@ bool ChunkDecoder::get_rice(RiceState& st, uint64_t& z, int& escape) {
   return true;
 }
 
-bool ChunkDecoder::get_xor(ColumnState& c, uint64_t& out, int lead_bits) {
+bool ChunkDecoder::get_xor(ColumnCore& c, uint64_t& out, int lead_bits) {
   uint64_t bit, x;
   if (!get_bits(1, bit)) return false;
   if (bit == 0) {

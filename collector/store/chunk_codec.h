@@ -48,13 +48,16 @@ struct RowValues {
 
 // Coding state of one value column, shared by encoder and decoder so both make the same choices. Kept
 // small: a store holds one encoder per open chunk of every active series.
-struct ColumnState {
+struct ColumnCore {
   uint64_t bits = 0;  // the previous value
   int64_t ival = 0;   // in decimal mode: bits as an integer of 10^-scale
   RiceState rice;
-  std::array<uint32_t, 3> cost{};  // per predictor: recent residual sizes (rollups)
-  int8_t scale = -1;               // decimal mode with this many decimals, or -1: XOR mode
+  int8_t scale = -1;  // decimal mode with this many decimals, or -1: XOR mode
   int8_t lead = -1, trail = 0;
+};
+// A column of a chunk of several columns (rollups), whose values are predicted from each other.
+struct ColumnState : ColumnCore {
+  std::array<uint32_t, 3> cost{};  // per predictor: recent residual sizes
 };
 
 class ChunkEncoder {
@@ -70,7 +73,12 @@ class ChunkEncoder {
   uint32_t count() const { return count_; }
   int columns() const { return columns_; }
   int64_t last_t() const { return last_t_; }
-  uint64_t last_bits(int col = 0) const { return cols()[col].bits; }
+  int64_t first_t() const;  // the first row's t (count() > 0)
+  uint64_t last_bits(int col = 0) const { return wide_ ? wide_->cols[col].bits : col0_.bits; }
+  // Keeps the first `rows` rows, whose codes end `bits` into the stream (ChunkDecoder::bit_pos() after
+  // them): a prefix of the stream is the chunk of those rows. For a chunk cut in two without encoding its
+  // first part again; nothing may be appended afterwards (the coding state is the dropped rows').
+  void truncate(uint32_t rows, size_t bits);
   // The encoded chunk.
   std::string_view bytes() const { return {out_.get(), size_}; }
   size_t size() const { return size_; }
@@ -85,14 +93,14 @@ class ChunkEncoder {
     void operator()(char* p) const { std::free(p); }
   };
 
-  ColumnState* cols() { return wide_ ? wide_->cols.data() : &col0_; }
-  const ColumnState* cols() const { return wide_ ? wide_->cols.data() : &col0_; }
   void put_byte(char b);
   void put_bits(uint64_t value, int n);
   void put_rice(uint64_t z, RiceState& st);
   void put_escape(int code);
-  void put_value(ColumnState& c, int col, uint64_t b, const RowValues& prev, const RowValues& row);
-  void put_xor(ColumnState& c, uint64_t b);
+  template <class Column>
+  void put_value(Column& c, int col, uint64_t b, const RowValues& prev, const RowValues& row);
+  void put_first(ColumnCore& c, uint64_t b);
+  void put_xor(ColumnCore& c, uint64_t b);
 
   // The bytes grow by a quarter at a time (malloc'd, so realloc can extend in place): an open chunk is
   // rarely full, and doubling would leave a third of millions of them empty on average.
@@ -103,7 +111,7 @@ class ChunkEncoder {
   uint8_t free_bits_ = 0;  // unused low bits in the last byte
   int64_t last_t_ = 0, last_delta_ = 0;
   RiceState t_rice_;
-  ColumnState col0_;            // the only column of a raw chunk
+  ColumnCore col0_;             // the only column of a raw chunk
   std::unique_ptr<Wide> wide_;  // every column, for chunks of several
 };
 
@@ -116,6 +124,7 @@ class ChunkDecoder {
   int columns() const { return columns_; }
   // Decodes the next row; false at the end or on a truncated stream (then ok() is false).
   bool next(Row& row);
+  size_t bit_pos() const { return bit_pos_; }  // bits of the stream read so far
   bool ok() const { return ok_; }
 
  private:
@@ -123,7 +132,7 @@ class ChunkDecoder {
   bool get_bits(int n, uint64_t& out);
   bool get_rice(RiceState& st, uint64_t& z, int& escape);
   bool get_value(int col, const RowValues& prev, uint64_t& out);
-  bool get_xor(ColumnState& c, uint64_t& out, int lead_bits = 6);  // the first format used 5 lead bits
+  bool get_xor(ColumnCore& c, uint64_t& out, int lead_bits = 6);  // the first format used 5 lead bits
   // Format 1.
   bool get_value_v1(int col, double& v);
   bool get_class_coded(int64_t& v);

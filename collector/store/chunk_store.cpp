@@ -6,6 +6,7 @@
 #include <atomic>
 #include <bit>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -94,10 +95,11 @@ std::string_view blob_column(sqlite3_stmt* s, int i) {
 // Version 1 is the row-per-point layout of the first store (no user_version, a `points` table);
 // version 2 added chunks keyed (series_id, res, start), the batch log and per-series head state;
 // version 3 splits chunks into final ones, appended in time order to a rowid table, and the open ones
-// (`heads`, rewritten at every checkpoint), and adds series.first_t; version 4 (kSchemaVersion) moves the
-// open raw chunks from `heads` into `head_pages` (collector/store/head_page.h) and writes the batch log in
-// format 2. The v2 tables are created on the way when upgrading a version 1 database, then converted like
-// any v2 database, and so on.
+// (`heads`, rewritten at every checkpoint), and adds series.first_t; version 4 moves the open raw chunks
+// from `heads` into `head_pages` (collector/store/head_page.h) and writes the batch log in format 2;
+// version 5 (kSchemaVersion) adds `raw_parts`: a long open raw chunk is cut, its older points written there
+// until the window closes. The v2 tables are created on the way when upgrading a version 1 database, then
+// converted like any v2 database, and so on.
 const char* kSchemaV2 = R"sql(
 CREATE TABLE IF NOT EXISTS series(
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labels TEXT NOT NULL,
@@ -154,6 +156,18 @@ INSERT INTO series_v4 SELECT id, name, labels, type, rolled_upto, max_t, first_t
 DROP TABLE series;
 ALTER TABLE series_v4 RENAME TO series;
 CREATE TABLE head_pages(page INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+)sql";
+
+// An open raw chunk that reached StoreOptions::raw_chunk_points is cut: its older points go to `raw_parts`
+// (parts 0, 1, ... of the open window), so that memory does not hold whole 2-hour windows; the checkpoint
+// that writes the closed window final puts its parts together again in `chunks` and deletes them. Keyed by
+// series, they are found by one range seek; a table of their own frees whole pages when windows close
+// (in `chunks` the deleted parts left half-empty pages between final chunks). Head page entries of
+// version 4 read as part 0.
+const char* kUpgradeV4toV5 = R"sql(
+CREATE TABLE raw_parts(
+  series_id INTEGER NOT NULL, start INTEGER NOT NULL, part INTEGER NOT NULL, count INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY(series_id, start, part)) WITHOUT ROWID, STRICT;
 )sql";
 
 // ---------------------------------------------------------------------------------------------- helpers
@@ -221,7 +235,76 @@ struct MemChunk {
   ChunkEncoder enc;
   bool closed = false;  // final; leaves memory once written
   bool dirty = false;   // differs from the database row
+  uint32_t part = 0;    // raw: the window's earlier parts are in `raw_parts` (cut_raw())
   MemChunk(int64_t s, int columns) : start(s), enc(columns) {}
+};
+
+// The raw chunks of a series, ascending by window start and part: usually one, the open window; for the
+// out-of-order window after a boundary two; more when windows closed together or a cut part wait for the
+// checkpoint. The first has its own allocation that stays put: a vector moved every series' chunk into a
+// block twice the size at each boundary, and the millions of blocks it let go stayed in the heap, ~250
+// bytes a series.
+class RawChunks {
+ public:
+  size_t size() const { return first_ ? 1 + (more_ ? more_->size() : 0) : 0; }
+  bool empty() const { return !first_; }
+  MemChunk& operator[](size_t i) { return i == 0 ? *first_ : (*more_)[i - 1]; }
+  const MemChunk& operator[](size_t i) const { return i == 0 ? *first_ : (*more_)[i - 1]; }
+  MemChunk& back() { return (*this)[size() - 1]; }
+
+  // The open chunk of window `start` (after its cut parts), added in its place when missing.
+  MemChunk& at_window(int64_t start) {
+    size_t n = size(), i = 0;
+    while (i < n && ((*this)[i].start < start || ((*this)[i].start == start && (*this)[i].closed))) ++i;
+    if (i < n && (*this)[i].start == start) return (*this)[i];
+    if (n == 0) {
+      first_ = std::make_unique<MemChunk>(start, 1);
+      return *first_;
+    }
+    if (!more_) more_ = std::make_unique<std::vector<MemChunk>>();
+    if (i > 0) return *more_->emplace(more_->begin() + static_cast<std::ptrdiff_t>(i - 1), start, 1);
+    more_->insert(more_->begin(), std::move(*first_));  // a window before the first: it moves up
+    *first_ = MemChunk(start, 1);
+    return *first_;
+  }
+  // Puts c after chunk i.
+  MemChunk& insert_after(size_t i, MemChunk&& c) {
+    if (!more_) more_ = std::make_unique<std::vector<MemChunk>>();
+    return *more_->insert(more_->begin() + static_cast<std::ptrdiff_t>(i), std::move(c));
+  }
+  // Removes the closed chunks; returns how many.
+  size_t erase_closed() {
+    size_t n = size(), kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if ((*this)[i].closed) continue;
+      if (kept != i) (*this)[kept] = std::move((*this)[i]);  // into the first's own block when it closed
+      ++kept;
+    }
+    if (kept == 0) first_.reset();
+    if (kept <= 1) more_.reset();
+    else more_->erase(more_->begin() + static_cast<std::ptrdiff_t>(kept - 1), more_->end());
+    return n - kept;
+  }
+
+  template <class R, class C>
+  struct Iter {
+    C* c;
+    size_t i;
+    R& operator*() const { return (*c)[i]; }
+    Iter& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const Iter& o) const { return i != o.i; }
+  };
+  Iter<MemChunk, RawChunks> begin() { return {this, 0}; }
+  Iter<MemChunk, RawChunks> end() { return {this, size()}; }
+  Iter<const MemChunk, const RawChunks> begin() const { return {this, 0}; }
+  Iter<const MemChunk, const RawChunks> end() const { return {this, size()}; }
+
+ private:
+  std::unique_ptr<MemChunk> first_;
+  std::unique_ptr<std::vector<MemChunk>> more_;
 };
 
 // Rollup resolutions: index 0 is 1 minute, 1 is 1 hour.
@@ -232,8 +315,9 @@ struct RollupRes {
 constexpr RollupRes kRollups[2] = {{1, kMinuteMs, kMinuteChunkMs}, {2, kHourMs, kHourChunkMs}};
 
 // How long one slice of a running checkpoint may hold the writer thread. Ingest groups wait meanwhile,
-// and the HTTP threads send at most one batch each per group: 10 ms slices leave room for a thousand
-// and more batches a second while a checkpoint rolls up millions of closed windows.
+// and each HTTP thread has at most one batch in a group, so the slices must stay short for a thousand
+// and more batches a second to get through while a checkpoint rolls up millions of closed windows
+// (~10 us each): with 25 ms slices such a pass fell seconds behind at 500 batches/s.
 constexpr int64_t kCheckpointSliceMs = 10;
 
 // The open rollup chunks of a series (ascending; the last of each is open), in memory only while a
@@ -245,7 +329,7 @@ struct Rollups {
 // The chunk state of one series; its identity is in the catalog. Guarded against concurrent readers by
 // the stripe lock of its id (lock_of); only the writer thread changes it.
 struct SeriesState {
-  std::vector<MemChunk> raw;           // ascending by start; open windows, and closed ones not written yet
+  RawChunks raw;                       // ascending by start; open windows, and closed ones not written yet
   std::unique_ptr<Rollups> rollups;    // open rollup chunks while a checkpoint rolls windows up
   int64_t closed_upto = 0;             // raw windows below this are closed: no point joins them any more
   int64_t rolled_upto = 0;             // raw windows below this are final and rolled up in the database
@@ -264,7 +348,16 @@ enum class Outcome { Stored, TooOld, Duplicate, Conflict };
 
 struct SnapshotChunk {
   int64_t start;
+  int64_t part;  // of an open raw window; kFinal: the window's final chunk (or a rollup chunk)
   std::string bytes;
+};
+constexpr int64_t kFinal = -1;
+using ChunkKey = std::pair<int64_t, int64_t>;  // window start, part
+// A chunk a reader found in memory; `closing`: a raw chunk of a closed window, which the checkpoint that
+// writes it writes as (part of) the window's one final chunk (finish_window()).
+struct MemKey {
+  ChunkKey key;
+  bool closing = false;
 };
 
 // A batch waiting for the writer thread, with what the caller computed beforehand.
@@ -332,7 +425,8 @@ class ChunkStore final : public Store {
   void ensure_rollups(SeriesState& s);
   void sweep_idle(int64_t wall_now, int64_t mono_now);
   void close_raw(SeriesState& s, MemChunk& c);
-  void roll_up(SeriesState& s, const MemChunk& c);
+  void cut_raw(SeriesState& s);
+  Result<const MemChunk*> finish_window(SeriesState& s, size_t last, std::deque<MemChunk>& merged);
   void add_rollup(SeriesState& s, int r, const Bucket& b);
   void mark_dirty(SeriesState& s);
   bool checkpoint_due(int64_t mono_now) const;
@@ -347,7 +441,7 @@ class ChunkStore final : public Store {
   StoreOptions opt_;
   sqlite3* db_ = nullptr;  // the writer connection, used only by the writer thread (and open/close)
   Stmt ins_series_, ins_log_, ins_event_, upsert_stream_, ins_chunk_, upsert_head_, del_head_, load_rollup_,
-      upd_series_, del_log_, upsert_page_, del_page_;
+      upd_series_, del_log_, upsert_page_, del_page_, ins_part_, sel_parts_, del_parts_;
 
   SeriesCatalog catalog_;
   std::shared_mutex series_mu_;          // readers index series_; the writer takes it to add a block
@@ -465,7 +559,12 @@ Result<void> ChunkStore::migrate() {
   }
   if (has_series && version == 3)
     log::info("store: upgrading {} from version 3 to {} (open raw chunks in pages)", opt_.path, kSchemaVersion);
-  if (auto r = upgrade_v3_to_v4(); !r.ok()) return fail(r);
+  if (version < 4) {
+    if (auto r = upgrade_v3_to_v4(); !r.ok()) return fail(r);
+  }
+  if (has_series && version == 4)
+    log::info("store: upgrading {} from version 4 to {} (open raw chunks cut in parts)", opt_.path, kSchemaVersion);
+  if (auto r = exec(db_, kUpgradeV4toV5); !r.ok()) return fail(r);
   std::string set_version = fmt::format("PRAGMA user_version={}", kSchemaVersion);
   if (auto r = exec(db_, set_version.c_str()); !r.ok()) return fail(r);
   return exec(db_, "COMMIT");
@@ -577,6 +676,9 @@ Result<void> ChunkStore::prepare_writer() {
       {&upsert_stream_, "INSERT INTO streams(node, stream, seq) VALUES(?1, ?2, ?3) "
                         "ON CONFLICT(node, stream) DO UPDATE SET seq = excluded.seq"},
       {&ins_chunk_, "INSERT OR REPLACE INTO chunks(res, start, series_id, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&ins_part_, "INSERT OR REPLACE INTO raw_parts(series_id, start, part, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&sel_parts_, "SELECT data FROM raw_parts WHERE series_id = ?1 AND start = ?2 ORDER BY part"},
+      {&del_parts_, "DELETE FROM raw_parts WHERE series_id = ?1 AND start = ?2"},
       {&upsert_head_, "INSERT OR REPLACE INTO heads(series_id, res, start, count, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&upsert_page_, "INSERT OR REPLACE INTO head_pages(page, data) VALUES(?1, ?2)"},
       {&del_page_, "DELETE FROM head_pages WHERE page = ?1"},
@@ -634,8 +736,9 @@ Result<void> ChunkStore::load_state() {
         if (!failed) failed = errorf("open chunk of unknown series {}", e.series_id);
         return;
       }
-      st->raw.emplace_back(e.start, 1);
-      if (auto r = resume_chunk(e.chunk, st->raw.back(), st->max_t); !r.ok())
+      MemChunk& c = st->raw.at_window(e.start);
+      c.part = e.part;
+      if (auto r = resume_chunk(e.chunk, c, st->max_t); !r.ok())
         failed = errorf("series {} chunk {}: {}", e.series_id, e.start, r.error().message);
       open_points += e.count;
     });
@@ -647,7 +750,10 @@ Result<void> ChunkStore::load_state() {
   while (sqlite3_step(str.get()) == SQLITE_ROW)
     stream_seq_[text_column(str.get(), 0) + '\0' + text_column(str.get(), 1)] =
         static_cast<uint64_t>(sqlite3_column_int64(str.get(), 2));
-  if (auto r = pts.prepare(db_, "SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0"); !r.ok()) return r;
+  if (auto r = pts.prepare(db_, "SELECT (SELECT coalesce(sum(count), 0) FROM chunks WHERE res = 0) + "
+                               "(SELECT coalesce(sum(count), 0) FROM raw_parts)");
+      !r.ok())
+    return r;
   if (sqlite3_step(pts.get()) == SQLITE_ROW) points_ = sqlite3_column_int64(pts.get(), 0) + open_points;
   return {};
 }
@@ -768,7 +874,6 @@ void ChunkStore::writer_loop() {
       last_checkpoint_ms_ = now;
     }
     if (run_.active) {
-      // Slices short enough that the groups waiting behind them are not held up noticeably.
       if (auto r = checkpoint_slice(kCheckpointSliceMs); !r.ok())
         log::error("store: checkpoint failed: {}", r.error().message);
     }
@@ -927,9 +1032,10 @@ Outcome ChunkStore::apply_point(SeriesState& s, int64_t t, double v) {
   if (t < s.closed_upto) return Outcome::TooOld;
   if (s.max_t != INT64_MIN && t < s.max_t - opt_.out_of_order_ms) return Outcome::TooOld;
   int64_t w = floor_to(t, kRawChunkMs);
-  auto it = std::lower_bound(s.raw.begin(), s.raw.end(), w, [](const MemChunk& c, int64_t x) { return c.start < x; });
-  if (it == s.raw.end() || it->start != w) it = s.raw.emplace(it, w, 1);
-  MemChunk& c = *it;
+  MemChunk& c = s.raw.at_window(w);
+  // The window's older points are in written parts (cut_raw()): never again, even if the out-of-order
+  // window grew between a crash and the log's replay.
+  if (c.part > 0 && c.enc.count() > 0 && t < c.enc.first_t()) return Outcome::TooOld;
   uint64_t vb = std::bit_cast<uint64_t>(v);
   if (c.enc.count() == 0 || t > c.enc.last_t()) {
     c.enc.append(t, v);
@@ -979,17 +1085,85 @@ void ChunkStore::close_raw(SeriesState& s, MemChunk& c) {
   s.row_dirty = true;
 }
 
-// The 1-minute and 1-hour buckets of a closed raw window, appended to the open rollup chunks (loaded
-// from `heads`). Checkpoint only, under the series' lock (readers look at the rollup chunks).
-void ChunkStore::roll_up(SeriesState& s, const MemChunk& c) {
-  auto rows = decode_rows(c.enc.bytes());
-  if (!rows.ok()) return;
+// Cuts the newest open raw chunk once it holds raw_chunk_points: its points older than the out-of-order
+// window can no longer change (an older point is too old), so they become a part, which the running
+// checkpoint writes to `raw_parts`; the newer ones stay open as the next part. Cutting at checkpoints
+// spreads the work over the checkpoint's slices (every series of a cluster reaches the size at about the
+// same time), and the bytes leave memory as soon as they are committed. Writer thread, in a checkpoint.
+void ChunkStore::cut_raw(SeriesState& s) {
+  if (opt_.raw_chunk_points == 0 || s.raw.empty()) return;
+  const size_t i = s.raw.size() - 1;
+  MemChunk& c = s.raw[i];
+  if (c.closed || c.enc.count() < opt_.raw_chunk_points) return;
+  auto d = ChunkDecoder::open(c.enc.bytes());
+  if (!d.ok()) return;
+  // The part keeps the prefix of the stream (rows are in time order); only the open rows are encoded again.
+  const int64_t keep_from = s.max_t - opt_.out_of_order_ms;
+  MemChunk next(c.start, 1);
+  uint32_t done = 0;
+  size_t done_bits = 0;
+  Row r;
+  while (d->next(r)) {
+    if (next.enc.count() == 0 && r.t_ms < keep_from) {
+      ++done;
+      done_bits = d->bit_pos();
+    } else {
+      next.enc.append(r.t_ms, r.v.data());
+    }
+  }
+  if (!d->ok() || done == 0 || next.enc.count() == 0) return;
+  next.part = c.part + 1;
+  next.dirty = true;
+  std::lock_guard l(lock_of(s));
+  c.enc.truncate(done, done_bits);
+  c.closed = c.dirty = true;
+  s.raw.insert_after(i, std::move(next));
+}
+
+// Finishes a closed raw window whose last part is s.raw[last]: appends its 1-minute and 1-hour buckets to
+// the open rollup chunks (loaded from `heads`) and returns its final chunk. A window that was cut becomes
+// one chunk again, the very one it would have been uncut; its parts in `raw_parts` are read back for both
+// and deleted. (Kept as final chunks, parts cost ~85 bytes each in the file — chunk header and first
+// row, row, index entry — about 0.4 bytes a point at 150–200 points a part.) Checkpoint only.
+Result<const MemChunk*> ChunkStore::finish_window(SeriesState& s, size_t last, std::deque<MemChunk>& merged) {
+  const int64_t start = s.raw[last].start;
+  size_t first = last;
+  while (first > 0 && s.raw[first - 1].start == start) --first;
   std::vector<Point> pts;
-  pts.reserve(rows->size());
-  for (const Row& r : *rows) pts.push_back({r.t_ms, r.v[0]});
-  for (int i = 0; i < 2; ++i)
-    for (const Bucket& b : aggregate_points(pts, c.start, c.start + kRawChunkMs - 1, kRollups[i].bucket_ms))
-      add_rollup(s, i, b);
+  auto add = [&](std::string_view bytes) -> Result<void> {
+    auto d = ChunkDecoder::open(bytes);
+    if (!d.ok()) return d.error();
+    Row r;
+    while (d->next(r)) pts.push_back({r.t_ms, r.v[0]});
+    if (!d->ok()) return errorf("series {} chunk {} is corrupt", s.id, start);
+    return {};
+  };
+  const uint32_t written = s.raw[first].part;  // parts below this one are in `raw_parts`
+  if (written > 0) {
+    sqlite3_stmt* q = sel_parts_.fresh();
+    sqlite3_bind_int64(q, 1, s.id);
+    sqlite3_bind_int64(q, 2, start);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+      if (auto r = add(blob_column(q, 0)); !r.ok()) return r.error();
+    if (rc != SQLITE_DONE) return errorf("sqlite: reading parts: {}", sqlite3_errmsg(db_));
+    q = del_parts_.fresh();
+    sqlite3_bind_int64(q, 1, s.id);
+    sqlite3_bind_int64(q, 2, start);
+    if (sqlite3_step(q) != SQLITE_DONE) return errorf("sqlite: deleting parts: {}", sqlite3_errmsg(db_));
+  }
+  for (size_t i = first; i <= last; ++i)
+    if (auto r = add(s.raw[i].enc.bytes()); !r.ok()) return r.error();
+  {
+    std::lock_guard l(lock_of(s));  // readers look at the rollup chunks
+    for (int i = 0; i < 2; ++i)
+      for (const Bucket& b : aggregate_points(pts, start, start + kRawChunkMs - 1, kRollups[i].bucket_ms))
+        add_rollup(s, i, b);
+  }
+  if (first == last && written == 0) return &s.raw[last];
+  MemChunk& whole = merged.emplace_back(start, 1);
+  for (const Point& p : pts) whole.enc.append(p.t_ms, p.value);
+  return &whole;
 }
 
 void ChunkStore::add_rollup(SeriesState& s, int i, const Bucket& b) {
@@ -1066,6 +1240,19 @@ void ChunkStore::start_checkpoint() {
 }
 
 Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
+  // A slice commits without an fsync of its own: what it writes is already in the log, which only the
+  // last slice truncates, and the WAL's checksum chain discards a commit whose predecessors were lost,
+  // so a power failure can only undo slices (and replay redoes them). The next ingest commit's fsync
+  // makes them durable. An fsync per slice held ingest up while a pass rolled up millions of windows.
+  if (opt_.sync_full) {
+    if (auto r = exec(db_, "PRAGMA synchronous=NORMAL"); !r.ok()) return r;
+  }
+  struct FullAgain {
+    ChunkStore& self;
+    ~FullAgain() {
+      if (self.opt_.sync_full) (void)exec(self.db_, "PRAGMA synchronous=FULL");
+    }
+  } full_again{*this};
   if (auto r = exec(db_, "BEGIN IMMEDIATE"); !r.ok()) return r;
   auto fail = [&](Error e) -> Result<void> {
     (void)exec(db_, "ROLLBACK");
@@ -1077,12 +1264,19 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
     const MemChunk* c;
   };
   std::vector<Final> finals;
+  std::deque<MemChunk> merged;  // final chunks of windows that were cut (finish_window())
   auto write = [&](Stmt& stmt, int64_t id, int res, const MemChunk& c) -> Result<void> {
     sqlite3_stmt* s = stmt.fresh();
-    bool head = &stmt == &upsert_head_;
-    sqlite3_bind_int64(s, head ? 1 : 3, id);
-    sqlite3_bind_int(s, head ? 2 : 1, res);
-    sqlite3_bind_int64(s, head ? 3 : 2, c.start);
+    if (&stmt == &ins_part_) {  // (series_id, start, part, ...)
+      sqlite3_bind_int64(s, 1, id);
+      sqlite3_bind_int64(s, 2, c.start);
+      sqlite3_bind_int64(s, 3, c.part);
+    } else {
+      bool head = &stmt == &upsert_head_;
+      sqlite3_bind_int64(s, head ? 1 : 3, id);
+      sqlite3_bind_int(s, head ? 2 : 1, res);
+      sqlite3_bind_int64(s, head ? 3 : 2, c.start);
+    }
     sqlite3_bind_int64(s, 4, c.enc.count());
     sqlite3_bind_blob(s, 5, c.enc.bytes().data(), static_cast<int>(c.enc.bytes().size()), SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE) return errorf("sqlite: writing chunk: {}", sqlite3_errmsg(db_));
@@ -1090,13 +1284,18 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   };
   // A dirty series: everything but its open raw chunks, which its page holds.
   auto write_series = [&](SeriesState& st) -> Result<void> {
-    for (const MemChunk& c : st.raw) {
+    cut_raw(st);
+    for (size_t i = 0; i < st.raw.size(); ++i) {
+      const MemChunk& c = st.raw[i];
       if (!c.closed) continue;
-      {
-        std::lock_guard l(lock_of(st));
-        roll_up(st, c);
+      if (c.start >= st.closed_upto) {  // a cut part of an open window
+        if (auto r = write(ins_part_, st.id, 0, c); !r.ok()) return r;
+        continue;
       }
-      finals.push_back({0, c.start, st.id, &c});
+      if (i + 1 < st.raw.size() && st.raw[i + 1].start == c.start) continue;  // in its window's final chunk
+      auto whole = finish_window(st, i, merged);
+      if (!whole.ok()) return whole.error();
+      finals.push_back({0, c.start, st.id, *whole});
     }
     for (int i = 0; st.rollups && i < 2; ++i)
       for (const MemChunk& c : st.rollups->chunks[i]) {
@@ -1143,7 +1342,7 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
         written.push_back(&st);
       }
       for (const MemChunk& c : st.raw)
-        if (!c.closed) put_head_page_entry(page_buf_, {id, c.start, c.enc.count(), c.enc.bytes()});
+        if (!c.closed) put_head_page_entry(page_buf_, {id, c.start, c.enc.count(), c.enc.bytes(), c.part});
     }
     sqlite3_stmt* s = page_buf_.empty() ? del_page_.fresh() : upsert_page_.fresh();
     sqlite3_bind_int64(s, 1, page);
@@ -1178,9 +1377,7 @@ Result<void> ChunkStore::checkpoint_slice(int64_t budget_ms) {
   for (SeriesState* st : written) {
     {
       std::lock_guard l(lock_of(*st));
-      // Around a window boundary a series holds two raw chunks for the out-of-order window; afterwards
-      // the room for the second would stay allocated in millions of series.
-      if (std::erase_if(st->raw, [](const MemChunk& c) { return c.closed; }) > 0) st->raw.shrink_to_fit();
+      st->raw.erase_closed();
       // Written: the open rollup chunks leave memory until a window closes again.
       st->rollups.reset();
       st->rolled_upto = st->closed_upto;
@@ -1298,13 +1495,16 @@ Result<ChunkStore::Reader*> ChunkStore::acquire_reader() {
   if (!db.ok()) return db.error();
   auto r = std::make_unique<Reader>();
   r->db = *db;
-  // Final chunks by point lookups of each window start (the key is time first), open ones by range; one
-  // statement, so a chunk moving from `heads` to `chunks` in between is seen exactly once.
+  // Final chunks by point lookups of each window start (the key is time first), open ones and parts of
+  // open raw windows by range; one statement, so a chunk moving from `heads` or `raw_parts` to `chunks`
+  // in between is seen exactly once.
   if (auto p = r->chunks.prepare(r->db, "WITH RECURSIVE w(s) AS (SELECT ?3 UNION ALL SELECT s + ?5 FROM w "
                                         "WHERE s + ?5 <= ?4) "
-                                        "SELECT start, data FROM chunks WHERE res = ?2 AND start IN w "
+                                        "SELECT start, -1, data FROM chunks WHERE res = ?2 AND start IN w "
                                         "AND series_id = ?1 UNION ALL "
-                                        "SELECT start, data FROM heads WHERE series_id = ?1 AND res = ?2 "
+                                        "SELECT start, -1, data FROM heads WHERE series_id = ?1 AND res = ?2 "
+                                        "AND start BETWEEN ?3 AND ?4 UNION ALL "
+                                        "SELECT start, part, data FROM raw_parts WHERE ?2 = 0 AND series_id = ?1 "
                                         "AND start BETWEEN ?3 AND ?4");
       !p.ok())
     return p.error();
@@ -1338,28 +1538,31 @@ Result<std::vector<SnapshotChunk>> ChunkStore::chunks_of(Reader& r, int64_t id, 
   sqlite3_bind_int64(s, 5, window);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    auto b = blob_column(s, 1);
-    out.push_back({sqlite3_column_int64(s, 0), std::string(b)});
+    auto b = blob_column(s, 2);
+    out.push_back({sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), std::string(b)});
   }
   if (rc != SQLITE_DONE) return errorf("sqlite: reading chunks: {}", sqlite3_errmsg(r.db));
   sqlite3_reset(s);  // ends the read transaction
   return out;
 }
 
-// Copies the in-memory chunks of one resolution overlapping [from, to] and notes the windows memory holds:
-// memory is newer than the database for those. Memory is read before the database because a chunk
-// leaves memory only after it is committed.
+// Copies the in-memory chunks of one resolution overlapping [from, to] and notes the chunks (window, part)
+// memory holds: memory is newer than the database for those. Memory is read before the database because a
+// chunk leaves memory only after it is committed.
 // `rollup` -1 is the raw chunks, 0 and 1 the rollups.
 void snapshot(std::mutex& mu, const SeriesState& st, int rollup, int64_t window, int64_t from_ms, int64_t to_ms,
-              std::vector<SnapshotChunk>& mem, std::vector<int64_t>& mem_starts, int64_t& first_t, int64_t& max_t) {
+              std::vector<SnapshotChunk>& mem, std::vector<MemKey>& mem_keys, int64_t& first_t, int64_t& max_t) {
   std::lock_guard lock(mu);
   first_t = st.first_t;
   max_t = st.max_t;
-  static const std::vector<MemChunk> kNone;
-  const auto& chunks = rollup < 0 ? st.raw : st.rollups ? st.rollups->chunks[rollup] : kNone;
-  for (const MemChunk& c : chunks) {
-    mem_starts.push_back(c.start);
-    if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, std::string(c.enc.bytes())});
+  auto take = [&](const MemChunk& c) {
+    mem_keys.push_back({{c.start, c.part}, rollup < 0 && c.closed && c.start < st.closed_upto});
+    if (c.start <= to_ms && c.start + window > from_ms) mem.push_back({c.start, c.part, std::string(c.enc.bytes())});
+  };
+  if (rollup < 0) {
+    for (const MemChunk& c : st.raw) take(c);
+  } else if (st.rollups) {
+    for (const MemChunk& c : st.rollups->chunks[rollup]) take(c);
   }
 }
 
@@ -1368,9 +1571,9 @@ Result<std::vector<Point>> ChunkStore::read(int64_t series_id, int64_t from_ms, 
   SeriesState* st = find(series_id);
   if (!st) return errorf("unknown series {}", series_id);
   std::vector<SnapshotChunk> mem;
-  std::vector<int64_t> mem_starts;
+  std::vector<MemKey> mem_keys;
   int64_t first_t, max_t;
-  snapshot(lock_of(*st), *st, -1, kRawChunkMs, from_ms, to_ms, mem, mem_starts, first_t, max_t);
+  snapshot(lock_of(*st), *st, -1, kRawChunkMs, from_ms, to_ms, mem, mem_keys, first_t, max_t);
   auto reader = acquire_reader();
   if (!reader.ok()) return reader.error();
   ReaderLease lease(*this, *reader);
@@ -1378,9 +1581,25 @@ Result<std::vector<Point>> ChunkStore::read(int64_t series_id, int64_t from_ms, 
   auto stored = chunks_of(*lease, series_id, 0, floor_to(std::max(from_ms, first_t), kRawChunkMs),
                           std::min(to_ms, max_t));
   if (!stored.ok()) return stored.error();
-  for (auto& c : *stored)
-    if (std::find(mem_starts.begin(), mem_starts.end(), c.start) == mem_starts.end()) mem.push_back(std::move(c));
-  std::sort(mem.begin(), mem.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  for (auto& c : *stored) {
+    if (c.part != kFinal) {  // a part of an open window, unless memory still holds it
+      auto same = [&](const MemKey& m) { return m.key == ChunkKey{c.start, c.part}; };
+      if (std::none_of(mem_keys.begin(), mem_keys.end(), same)) mem.push_back(std::move(c));
+      continue;
+    }
+    auto k = std::find_if(mem_keys.begin(), mem_keys.end(), [&](const MemKey& m) { return m.key.first == c.start; });
+    if (k == mem_keys.end()) {
+      mem.push_back(std::move(c));
+    } else if (k->closing) {
+      // Written since the snapshot: the window's final chunk, in place of its parts in memory (its parts in
+      // the database went in the same commit).
+      std::erase_if(mem, [&](const SnapshotChunk& m) { return m.start == c.start; });
+      mem.push_back(std::move(c));
+    }
+  }
+  // Parts of a window hold disjoint, ascending time ranges.
+  std::sort(mem.begin(), mem.end(),
+            [](const auto& a, const auto& b) { return ChunkKey{a.start, a.part} < ChunkKey{b.start, b.part}; });
   std::vector<Point> out;
   for (const auto& c : mem) {
     auto d = ChunkDecoder::open(c.bytes);
@@ -1403,14 +1622,14 @@ Result<std::vector<Bucket>> ChunkStore::read_buckets(int64_t series_id, int64_t 
   if (!st) return errorf("unknown series {}", series_id);
   const RollupRes& rr = kRollups[ri];
   std::vector<SnapshotChunk> mem;
-  std::vector<int64_t> mem_starts;
+  std::vector<MemKey> mem_keys;
   int64_t rolled_upto;
   {
     std::lock_guard lock(lock_of(*st));
     rolled_upto = st->rolled_upto;
   }
   int64_t first_t, max_t;
-  snapshot(lock_of(*st), *st, ri, rr.chunk_ms, from_ms, to_ms, mem, mem_starts, first_t, max_t);
+  snapshot(lock_of(*st), *st, ri, rr.chunk_ms, from_ms, to_ms, mem, mem_keys, first_t, max_t);
   std::vector<Bucket> out;
   auto fold = [&](const Bucket& b) {
     int64_t t = floor_to(b.t_ms, step_ms);
@@ -1429,7 +1648,8 @@ Result<std::vector<Bucket>> ChunkStore::read_buckets(int64_t series_id, int64_t 
                             std::min(to_ms, max_t));
     if (!stored.ok()) return stored.error();
     for (auto& c : *stored)
-      if (std::find(mem_starts.begin(), mem_starts.end(), c.start) == mem_starts.end()) mem.push_back(std::move(c));
+      if (std::none_of(mem_keys.begin(), mem_keys.end(), [&](const MemKey& m) { return m.key.first == c.start; }))
+        mem.push_back(std::move(c));  // rollup chunks: one per window
     std::sort(mem.begin(), mem.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
     for (const auto& c : mem) {
       auto d = ChunkDecoder::open(c.bytes);
@@ -1532,7 +1752,9 @@ void ChunkStore::close() {
   if (writer_.joinable()) writer_.join();
   if (db_) {
     if (auto r = checkpoint(); !r.ok()) log::error("store: final checkpoint failed: {}", r.error().message);
-    for (Stmt* st : {&ins_chunk_, &upsert_head_, &del_head_, &load_rollup_, &upsert_page_, &del_page_}) st->finalize();
+    for (Stmt* st : {&ins_chunk_, &upsert_head_, &del_head_, &load_rollup_, &upsert_page_, &del_page_, &ins_part_,
+                     &sel_parts_, &del_parts_})
+      st->finalize();
     ins_series_.finalize();
     ins_log_.finalize();
     ins_event_.finalize();

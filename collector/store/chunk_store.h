@@ -18,7 +18,7 @@ inline constexpr int64_t kHourMs = 3'600'000;
 inline constexpr int64_t kMinuteChunkMs = 86'400'000;
 inline constexpr int64_t kHourChunkMs = 30 * 86'400'000LL;
 // The database layout this code writes; older layouts are upgraded when opened.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 Result<std::unique_ptr<Store>> open_chunk_store(const StoreOptions& options);
 

@@ -1,5 +1,6 @@
 #include "collector/store/head_page.h"
 
+#include "collector/store/chunk_store.h"
 #include "collector/store/log_record.h"
 
 namespace ss::collector {
@@ -12,7 +13,7 @@ int64_t unzigzag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) 
 
 void put_head_page_entry(std::string& page, const HeadPageEntry& e) {
   put_varint(page, e.series_id % kHeadPageSeries);
-  put_varint(page, zigzag(e.start));
+  put_varint(page, zigzag(e.start + e.part));
   put_varint(page, e.count);
   put_varint(page, e.chunk.size());
   page.append(e.chunk);
@@ -28,7 +29,9 @@ Result<void> read_head_page(std::string_view page, uint32_t page_no,
       return errorf("head page {} is corrupt at byte {}", page_no, pos);
     HeadPageEntry e;
     e.series_id = page_no * kHeadPageSeries + static_cast<uint32_t>(offset);
-    e.start = unzigzag(start);
+    int64_t named = unzigzag(start);
+    e.start = named - (((named % kRawChunkMs) + kRawChunkMs) % kRawChunkMs);
+    e.part = static_cast<uint32_t>(named - e.start);
     e.count = static_cast<uint32_t>(count);
     e.chunk = page.substr(pos, len);
     pos += len;

@@ -4,7 +4,9 @@
 // the store opens (readers find them in memory), so their rows need no per-series key.
 //
 // A page is a sequence of entries: varint (series id - first id of the page), varint zigzag(window
-// start), varint row count, varint byte length, the chunk.
+// start + part), varint row count, varint byte length, the chunk. Windows are aligned to kRawChunkMs, so
+// the sum names both the window and the part (schema version 5: an open raw chunk that grew long is cut,
+// its earlier parts are in `raw_parts`); entries of version 4 are part 0.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@ struct HeadPageEntry {
   int64_t start = 0;
   uint32_t count = 0;
   std::string_view chunk;
+  uint32_t part = 0;  // the window's parts before it are in `raw_parts`
 };
 
 inline uint32_t head_page_of(uint32_t series_id) { return series_id / kHeadPageSeries; }

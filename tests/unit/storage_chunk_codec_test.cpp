@@ -187,3 +187,36 @@ TEST(ChunkCodec, RollupColumnsPredictEachOther) {
   for (const auto& r : rows) enc.append(r.t_ms, r.v.data());
   EXPECT_LT(enc.bytes().size(), 1440u * 6);  // independent columns would need about 9 bytes a row
 }
+
+// A chunk cut in two (the store's cut raw chunks) keeps the prefix of its stream: truncated after k rows,
+// it is byte for byte the chunk of those k rows, whatever codes (Rice, escapes, XOR) came before.
+TEST(ChunkCodec, TruncatedAfterKRowsIsTheChunkOfKRows) {
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<int64_t, double>> rows;
+  int64_t t = 1763683200000;
+  double v = 100;
+  for (int i = 0; i < 150; ++i) {
+    t += 10000 + static_cast<int64_t>(rng() % 40) - 20;
+    switch (rng() % 6) {
+      case 0: v = std::bit_cast<double>(rng()); break;        // XOR mode
+      case 1: v += static_cast<double>(rng() % 1'000'000); break;  // an escape
+      default: v += 0.125 * static_cast<double>(rng() % 9); break;
+    }
+    rows.emplace_back(t, v);
+  }
+  ChunkEncoder whole(1);
+  for (auto [rt, rv] : rows) whole.append(rt, rv);
+  auto d = ChunkDecoder::open(whole.bytes());
+  ASSERT_TRUE(d.ok());
+  Row r;
+  for (uint32_t k = 1; k < rows.size(); ++k) {
+    ASSERT_TRUE(d->next(r));
+    ChunkEncoder cut(1), first_k(1);
+    for (auto [rt, rv] : rows) cut.append(rt, rv);
+    for (uint32_t i = 0; i < k; ++i) first_k.append(rows[i].first, rows[i].second);
+    cut.truncate(k, d->bit_pos());
+    EXPECT_EQ(cut.count(), k);
+    ASSERT_EQ(cut.bytes(), first_k.bytes()) << k;
+    EXPECT_EQ(cut.first_t(), rows[0].first);
+  }
+}

@@ -643,6 +643,7 @@ TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
   TempDir d;
   auto o = options_in(d);
   o.checkpoint_interval_ms = 50;  // checkpoints while readers read
+  o.raw_chunk_points = 25;        // and cut open chunks, and put cut windows together again
   auto s = open_or_die(o);
   ASSERT_TRUE(s);
   // Recent timestamps, so no window is old enough to be closed by the clock while the test runs.
@@ -656,7 +657,14 @@ TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
     while (!stop) {
       auto pts = s->read(id, 0, INT64_MAX);
       if (!pts.ok() || pts->size() < last) ++failures;
-      if (pts.ok()) last = pts->size();
+      if (!pts.ok()) continue;
+      last = pts->size();
+      // Every point once: no point missing or seen twice while chunks move from memory to the database.
+      for (size_t i = 0; i < pts->size(); ++i)
+        if ((*pts)[i].t_ms != t0 + static_cast<int64_t>(i) * 10000) {
+          ++failures;
+          break;
+        }
     }
   });
   for (int i = 1; i < 3000; ++i)
@@ -797,4 +805,340 @@ TEST(ChunkStore, WindowsClosedBetweenCheckpointsAreRolledUpByTheCheckpoint) {
   check("after the checkpoint");
   day(8640);  // twelve more close: rolled up partly in the database, partly not yet
   check("mixed");
+}
+
+// A late point may open a window before the series' first open one; windows stay in order through
+// closes, checkpoints and a restart.
+TEST(ChunkStore, ALatePointOpensAnEarlierWindowInItsPlace) {
+  TempDir d;
+  auto o = options_in(d);
+  o.out_of_order_ms = 3'600'000;
+  std::vector<Point> want = {{kT0 + kRawChunkMs - 300'000, 1}, {kT0 + kRawChunkMs + 600'000, 2}};
+  {
+    auto s = open_or_die(o);
+    ASSERT_EQ(s->append(batch("n", 1, {gauge("g", {want[1]})}))->accepted, 1u);  // the second window first
+    ASSERT_EQ(s->append(batch("n", 2, {gauge("g", {want[0]})}))->accepted, 1u);  // then the first, 15 min late
+    EXPECT_EQ(*s->read(id_of(*s, "g"), 0, INT64_MAX), want);
+    s->close();
+  }
+  auto s = open_or_die(o);
+  EXPECT_EQ(*s->read(id_of(*s, "g"), 0, INT64_MAX), want);
+  EXPECT_EQ(open_raw_chunks(o.path, "g"), 2);
+  // A point far ahead closes both: each window is written final, in order.
+  want.push_back({kT0 + 3 * kRawChunkMs + 3'600'000, 3});
+  ASSERT_EQ(s->append(batch("n", 3, {gauge("g", {want[2]})}))->accepted, 1u);
+  s->close();
+  s = open_or_die(o);
+  EXPECT_EQ(*s->read(id_of(*s, "g"), 0, INT64_MAX), want);
+  EXPECT_EQ(open_raw_chunks(o.path, "g"), 1);
+}
+
+// ------------------------------------------------------------------------ cut raw chunks (version 5)
+
+namespace {
+
+// Raw chunks in the database: written parts of open windows, and the largest open chunk.
+struct RawLayout {
+  int written_parts = 0;      // rows of raw_parts
+  int64_t largest_open = 0;   // rows of the largest open raw chunk (head pages)
+  uint32_t largest_open_part = 0;
+};
+
+RawLayout raw_layout(const std::string& path) {
+  RawLayout out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM raw_parts", -1, &st, nullptr);
+  if (sqlite3_step(st) == SQLITE_ROW) out.written_parts = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_prepare_v2(db, "SELECT page, data FROM head_pages", -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string_view data(static_cast<const char*>(sqlite3_column_blob(st, 1)), sqlite3_column_bytes(st, 1));
+    auto r = read_head_page(data, static_cast<uint32_t>(sqlite3_column_int64(st, 0)), [&](const HeadPageEntry& e) {
+      out.largest_open = std::max<int64_t>(out.largest_open, e.count);
+      out.largest_open_part = std::max(out.largest_open_part, e.part);
+    });
+    EXPECT_TRUE(r.ok()) << r.error().message;
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+// A minute of points of three series: a regular gauge, a counter with jittered timestamps, and a gauge
+// whose points of the minute arrive in reverse order (out of order within the out-of-order window) with
+// a duplicate.
+std::vector<Series> minute_of(int64_t minute, std::map<std::string, std::vector<Point>>& want) {
+  std::vector<Series> out;
+  std::vector<Point> reg, jit, rev;
+  for (int64_t i = 0; i < 6; ++i) {
+    int64_t t = kT0 + minute * 60'000 + i * 10'000;
+    reg.push_back({t, static_cast<double>((minute * 7 + i * 3) % 50)});
+    jit.push_back({t + (minute * 13 + i * 7) % 40, static_cast<double>(minute * 100 + i * 17)});
+    rev.push_back({t, 0.25 * static_cast<double>(minute * 6 + i)});
+  }
+  for (auto [name, pts] : {std::pair{"reg", reg}, {"jit", jit}, {"rev", rev}})
+    want[name].insert(want[name].end(), pts.begin(), pts.end());
+  std::reverse(rev.begin(), rev.end());
+  rev.push_back(rev.front());
+  out.push_back(gauge("reg", reg));
+  out.push_back({"jit", SeriesType::Counter, {}, jit});
+  out.push_back(gauge("rev", rev));
+  return out;
+}
+
+// The final raw chunks in the database by series name and window.
+std::map<std::pair<std::string, int64_t>, std::string> final_raw_chunks(const std::string& path) {
+  std::map<std::pair<std::string, int64_t>, std::string> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT s.name, c.start, c.data FROM chunks c JOIN series s ON s.id = c.series_id "
+                         "WHERE c.res = 0", -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out[{reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), sqlite3_column_int64(st, 1)}] =
+        std::string(static_cast<const char*>(sqlite3_column_blob(st, 2)), sqlite3_column_bytes(st, 2));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+StoreOptions cutting(const TempDir& d, const std::string& name, uint32_t points) {
+  auto o = options_in(d, name);
+  o.checkpoint_interval_ms = 0;  // a checkpoint after every batch, as a live collector's every minute
+  o.raw_chunk_points = points;
+  return o;
+}
+
+void expect_same_answers(Store& a, Store& b, const std::map<std::string, std::vector<Point>>& want,
+                         int64_t to) {
+  for (const auto& [name, pts] : want) {
+    int64_t ia = id_of(a, name), ib = id_of(b, name);
+    auto got = a.read(ia, 0, INT64_MAX);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(*got, pts) << name;
+    // Ranges that start and end inside parts.
+    for (int64_t from : {kT0 + 7 * 60'000 + 5'000, kT0 + 95 * 60'000, kT0 + 150 * 60'000})
+      EXPECT_EQ(*a.read(ia, from, from + 47 * 60'000), *b.read(ib, from, from + 47 * 60'000)) << name << " " << from;
+    for (int64_t step : {int64_t{60'000}, int64_t{600'000}, int64_t{3'600'000}}) {
+      auto x = a.read_buckets(ia, kT0, to, step), y = b.read_buckets(ib, kT0, to, step);
+      ASSERT_TRUE(x.ok() && y.ok());
+      EXPECT_EQ(*x, *y) << name << " step " << step;
+      EXPECT_EQ(*x, aggregate_points(pts, kT0, to, step)) << name << " step " << step;
+    }
+  }
+}
+
+}  // namespace
+
+// An open raw chunk that grows past raw_chunk_points is cut at a checkpoint: its points older than the
+// out-of-order window become a final part, so the open chunk (in memory and in the head pages) stays small.
+// Reads see every point once across parts and memory; rollups equal those of a store that never cuts.
+TEST(ChunkStore, CutsLongOpenRawChunksIntoPartsAndReadsThemOnce) {
+  TempDir d;
+  auto cut = open_or_die(cutting(d, "cut.db", 40));
+  auto whole = open_or_die(cutting(d, "whole.db", 0));
+  ASSERT_TRUE(cut && whole);
+  std::map<std::string, std::vector<Point>> want;
+  int64_t largest_open = 0;
+  uint64_t seq = 0;
+  // Five hours, a batch a minute: two windows close (rolled up) and the third is open.
+  for (int64_t m = 0; m < 300; ++m) {
+    std::map<std::string, std::vector<Point>> ignored;
+    auto series = minute_of(m, want);
+    ASSERT_TRUE(cut->append(batch("n", ++seq, series)).ok());
+    ASSERT_TRUE(whole->append(batch("n", seq, minute_of(m, ignored))).ok());
+    if (m % 10 == 9) {
+      // Readers see the same points while parts move out of memory.
+      for (const auto& [name, pts] : want) EXPECT_EQ(*cut->read(id_of(*cut, name), 0, INT64_MAX), pts) << m;
+      largest_open = std::max(largest_open, raw_layout(d.str() + "/cut.db").largest_open);
+    }
+  }
+  // The open chunk: at most the cut size plus a batch, and never a whole window (720 points).
+  EXPECT_LE(largest_open, 40 + 6 + 1);
+  EXPECT_GT(raw_layout(d.str() + "/cut.db").largest_open_part, 2u);
+  EXPECT_EQ(raw_layout(d.str() + "/whole.db").written_parts, 0);
+  // The open window's earlier parts are written (raw_parts); the closed windows were cut too, and are one
+  // final chunk each again, the very one the store that never cuts wrote.
+  EXPECT_GE(raw_layout(d.str() + "/cut.db").written_parts, 3 * 2);
+  auto whole_chunks = final_raw_chunks(d.str() + "/whole.db");
+  EXPECT_EQ(whole_chunks.size(), 3u * 2);
+  EXPECT_EQ(final_raw_chunks(d.str() + "/cut.db"), whole_chunks);
+  EXPECT_EQ(cut->stats().points, 3 * 300 * 6);
+  EXPECT_EQ(cut->stats().points_duplicate, whole->stats().points_duplicate);
+  expect_same_answers(*cut, *whole, want, kT0 + 300 * 60'000);
+  // After a clean close and reopen, and once every window has closed.
+  cut->close();
+  cut = open_or_die(cutting(d, "cut.db", 40));
+  expect_same_answers(*cut, *whole, want, kT0 + 300 * 60'000);
+  std::map<std::string, std::vector<Point>> ignored;
+  auto far = minute_of(600, ignored);
+  ASSERT_TRUE(cut->append(batch("n", ++seq, far)).ok());
+  ASSERT_TRUE(whole->append(batch("n", seq, far)).ok());
+  auto wider = want;
+  for (auto& [name, pts] : ignored) wider[name].insert(wider[name].end(), pts.begin(), pts.end());
+  expect_same_answers(*cut, *whole, wider, kT0 + 601 * 60'000);
+}
+
+// A crash in the middle of a window whose earlier parts are written: recovery replays the log onto the
+// open part and stores nothing twice, also when the log still holds points a written part has (a crash
+// after a checkpoint's slices but before its log truncation), and also when the out-of-order window is
+// wider after the restart.
+TEST(ChunkStore, RecoversACutWindowAfterACrash) {
+  TempDir d;
+  auto o = cutting(d, "live.db", 40);
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  std::map<std::string, std::vector<Point>> want;
+  uint64_t seq = 0;
+  for (int64_t m = 0; m < 100; ++m) ASSERT_TRUE(s->append(batch("n", ++seq, minute_of(m, want))).ok());
+  // No checkpoint from here on: later batches are in the log only.
+  s->close();
+  auto quiet = options_in(d, "live.db");
+  quiet.raw_chunk_points = 40;
+  s = open_or_die(quiet);
+  for (int64_t m = 100; m < 110; ++m) ASSERT_TRUE(s->append(batch("n", ++seq, minute_of(m, want))).ok());
+  crash_copy(quiet.path, d.str() + "/crashed.db");
+  // Every point of the log once more after a checkpoint wrote (and cut) it all: the log put back.
+  s->close();
+  s.reset();
+  crash_copy(quiet.path, d.str() + "/replayed.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((d.str() + "/replayed.db").c_str(), &db), SQLITE_OK);
+    std::string attach = "ATTACH '" + d.str() + "/crashed.db' AS crashed";
+    ASSERT_EQ(sqlite3_exec(db, attach.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO log SELECT * FROM crashed.log", nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  for (const char* name : {"crashed.db", "replayed.db"})
+    for (int64_t out_of_order : {int64_t{300'000}, int64_t{3'600'000}}) {
+      SCOPED_TRACE(std::string(name) + " out of order " + std::to_string(out_of_order));
+      std::filesystem::remove(d.str() + "/copy.db-wal");
+      crash_copy(d.str() + "/" + name, d.str() + "/copy.db");
+      auto oc = cutting(d, "copy.db", 40);
+      oc.out_of_order_ms = out_of_order;
+      auto c = open_or_die(oc);
+      ASSERT_TRUE(c);
+      EXPECT_GT(raw_layout(oc.path).largest_open_part, 0u);
+      for (const auto& [series, pts] : want) EXPECT_EQ(*c->read(id_of(*c, series), 0, INT64_MAX), pts) << series;
+      EXPECT_EQ(c->stats().points, 3 * 110 * 6);
+      EXPECT_EQ(c->stats().points_too_old, 0);
+      // The window goes on and closes; its rollups cover every part.
+      auto all = want;
+      for (int64_t m = 110; m < 200; ++m) ASSERT_TRUE(c->append(batch("n", seq + 1 + m, minute_of(m, all))).ok());
+      for (const auto& [series, pts] : all) {
+        int64_t id = id_of(*c, series);
+        EXPECT_EQ(*c->read(id, 0, INT64_MAX), pts) << series;
+        EXPECT_EQ(*c->read_buckets(id, kT0, kT0 + kRawChunkMs - 1, 60'000),
+                  aggregate_points(pts, kT0, kT0 + kRawChunkMs - 1, 60'000)) << series;
+        EXPECT_EQ(*c->read_buckets(id, kT0, kT0 + kRawChunkMs - 1, 3'600'000),
+                  aggregate_points(pts, kT0, kT0 + kRawChunkMs - 1, 3'600'000)) << series;
+      }
+      c->close();
+    }
+}
+
+// Version 4 keyed final chunks by (res, start, series) and wrote head page entries without a part: opened
+// by version 5, its chunks are part 0 and its open chunks go on and are cut like any.
+TEST(ChunkStore, UpgradesAVersionFourDatabase) {
+  TempDir d;
+  auto o = cutting(d, "v4.db", 40);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  const char* v4 = R"sql(
+PRAGMA page_size=65536;
+PRAGMA user_version=4;
+CREATE TABLE series(id INTEGER PRIMARY KEY, name TEXT NOT NULL, labels TEXT NOT NULL, type INTEGER NOT NULL,
+  rolled_upto INTEGER NOT NULL DEFAULT 0, max_t INTEGER, first_t INTEGER) STRICT;
+CREATE TABLE chunks(id INTEGER PRIMARY KEY, res INTEGER NOT NULL, start INTEGER NOT NULL, series_id INTEGER NOT NULL,
+  count INTEGER NOT NULL, data BLOB NOT NULL) STRICT;
+CREATE UNIQUE INDEX chunks_by_time ON chunks(res, start, series_id);
+CREATE TABLE heads(series_id INTEGER NOT NULL, res INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY(series_id, res, start)) WITHOUT ROWID, STRICT;
+CREATE TABLE head_pages(page INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+CREATE TABLE log(id INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+CREATE TABLE events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+  labels TEXT NOT NULL, fields TEXT NOT NULL) STRICT;
+CREATE INDEX events_by_kind ON events(kind, ts);
+CREATE INDEX events_by_ts ON events(ts);
+CREATE TABLE streams(node TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(node, stream)) WITHOUT ROWID, STRICT;
+INSERT INTO series VALUES(1, 'reg', '{"node":"n"}', 1, 1763690400000, NULL, 1763683200000);
+INSERT INTO streams VALUES('n', '', 1);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v4, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  // The first window final (without rollups: this test reads raw points), 30 minutes of the second open.
+  std::vector<Point> want;
+  ChunkEncoder final_chunk(1), open(1);
+  for (int64_t i = 0; i < 720 + 180; ++i) {
+    Point p{kT0 + i * 10'000, static_cast<double>(i % 17)};
+    (i < 720 ? final_chunk : open).append(p.t_ms, p.value);
+    want.push_back(p);
+  }
+  sqlite3_stmt* ins = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO chunks(res, start, series_id, count, data) VALUES(0, ?1, 1, 720, ?2)",
+                               -1, &ins, nullptr), SQLITE_OK);
+  sqlite3_bind_int64(ins, 1, kT0);
+  sqlite3_bind_blob(ins, 2, final_chunk.bytes().data(), static_cast<int>(final_chunk.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+  sqlite3_finalize(ins);
+  std::string page;  // version 4's entry: offset, zigzag(start), rows, length, chunk
+  put_varint(page, 1);
+  put_varint(page, static_cast<uint64_t>(kT0 + kRawChunkMs) << 1);
+  put_varint(page, 180);
+  put_varint(page, open.size());
+  page.append(open.bytes());
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO head_pages VALUES(0, ?1)", -1, &ins, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(ins, 1, page.data(), static_cast<int>(page.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+
+  auto s = open_or_die(o);
+  ASSERT_TRUE(s);
+  int64_t id = id_of(*s, "reg");
+  EXPECT_EQ(*s->read(id, 0, INT64_MAX), want);
+  EXPECT_EQ(s->stats().points, 900);
+  for (int64_t i = 900; i < 1500; i += 6) {
+    std::vector<Point> pts;
+    for (int64_t k = i; k < i + 6; ++k) pts.push_back({kT0 + k * 10'000, static_cast<double>(k % 17)});
+    want.insert(want.end(), pts.begin(), pts.end());
+    ASSERT_EQ(s->append(batch("n", 2 + static_cast<uint64_t>(i), {gauge("reg", pts)}))->accepted, 6u);
+  }
+  EXPECT_EQ(*s->read(id, 0, INT64_MAX), want);
+  EXPECT_EQ(*s->read(id, kT0 + kRawChunkMs + 600'000, kT0 + kRawChunkMs + 1'500'000),
+            std::vector<Point>(want.begin() + 720 + 60, want.begin() + 720 + 151));
+  // The upgraded open chunk went on, was cut, and its window closed.
+  EXPECT_GT(raw_layout(o.path).written_parts, 0);
+  EXPECT_EQ(*s->read_buckets(id, kT0 + kRawChunkMs, kT0 + 2 * kRawChunkMs - 1, 60'000),
+            aggregate_points(want, kT0 + kRawChunkMs, kT0 + 2 * kRawChunkMs - 1, 60'000));
+  s->close();
+  ASSERT_EQ(sqlite3_open(o.path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version), "
+                         "(SELECT count(*) FROM chunks WHERE res = 0 AND start = ?1)", -1, &st, nullptr);
+  sqlite3_bind_int64(st, 1, kT0);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), kSchemaVersion);
+  EXPECT_EQ(sqlite3_column_int(st, 1), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST(HeadPage, EntriesNameTheirPart) {
+  std::string page;
+  put_head_page_entry(page, {3 * kHeadPageSeries + 7, -kRawChunkMs * 5, 2, "ab", 4});
+  put_head_page_entry(page, {3 * kHeadPageSeries + 9, kT0, 1, "c", 0});
+  std::vector<HeadPageEntry> got;
+  ASSERT_TRUE(read_head_page(page, 3, [&](const HeadPageEntry& e) { got.push_back(e); }).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].series_id, 3 * kHeadPageSeries + 7);
+  EXPECT_EQ(got[0].start, -kRawChunkMs * 5);
+  EXPECT_EQ(got[0].part, 4u);
+  EXPECT_EQ(got[0].chunk, "ab");
+  EXPECT_EQ(got[1].start, kT0);
+  EXPECT_EQ(got[1].part, 0u);
 }
