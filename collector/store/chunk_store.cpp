@@ -1788,12 +1788,15 @@ Result<std::unique_ptr<Store>> open_chunk_store(const StoreOptions& options) {
 
 Result<void> read_retention(const config::Section& section, StoreOptions& options) {
   auto r = config::read([&]() {
-    section.allow_only({"raw", "minute", "hour", "out_of_order"});
+    section.allow_only({"raw", "minute", "hour", "out_of_order", "raw_chunk_points"});
     options.retention.raw_ms = section.duration_ms("raw", options.retention.raw_ms);
     options.retention.minute_ms = section.duration_ms("minute", options.retention.minute_ms);
     options.retention.hour_ms = section.duration_ms("hour", options.retention.hour_ms);
     options.out_of_order_ms = section.duration_ms("out_of_order", options.out_of_order_ms);
     if (options.out_of_order_ms > kHourMs) section.fail("out_of_order", "must be at most 1h");
+    int64_t cut = section.integer("raw_chunk_points", options.raw_chunk_points);
+    if (cut < 0 || cut > 100'000) section.fail("raw_chunk_points", "must be between 0 (never cut) and 100000");
+    options.raw_chunk_points = static_cast<uint32_t>(cut);
     for (auto [key, v] : {std::pair{"raw", options.retention.raw_ms}, {"minute", options.retention.minute_ms},
                           {"hour", options.retention.hour_ms}})
       if (v < 0) section.fail(key, "must not be negative (0 keeps forever)");

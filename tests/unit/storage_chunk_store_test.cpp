@@ -678,7 +678,7 @@ TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
 }
 
 TEST(ChunkStore, ReadsRetentionConfig) {
-  auto yaml = config::load_string("raw: 7d\nminute: 30d\nhour: 0\nout_of_order: 2m\n");
+  auto yaml = config::load_string("raw: 7d\nminute: 30d\nhour: 0\nout_of_order: 2m\nraw_chunk_points: 0\n");
   ASSERT_TRUE(yaml.ok());
   StoreOptions o;
   ASSERT_TRUE(read_retention(config::Section(*yaml, "retention"), o).ok());
@@ -686,6 +686,11 @@ TEST(ChunkStore, ReadsRetentionConfig) {
   EXPECT_EQ(o.retention.minute_ms, 30 * 86'400'000LL);
   EXPECT_EQ(o.retention.hour_ms, 0);
   EXPECT_EQ(o.out_of_order_ms, 120'000);
+  EXPECT_EQ(o.raw_chunk_points, 0u);
+  auto negative = config::load_string("raw_chunk_points: -5\n");
+  auto neg = read_retention(config::Section(*negative, "retention"), o);
+  ASSERT_FALSE(neg.ok());
+  EXPECT_NE(neg.error().message.find("raw_chunk_points"), std::string::npos) << neg.error().message;
   auto bad = config::load_string("raw: 7d\nweekly: 1y\n");
   auto r = read_retention(config::Section(*bad, "retention"), o);
   ASSERT_FALSE(r.ok());
