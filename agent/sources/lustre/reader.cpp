@@ -237,22 +237,19 @@ const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& req
   batch.values.resize(requests.size());
   // values[i] holds last cycle's entries: the first used[i] are this cycle's, assigned in place.
   std::vector<size_t> used(requests.size(), 0);
-  auto put = [&](size_t i, std::string_view device, std::string_view text) {
+  // The slot request i's next value takes (its strings keep last cycle's capacity); ++used[i] counts it.
+  auto next_slot = [&](size_t i) -> ParamValue& {
     auto& list = batch.values[i];
-    if (used[i] == list.size()) list.push_back(ParamValue{std::string(device), std::string(text)});
-    else list[used[i]].device.assign(device), list[used[i]].text.assign(text);
-    ++used[i];
+    if (used[i] == list.size()) list.emplace_back();
+    return list[used[i]];
   };
   std::vector<size_t> need_lctl;
   ++reads_;
   for (size_t i = 0; i < requests.size(); ++i) {
     bool denied = false;
     for_each_file(requests[i], denied, [&](const std::string& device, int fd, bool reused) {
-      // Read straight into the slot this value takes (its string's capacity is last cycle's), and count it
-      // only once the read succeeded.
-      auto& list = batch.values[i];
-      if (used[i] == list.size()) list.emplace_back();
-      ParamValue& slot = list[used[i]];
+      // Read straight into the slot, and count it only once the read succeeded.
+      ParamValue& slot = next_slot(i);
       bool is_dir = false;
       auto r = read_fd(fd, slot.text, &is_dir);
       // A kept file of a removed device fails (EIO, ENODEV) or reads empty: the caller reopens it.
@@ -285,7 +282,12 @@ const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& req
         if (req.slice.count > 1 && target_hash(*dev) % req.slice.count != req.slice.index) break;
         bool have = false;
         for (size_t k = 0; k < used[i]; ++k) have = have || batch.values[i][k].device == *dev;
-        if (!have) put(i, *dev, p.value);
+        if (!have) {
+          ParamValue& slot = next_slot(i);
+          slot.device.assign(*dev);
+          slot.text.assign(p.value);
+          ++used[i];
+        }
         break;
       }
     }
