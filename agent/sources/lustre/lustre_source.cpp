@@ -559,9 +559,8 @@ Result<void> LustreSource::collect(Collection& out) {
     refresh(exports_, exports_slice, std::move(exports_fresh));
   }
   server_targets_ = std::move(server_targets);
-  for (const auto& g : capacity_.cache) emit.add(g.name, g.labels, g.value);
-  for (const auto& g : state_.cache) emit.add(g.name, g.labels, g.value);
-  for (const auto& g : exports_.cache) emit.add(g.name, g.labels, g.value);
+  for (const SlowGroup* group : {&capacity_, &state_, &exports_})
+    for (const auto& g : group->cache) emit.add(g.name, g.labels, g.value);
 
   std::vector<std::string> errors = batch.errors;
   if (server && config_.job_stats.enabled) collect_job_stats(out, errors);
