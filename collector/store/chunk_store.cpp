@@ -572,25 +572,24 @@ Result<void> ChunkStore::migrate() {
 
 // Inside migrate()'s transaction.
 Result<void> ChunkStore::upgrade_to_v3(int version, bool has_series, bool has_points) {
-  auto fail = [](Result<void> r) { return r; };
   if (has_series && version < 2) {
     // Version 1: add the head-state columns before CREATE IF NOT EXISTS leaves `series` alone.
     if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN rolled_upto INTEGER NOT NULL DEFAULT 0"); !r.ok())
-      return fail(r);
-    if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN max_t INTEGER"); !r.ok()) return fail(r);
+      return r;
+    if (auto r = exec(db_, "ALTER TABLE series ADD COLUMN max_t INTEGER"); !r.ok()) return r;
   }
-  if (auto r = exec(db_, kSchemaV2); !r.ok()) return fail(r);
+  if (auto r = exec(db_, kSchemaV2); !r.ok()) return r;
   if (has_points && version < 2) {
     // Rows of version 1 become raw chunks; rollups follow as the windows close after the upgrade.
     log::info("store: upgrading {} from row-per-point (version {}) to chunks (version {})", opt_.path, version,
               kSchemaVersion);
     Stmt sel, ins;
     if (auto r = sel.prepare(db_, "SELECT series_id, ts, value FROM points ORDER BY series_id, ts"); !r.ok())
-      return fail(r);
+      return r;
     if (auto r = ins.prepare(db_, "INSERT OR REPLACE INTO chunks(series_id, res, start, end, count, data) "
                                   "VALUES(?1, 0, ?2, ?3, ?4, ?5)");
         !r.ok())
-      return fail(r);
+      return r;
     int64_t cur_series = -1, cur_start = 0;
     std::optional<ChunkEncoder> enc;
     auto flush = [&]() -> Result<void> {
@@ -610,17 +609,17 @@ Result<void> ChunkStore::upgrade_to_v3(int version, bool has_series, bool has_po
                                                                    : sqlite3_column_double(sel.get(), 2);
       int64_t w = floor_to(t, kRawChunkMs);
       if (id != cur_series || w != cur_start) {
-        if (auto r = flush(); !r.ok()) return fail(r);
+        if (auto r = flush(); !r.ok()) return r;
         cur_series = id;
         cur_start = w;
         enc.emplace(1);
       }
       enc->append(t, v);
     }
-    if (auto r = flush(); !r.ok()) return fail(r);
+    if (auto r = flush(); !r.ok()) return r;
     sel.finalize();
     ins.finalize();
-    if (auto r = exec(db_, "DROP TABLE points"); !r.ok()) return fail(r);
+    if (auto r = exec(db_, "DROP TABLE points"); !r.ok()) return r;
   }
   if (has_series && version == 2)
     log::info("store: upgrading {} from version 2 to {} (final chunks in time order, open chunks apart)",
