@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <condition_variable>
@@ -408,6 +409,8 @@ class ChunkStore final : public Store {
   Result<void> upgrade_to_v3(int version, bool has_series, bool has_points);
   Result<void> upgrade_v3_to_v4();
   Result<void> prepare_writer();
+  // The writer connection's statements with their SQL: prepared by prepare_writer(), finalized by close().
+  std::array<std::pair<Stmt*, const char*>, 15> writer_statements();
   Result<void> load_state();
   Result<void> replay_log();
   Result<Reader*> acquire_reader();
@@ -664,11 +667,8 @@ Result<void> ChunkStore::upgrade_v3_to_v4() {
   return exec(db_, "DELETE FROM heads WHERE res = 0");
 }
 
-Result<void> ChunkStore::prepare_writer() {
-  struct {
-    Stmt* s;
-    const char* sql;
-  } all[] = {
+std::array<std::pair<Stmt*, const char*>, 15> ChunkStore::writer_statements() {
+  return {{
       {&ins_series_, "INSERT INTO series(id, name, labels, type, first_t) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&ins_log_, "INSERT INTO log(data) VALUES(?1)"},
       {&ins_event_, "INSERT INTO events(ts, kind, node, labels, fields) VALUES(?1, ?2, ?3, ?4, ?5)"},
@@ -685,9 +685,12 @@ Result<void> ChunkStore::prepare_writer() {
       {&load_rollup_, "SELECT start, data FROM heads WHERE series_id = ?1 AND res = ?2 ORDER BY start DESC LIMIT 1"},
       {&upd_series_, "UPDATE series SET rolled_upto = ?2, max_t = ?3, first_t = ?4 WHERE id = ?1"},
       {&del_log_, "DELETE FROM log WHERE id <= ?1"},
-  };
-  for (auto& [s, sql] : all)
-    if (auto r = s->prepare(db_, sql); !r.ok()) return r;
+  }};
+}
+
+Result<void> ChunkStore::prepare_writer() {
+  for (auto [stmt, sql] : writer_statements())
+    if (auto r = stmt->prepare(db_, sql); !r.ok()) return r;
   return {};
 }
 
@@ -1751,15 +1754,7 @@ void ChunkStore::close() {
   if (writer_.joinable()) writer_.join();
   if (db_) {
     if (auto r = checkpoint(); !r.ok()) log::error("store: final checkpoint failed: {}", r.error().message);
-    for (Stmt* st : {&ins_chunk_, &upsert_head_, &del_head_, &load_rollup_, &upsert_page_, &del_page_, &ins_part_,
-                     &sel_parts_, &del_parts_})
-      st->finalize();
-    ins_series_.finalize();
-    ins_log_.finalize();
-    ins_event_.finalize();
-    upsert_stream_.finalize();
-    upd_series_.finalize();
-    del_log_.finalize();
+    for (auto [stmt, sql] : writer_statements()) stmt->finalize();
     {
       std::lock_guard lk(readers_mu_);
       idle_readers_.clear();
