@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -57,6 +58,16 @@ int64_t id_of(Store& s, const std::string& name) {
   EXPECT_TRUE(sel.ok());
   EXPECT_EQ(sel->size(), 1u) << name;
   return sel->empty() ? -1 : (*sel)[0].id;
+}
+
+// Runs one INSERT of a hand-built old database: `blob` is its last parameter, after `start` as ?1 if given.
+void insert_row(sqlite3* db, const char* sql, std::optional<int64_t> start, std::string_view blob) {
+  sqlite3_stmt* ins = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &ins, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  if (start) sqlite3_bind_int64(ins, 1, *start);
+  sqlite3_bind_blob(ins, start ? 2 : 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(ins), SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db);
+  sqlite3_finalize(ins);
 }
 
 // Open raw chunks in the database (head pages), of the series named `name` or of all.
@@ -563,16 +574,8 @@ INSERT INTO streams VALUES('n', '', 2);
     record.append(enc.bytes());
     for (int i = 5; i < 8; ++i) (id == 1 ? want_g : want_h).push_back({kT0 + i * 10000, i * 2.0});
   }
-  sqlite3_stmt* ins = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO heads VALUES(1, 0, ?1, 5, ?2)", -1, &ins, nullptr), SQLITE_OK);
-  sqlite3_bind_int64(ins, 1, kT0);
-  sqlite3_bind_blob(ins, 2, head.bytes().data(), static_cast<int>(head.size()), SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
-  sqlite3_finalize(ins);
-  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO log VALUES(1, ?1)", -1, &ins, nullptr), SQLITE_OK);
-  sqlite3_bind_blob(ins, 1, record.data(), static_cast<int>(record.size()), SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
-  sqlite3_finalize(ins);
+  insert_row(db, "INSERT INTO heads VALUES(1, 0, ?1, 5, ?2)", kT0, head.bytes());
+  insert_row(db, "INSERT INTO log VALUES(1, ?1)", std::nullopt, record);
   sqlite3_close(db);
 
   for (int round = 0; round < 2; ++round) {  // as upgraded, then as written by this version
@@ -1083,23 +1086,15 @@ INSERT INTO streams VALUES('n', '', 1);
     (i < 720 ? final_chunk : open).append(p.t_ms, p.value);
     want.push_back(p);
   }
-  sqlite3_stmt* ins = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO chunks(res, start, series_id, count, data) VALUES(0, ?1, 1, 720, ?2)",
-                               -1, &ins, nullptr), SQLITE_OK);
-  sqlite3_bind_int64(ins, 1, kT0);
-  sqlite3_bind_blob(ins, 2, final_chunk.bytes().data(), static_cast<int>(final_chunk.size()), SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
-  sqlite3_finalize(ins);
+  insert_row(db, "INSERT INTO chunks(res, start, series_id, count, data) VALUES(0, ?1, 1, 720, ?2)", kT0,
+             final_chunk.bytes());
   std::string page;  // version 4's entry: offset, zigzag(start), rows, length, chunk
   put_varint(page, 1);
   put_varint(page, static_cast<uint64_t>(kT0 + kRawChunkMs) << 1);
   put_varint(page, 180);
   put_varint(page, open.size());
   page.append(open.bytes());
-  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO head_pages VALUES(0, ?1)", -1, &ins, nullptr), SQLITE_OK);
-  sqlite3_bind_blob(ins, 1, page.data(), static_cast<int>(page.size()), SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
-  sqlite3_finalize(ins);
+  insert_row(db, "INSERT INTO head_pages VALUES(0, ?1)", std::nullopt, page);
   sqlite3_close(db);
 
   auto s = open_or_die(o);
