@@ -441,25 +441,8 @@ Point read_point(Reader& r, const Where& pw, size_t i) {
     ++n;
   }
   if (n != 2) fail(where, "a point is [timestamp_ms, value]");
-  Point p;
-  if (tok[0].kind == Kind::Number && tok[0].integer) {
-    // Fast path for the common case: a plain in-range integer.
-    int64_t v = 0;
-    auto [end, ec] = std::from_chars(tok[0].text.data(), tok[0].text.data() + tok[0].text.size(), v);
-    if (ec == std::errc() && end == tok[0].text.data() + tok[0].text.size() && v >= kMinTimestampMs &&
-        v <= kMaxTimestampMs)
-      p.t_ms = v;
-    else
-      p.t_ms = to_timestamp(tok[0], where[0]);
-  } else {
-    p.t_ms = to_timestamp(tok[0], where[0]);
-  }
-  if (tok[1].kind == Kind::Number) {
-    p.value = to_value(tok[1], {}, where[1]);
-  } else {
-    p.value = to_value(tok[1], strval, where[1]);
-  }
-  return p;
+  // `where` is put into words only on failure, so the common case costs no more than the checks.
+  return Point{to_timestamp(tok[0], where[0]), to_value(tok[1], strval, where[1])};
 }
 
 void read_points(Reader& r, const Where& pw, Series& s, const DecodeLimits& lim, size_t& points_total) {
