@@ -1,4 +1,5 @@
 #include "collector/store/chunk_codec.h"
+#include "collector/store/varint.h"
 
 #include <bit>
 #include <cmath>
@@ -48,9 +49,6 @@ int64_t sign_extend(uint64_t v, int width) {
 
 
 constexpr int kPredictors = 3;
-
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
 
 // Value j of a row as an integer at scale k: the stored integer when the scales agree, else converted.
 bool value_at(const RowValues& r, int j, int k, int64_t& out) {

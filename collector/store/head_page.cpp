@@ -1,15 +1,9 @@
 #include "collector/store/head_page.h"
 
 #include "collector/store/chunk_store.h"
-#include "collector/store/log_record.h"
+#include "collector/store/varint.h"
 
 namespace ss::collector {
-namespace {
-
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
-
-}  // namespace
 
 void put_head_page_entry(std::string& page, const HeadPageEntry& e) {
   put_varint(page, e.series_id % kHeadPageSeries);

@@ -5,14 +5,12 @@
 #include <cstring>
 
 #include "collector/store/chunk_codec.h"
+#include "collector/store/varint.h"
 
 namespace ss::collector {
 namespace {
 
 constexpr double kMaxExact = 9007199254740992.0;  // 2^53
-
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t z) { return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
 
 void put_value(std::string& out, double v) {
   if (std::fabs(v) <= kMaxExact && v == std::trunc(v) && !(v == 0 && std::signbit(v))) {
@@ -58,24 +56,6 @@ Result<void> read_format_1(std::string_view in,
 }
 
 }  // namespace
-
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && pos < in.size(); shift += 7) {
-    uint8_t b = static_cast<uint8_t>(in[pos++]);
-    v |= uint64_t(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
 
 LogBatch encode_log_batch(const Batch& batch) {
   LogBatch out;

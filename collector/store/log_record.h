@@ -43,7 +43,4 @@ Result<void> read_log_record(
     std::string_view record, const std::function<void(uint64_t id, const std::vector<Point>& points)>& points,
     const std::function<void(std::string_view node, std::string_view stream, uint64_t seq)>& batch = nullptr);
 
-void put_varint(std::string& out, uint64_t v);
-bool get_varint(std::string_view in, size_t& pos, uint64_t& v);
-
 }  // namespace ss::collector

@@ -15,6 +15,7 @@
 #include "collector/store/chunk_codec.h"
 #include "collector/store/head_page.h"
 #include "collector/store/log_record.h"
+#include "collector/store/varint.h"
 #include "common/time.h"
 #include "tests/support/temp_dir.h"
 

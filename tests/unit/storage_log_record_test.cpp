@@ -8,6 +8,7 @@
 
 #include "collector/store/chunk_codec.h"
 #include "collector/store/log_record.h"
+#include "collector/store/varint.h"
 
 using namespace ss;
 using namespace ss::collector;
