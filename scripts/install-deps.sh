@@ -9,7 +9,7 @@ packages=(
   clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev linux-libc-dev
   prometheus-cpp-dev libcpp-httplib-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev zlib1g-dev
-  prometheus prometheus-alertmanager bpftrace python3
+  prometheus prometheus-alertmanager bpftrace python3 python3-yaml jsonnet
 )
 
 missing=()
