@@ -13,6 +13,8 @@
 
 #include "vfs.h"
 
+#include <asm/unistd.h> /* __NR_* for the per-syscall programs (the loader fills nr_table from the same) */
+
 char LICENSE[] SEC("license") = "GPL";
 
 #define AT_FDCWD -100
@@ -54,6 +56,7 @@ struct thinning {
 };
 
 struct cpu_state {
+  __u64 rng;               /* xorshift state: a sample's randomness without a helper call */
   struct thinning timed;   /* timing */
   struct thinning sampled; /* hot-directory path samples */
   struct thinning paths;   /* attribution of path-based calls */
@@ -175,6 +178,18 @@ static __always_inline __u32 thin(struct thinning *t, __u64 limit_per_sec) {
     t->window_start = now;
   }
   return t->shift & 31;
+}
+
+/* A per-CPU xorshift64: random enough to decorrelate the sample from a thread's call pattern, without
+ * bpf_get_prandom_u32()'s helper call. */
+static __always_inline __u32 next_random(struct cpu_state *st) {
+  __u64 x = st->rng;
+  if (!x) x = bpf_ktime_get_ns() | 1;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  st->rng = x;
+  return (__u32)(x >> 32);
 }
 
 /* floor(log2(v)), 0 for 0; BPF has no count-leading-zeros instruction. */
@@ -355,6 +370,41 @@ static __always_inline void emit_sample(struct cpu_state *st, __u32 tgid, __u32 
   bpf_ringbuf_submit(s, 0);
 }
 
+/* Counts one call of a watched file system, exactly (with its sample weight), so that most calls need no
+ * per-thread state: only timed calls and calls with a byte count carry an entry to the exit (task storage
+ * cost about 7% of a stat() when paid per call). Then the hot-directory sample of metadata ops. */
+static __always_inline void record(struct cpu_state *st, struct task_struct *task, __u32 tgid, __u32 dev, __u8 op,
+                                   int sized, __u32 weight_shift, __u8 base, int fd, const char *path) {
+  struct ss_op_key key = {.cgroup_id = bpf_get_current_cgroup_id(), .dev = dev, .op = op};
+  struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &key);
+  if (!s) {
+    static const struct ss_op_stats empty = {};
+    if (bpf_map_update_elem(&stats, &key, &empty, BPF_NOEXIST) && bpf_map_lookup_elem(&stats, &key) == 0) {
+      bump(SS_CTR_MAP_FULL);
+      return;
+    }
+    s = bpf_map_lookup_elem(&stats, &key);
+    if (!s) return;
+  }
+  s->count += 1ULL << weight_shift;
+
+  __u32 time_shift = timed_per_sec ? thin(&st->timed, timed_per_sec) : 0; /* 0: time every call */
+  int timed = (st->timed.calls & ((1ULL << time_shift) - 1)) == 0;
+  if (timed || sized) {
+    struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (e) {
+      e->key = key;
+      e->active = 1;
+      e->sized = sized != 0;
+      e->time_shift = time_shift + weight_shift < 31 ? time_shift + weight_shift : 31;
+      e->ts = timed ? bpf_ktime_get_ns() : 0;
+    }
+  }
+
+  if (samples_per_sec && SS_OP_IS_META(op) && (path || fd >= 0))
+    emit_sample(st, tgid, dev, op, base, fd, path, weight_shift);
+}
+
 static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
   if ((unsigned long)nr >= SS_NR_MAX) return 0;
   __u8 op = nr_table[nr].op;
@@ -373,7 +423,7 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
   __u32 weight_shift = 0;
   if (attributed_per_sec && path_arg != SS_ARG_NONE) {
     weight_shift = thin(&st->paths, attributed_per_sec);
-    if (weight_shift && (bpf_get_prandom_u32() & ((1U << weight_shift) - 1))) return 0;
+    if (weight_shift && (next_random(st) & ((1U << weight_shift) - 1))) return 0;
   }
 
   __u8 flags = nr_table[nr].flags;
@@ -420,42 +470,12 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
     on = is_watched(cache, gen, dev);
   }
   if (!on) return 0;
-
-  /* Counted here, exactly, so that most calls need no per-thread state: only timed calls and calls with a
-   * byte count carry an entry to sys_exit (task storage cost about 7% of a stat() when paid per call). */
-  struct ss_op_key key = {.cgroup_id = bpf_get_current_cgroup_id(), .dev = dev, .op = op};
-  struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &key);
-  if (!s) {
-    static const struct ss_op_stats empty = {};
-    if (bpf_map_update_elem(&stats, &key, &empty, BPF_NOEXIST) && bpf_map_lookup_elem(&stats, &key) == 0) {
-      bump(SS_CTR_MAP_FULL);
-      return 0;
-    }
-    s = bpf_map_lookup_elem(&stats, &key);
-    if (!s) return 0;
-  }
-  s->count += 1ULL << weight_shift;
-
-  __u32 time_shift = timed_per_sec ? thin(&st->timed, timed_per_sec) : 0; /* 0: time every call */
-  int timed = (st->timed.calls & ((1ULL << time_shift) - 1)) == 0;
-  int sized = flags & SS_NR_BYTES;
-  if (timed || sized) {
-    struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (e) {
-      e->key = key;
-      e->active = 1;
-      e->sized = sized;
-      e->time_shift = time_shift + weight_shift < 31 ? time_shift + weight_shift : 31;
-      e->ts = timed ? bpf_ktime_get_ns() : 0;
-    }
-  }
-
-  if (samples_per_sec && SS_OP_IS_META(op)) emit_sample(st, tgid, dev, op, base, fd, path, weight_shift);
+  record(st, task, tgid, dev, op, flags & SS_NR_BYTES, weight_shift, base, fd, path);
   return 0;
 }
 
-static __always_inline int on_exit(long nr, long ret) {
-  if ((unsigned long)nr >= SS_NR_MAX || !nr_table[nr].op) return 0;
+/* The exit of a call that record() gave an entry: its error, bytes and time. */
+static __always_inline int finish(long ret) {
   struct task_struct *task = bpf_get_current_task_btf();
   struct entry *e = bpf_task_storage_get(&entries, task, 0, 0);
   if (!e || !e->active) return 0;
@@ -477,6 +497,11 @@ static __always_inline int on_exit(long nr, long ret) {
     s->sum_ns += ns * weight;
   }
   return 0;
+}
+
+static __always_inline int on_exit(long nr, long ret) {
+  if ((unsigned long)nr >= SS_NR_MAX || !nr_table[nr].op) return 0;
+  return finish(ret);
 }
 
 /* --- generic hooks: every system call passes here, so the first test is the syscall number --- */
@@ -519,8 +544,10 @@ struct sc_exit_ctx {
   long ret;
 };
 
-/* Copies only the arguments the tracepoint has: its context is no larger, and attach checks that. */
-#define SC_TRACE(name, nargs)                                                             \
+/* Copies only the arguments the tracepoint has: its context is no larger, and attach checks that. The
+ * syscall number is a constant of each program, so the verifier folds its nr_table entry (read-only once
+ * loaded) into constants and drops the branches that do not apply. */
+#define SC_TRACE(nr, name, nargs)                                                         \
   SEC("tracepoint/syscalls/sys_enter_" #name)                                             \
   int sc_enter_##name(struct sc_enter_ctx *ctx) {                                         \
     __u64 a[6] = {};                                                                      \
@@ -530,10 +557,86 @@ struct sc_exit_ctx {
     if (nargs > 3) a[3] = ctx->args[3];                                                   \
     if (nargs > 4) a[4] = ctx->args[4];                                                   \
     if (nargs > 5) a[5] = ctx->args[5];                                                   \
-    return on_enter(ARGS_ARRAY, a, ctx->nr);                                              \
+    return on_enter(ARGS_ARRAY, a, nr);                                                   \
   }                                                                                       \
   SEC("tracepoint/syscalls/sys_exit_" #name)                                              \
-  int sc_exit_##name(struct sc_exit_ctx *ctx) { return on_exit(ctx->nr, ctx->ret); }
+  int sc_exit_##name(struct sc_exit_ctx *ctx) { return on_exit(nr, ctx->ret); }
 
-#define SS_SYSCALL(nr, tp, nargs, op, fd, path, flags, flags_arg) SC_TRACE(tp, nargs)
+#define SS_SYSCALL(nr, tp, nargs, op, fd, path, flags, flags_arg) SC_TRACE(__NR_##nr, tp, nargs)
 #include "vfs_syscalls.h"
+
+/* --- fentry/fexit on the VFS functions: only calls that reach a file system pay, other system calls nothing.
+ * Kernels that refuse tracing programs (EPERM at load, as the development kernel does) fall back to the
+ * tracepoints. What differs from the system-call view is in docs/ebpf.md: calls that fail before reaching
+ * the file system (a lookup's ENOENT) are not seen, and the file system is known exactly from the objects. */
+
+static __always_inline int vfs_enter(__u8 op, __u32 dev, int sized) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (target_tgid && tgid != target_tgid) return 0;
+  if (ignore_tgid && tgid == ignore_tgid) return 0;
+  __u32 zero = 0;
+  struct cpu_state *st = bpf_map_lookup_elem(&cpu_states, &zero);
+  struct attr_cache *cache = bpf_map_lookup_elem(&attr_caches, &zero);
+  if (!st || !cache || !is_watched(cache, mount_gen, dev)) return 0;
+  record(st, bpf_get_current_task_btf(), tgid, dev, op, sized, 0, SS_BASE_FD, -1, 0);
+  return 0;
+}
+
+/* An int, ssize_t or ERR_PTR return value as an error number (0 for success). */
+static __always_inline long as_error(__u64 ret) {
+  int lo = (int)ret;
+  __u64 hi = ret >> 32;
+  return lo < 0 && lo >= -4095 && (hi == 0 || hi == 0xffffffff) ? lo : 0;
+}
+
+static __always_inline __u32 dev_of_file(struct file *f) { return f ? dev_of(f->f_path.mnt) : 0; }
+static __always_inline __u32 dev_of_dentry(struct dentry *d) { return d && d->d_sb ? d->d_sb->s_dev : 0; }
+static __always_inline __u32 dev_of_inode(struct inode *i) { return i && i->i_sb ? i->i_sb->s_dev : 0; }
+
+#define FE_PAIR(fn, args, ret_args, enter)                        \
+  SEC("fentry/" #fn) int BPF_PROG(fe_##fn, args) { return enter; } \
+  SEC("fexit/" #fn) int BPF_PROG(fe_##fn##_ret, ret_args, long ret) { return finish(as_error(ret)); }
+#define ARGS(...) __VA_ARGS__
+#define SIZED_RET(fn, args, ret_args, op, file)                                                     \
+  SEC("fentry/" #fn) int BPF_PROG(fe_##fn, args) { return vfs_enter(op, dev_of_file(file), 1); }      \
+  SEC("fexit/" #fn) int BPF_PROG(fe_##fn##_ret, ret_args, long ret) { return finish(ret); }
+
+FE_PAIR(vfs_getattr, ARGS(const struct path *path), ARGS(const struct path *path, void *st, __u32 mask, __u32 fl),
+        vfs_enter(SS_OP_STAT, path ? dev_of(path->mnt) : 0, 0))
+FE_PAIR(vfs_open, ARGS(const struct path *path, struct file *file), ARGS(const struct path *path, struct file *file),
+        vfs_enter(file && (file->f_flags & O_CREAT) ? SS_OP_CREATE : SS_OP_OPEN, path ? dev_of(path->mnt) : 0, 0))
+FE_PAIR(iterate_dir, ARGS(struct file *file), ARGS(struct file *file, void *dctx),
+        vfs_enter(SS_OP_READDIR, dev_of_file(file), 0))
+FE_PAIR(vfs_fsync_range, ARGS(struct file *file), ARGS(struct file *file, long long a, long long b, int d),
+        vfs_enter(SS_OP_FSYNC, dev_of_file(file), 0))
+FE_PAIR(filp_flush, ARGS(struct file *file), ARGS(struct file *file, void *id), vfs_enter(SS_OP_CLOSE, dev_of_file(file), 0))
+FE_PAIR(vfs_create, ARGS(void *idmap, struct inode *dir), ARGS(void *idmap, struct inode *dir, void *d, __u16 m, bool e),
+        vfs_enter(SS_OP_CREATE, dev_of_inode(dir), 0))
+FE_PAIR(vfs_mknod, ARGS(void *idmap, struct inode *dir), ARGS(void *idmap, struct inode *dir, void *d, __u16 m, __u32 dv),
+        vfs_enter(SS_OP_CREATE, dev_of_inode(dir), 0))
+FE_PAIR(vfs_symlink, ARGS(void *idmap, struct inode *dir), ARGS(void *idmap, struct inode *dir, void *d, void *n),
+        vfs_enter(SS_OP_CREATE, dev_of_inode(dir), 0))
+FE_PAIR(vfs_link, ARGS(struct dentry *old), ARGS(struct dentry *old, void *idmap, void *dir, void *d, void *dl),
+        vfs_enter(SS_OP_CREATE, dev_of_dentry(old), 0))
+FE_PAIR(vfs_unlink, ARGS(void *idmap, struct inode *dir), ARGS(void *idmap, struct inode *dir, void *d, void *dl),
+        vfs_enter(SS_OP_UNLINK, dev_of_inode(dir), 0))
+FE_PAIR(vfs_mkdir, ARGS(void *idmap, struct inode *dir), ARGS(void *idmap, struct inode *dir, void *d, __u16 m),
+        vfs_enter(SS_OP_MKDIR, dev_of_inode(dir), 0))
+FE_PAIR(vfs_rmdir, ARGS(void *idmap, struct inode *dir), ARGS(void *idmap, struct inode *dir, void *d),
+        vfs_enter(SS_OP_RMDIR, dev_of_inode(dir), 0))
+FE_PAIR(vfs_rename, ARGS(struct renamedata *rd), ARGS(struct renamedata *rd),
+        vfs_enter(SS_OP_RENAME, rd ? dev_of_dentry(rd->old_dentry) : 0, 0))
+FE_PAIR(notify_change, ARGS(void *idmap, struct dentry *d), ARGS(void *idmap, struct dentry *d, void *a, void *dl),
+        vfs_enter(SS_OP_SETATTR, dev_of_dentry(d), 0))
+FE_PAIR(vfs_getxattr, ARGS(void *idmap, struct dentry *d), ARGS(void *idmap, struct dentry *d, void *n, void *v, __u64 s),
+        vfs_enter(SS_OP_XATTR, dev_of_dentry(d), 0))
+FE_PAIR(vfs_setxattr, ARGS(void *idmap, struct dentry *d),
+        ARGS(void *idmap, struct dentry *d, void *n, void *v, __u64 s, int f), vfs_enter(SS_OP_XATTR, dev_of_dentry(d), 0))
+FE_PAIR(vfs_removexattr, ARGS(void *idmap, struct dentry *d), ARGS(void *idmap, struct dentry *d, void *n),
+        vfs_enter(SS_OP_XATTR, dev_of_dentry(d), 0))
+FE_PAIR(vfs_listxattr, ARGS(struct dentry *d), ARGS(struct dentry *d, void *l, __u64 s),
+        vfs_enter(SS_OP_XATTR, dev_of_dentry(d), 0))
+SIZED_RET(vfs_read, ARGS(struct file *file), ARGS(struct file *file, void *b, __u64 c, void *p), SS_OP_READ, file)
+SIZED_RET(vfs_readv, ARGS(struct file *file), ARGS(struct file *file, void *v, __u64 n, void *p, int f), SS_OP_READ, file)
+SIZED_RET(vfs_write, ARGS(struct file *file), ARGS(struct file *file, void *b, __u64 c, void *p), SS_OP_WRITE, file)
+SIZED_RET(vfs_writev, ARGS(struct file *file), ARGS(struct file *file, void *v, __u64 n, void *p, int f), SS_OP_WRITE, file)

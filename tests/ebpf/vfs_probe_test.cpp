@@ -306,3 +306,55 @@ TEST(VfsProbe, AboveTheExactRatePathCallsAreSampledWithWeights) {
 
 }  // namespace
 }  // namespace ss::agent::vfs
+
+namespace ss::agent::vfs {
+namespace {
+
+size_t loaded_fentry_programs() {
+  size_t n = 0;
+  for (const ProgramStats& p : loaded_program_stats()) n += p.name.starts_with("fe_");
+  return n;
+}
+
+// fentry/fexit on the VFS functions make unrelated calls free where the kernel allows tracing programs; where
+// it refuses them (EPERM at load, as the development kernel does) asking for fentry fails, names the mode and
+// leaves nothing loaded, and auto falls back to a tracepoint mode that counts, saying why it fell back.
+TEST(VfsProbe, AutoTakesFentryWhereAllowedAndFallsBackWholeWhereNot) {
+  SS_SKIP_WITHOUT_VFS_ENV();
+  const size_t before = loaded_fentry_programs();
+  ProbeOptions o;
+  o.attach = AttachMode::Fentry;
+  o.target_tgid = static_cast<uint32_t>(getpid());
+  o.samples_per_sec = 0;
+  auto fentry = Probe::load(o);
+  const bool kernel_allows_fentry = fentry.ok();
+  if (!kernel_allows_fentry) {
+    EXPECT_NE(fentry.error().message.find("(fentry)"), std::string::npos) << fentry.error().message;
+    EXPECT_EQ(loaded_fentry_programs(), before) << "a refused fentry load left programs behind";
+  }
+  fentry = Error{"released"};
+
+  o.attach = AttachMode::Auto;
+  auto probe = Probe::load(o);
+  ASSERT_TRUE(probe.ok()) << probe.error().message;
+  if (kernel_allows_fentry) {
+    EXPECT_EQ((*probe)->mode(), AttachMode::Fentry);
+    EXPECT_TRUE((*probe)->fallbacks().empty());
+  } else {
+    EXPECT_NE((*probe)->mode(), AttachMode::Fentry);
+    ASSERT_FALSE((*probe)->fallbacks().empty());
+    EXPECT_NE((*probe)->fallbacks()[0].find("(fentry)"), std::string::npos) << (*probe)->fallbacks()[0];
+    EXPECT_EQ(loaded_fentry_programs(), before);
+  }
+  ASSERT_TRUE((*probe)->set_mounts(test::all_mounts_watched()).ok());
+  const std::string file = test::VfsEnv::get().tmpfs() + "/fallback-file";
+  close(open(file.c_str(), O_WRONLY | O_CREAT, 0644));
+  struct stat st;
+  for (int i = 0; i < 12; i++) ASSERT_EQ(stat(file.c_str(), &st), 0);
+  auto counts = (*probe)->read_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ(per_op(*counts, test::dev_of_path(file))["stat"].count, 12u) << attach_mode_name((*probe)->mode());
+}
+
+}  // namespace
+}  // namespace ss::agent::vfs

@@ -7,6 +7,7 @@ namespace ss::agent::vfs {
 std::string_view attach_mode_name(AttachMode mode) {
   switch (mode) {
     case AttachMode::Auto: return "auto";
+    case AttachMode::Fentry: return "fentry";
     case AttachMode::TpBtf: return "tp_btf";
     case AttachMode::RawTp: return "raw_tp";
     case AttachMode::Syscalls: return "syscalls";
@@ -15,9 +16,9 @@ std::string_view attach_mode_name(AttachMode mode) {
 }
 
 Result<AttachMode> parse_attach_mode(std::string_view text) {
-  for (AttachMode m : {AttachMode::Auto, AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls})
+  for (AttachMode m : {AttachMode::Auto, AttachMode::Fentry, AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls})
     if (text == attach_mode_name(m)) return m;
-  return errorf("unknown attach mode '{}' (auto, tp_btf, raw_tp, syscalls)", text);
+  return errorf("unknown attach mode '{}' (auto, fentry, tp_btf, raw_tp, syscalls)", text);
 }
 
 std::string_view op_name(uint32_t op) {
@@ -42,11 +43,19 @@ Result<void> Probe::set_mounts(const std::vector<WatchedMount>&) { return ok(); 
 Result<std::vector<OpCounts>> Probe::read_counts() const { return std::vector<OpCounts>{}; }
 void Probe::forget(const std::vector<ss_op_key>&) {}
 ProbeCounters Probe::counters() const { return {}; }
+std::vector<ProgramStats> loaded_program_stats() { return {}; }
 Result<int> Probe::poll_samples(int, const std::function<void(const ss_path_sample&)>&) { return 0; }
+struct EmptyPrograms::Impl {};
+EmptyPrograms::EmptyPrograms(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EmptyPrograms::~EmptyPrograms() = default;
+Result<std::unique_ptr<EmptyPrograms>> EmptyPrograms::attach(AttachMode, bool) {
+  return Error{"vfs probes: this build has no eBPF support"};
+}
 }  // namespace ss::agent::vfs
 #else
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -60,6 +69,7 @@ Result<int> Probe::poll_samples(int, const std::function<void(const ss_path_samp
 #include <set>
 
 #include "vfs.skel.h"
+#include "vfs_floor.skel.h"
 
 namespace ss::agent::vfs {
 
@@ -102,8 +112,27 @@ void fill_nr_table(vfs_bpf* skel) {
 #undef SS_SYSCALL
 }
 
-bool is_syscall_program(const bpf_program* prog) {
-  return std::string_view(bpf_program__name(prog)).starts_with("sc_");
+// The programs of a mode, by the prefix of their names in vfs.bpf.c and vfs_floor.bpf.c.
+bool belongs_to(const bpf_program* prog, AttachMode mode) {
+  std::string_view name = bpf_program__name(prog);
+  switch (mode) {
+    case AttachMode::Fentry: return name.starts_with("fe_");
+    case AttachMode::TpBtf: return name.starts_with("btf_");
+    case AttachMode::RawTp: return name.starts_with("raw_");
+    case AttachMode::Syscalls: return name.starts_with("sc_");
+    case AttachMode::Auto: return false;
+  }
+  return false;
+}
+
+// Whether the running kernel has the function a fentry/fexit program is for (names change between kernels:
+// a missing one is skipped like a missing syscall tracepoint, rather than failing the whole mode).
+bool kernel_has_target(const btf* vmlinux, const bpf_program* prog) {
+  std::string_view section = bpf_program__section_name(prog);
+  auto slash = section.find('/');
+  if (!vmlinux || slash == std::string_view::npos) return true;  // let the load say what is wrong
+  std::string fn(section.substr(slash + 1));
+  return btf__find_by_name_kind(vmlinux, fn.c_str(), BTF_KIND_FUNC) > 0;
 }
 
 bool tracefs_has_syscalls() {
@@ -171,38 +200,35 @@ struct Probe::Impl {
 
 namespace {
 
-// One attempt at one concrete mode; the error names the mode.
-Result<std::unique_ptr<Probe::Impl>> try_mode(AttachMode mode, const ProbeOptions& o, int* missing) {
-  auto impl = std::make_unique<Probe::Impl>();
+// Loads the programs of `mode` in `obj` (by `load`, the skeleton's; the other modes' programs stay unloaded) and
+// attaches every one into `links`. On an error the caller destroys `links` with the object: a mode is attached
+// whole or not at all. The error names the mode.
+Result<void> load_and_attach(bpf_object* obj, AttachMode mode, bool mount_tracefs, const std::function<int()>& load,
+                             std::vector<bpf_link*>& links, int* missing) {
   auto fail = [&](std::string_view what, int err) {
     return errorf("vfs probes ({}): {}: {}", attach_mode_name(mode), what, errno_text(err));
   };
   if (mode == AttachMode::Syscalls) {
-    auto tracefs = ensure_tracefs(o.mount_tracefs);
+    auto tracefs = ensure_tracefs(mount_tracefs);
     if (!tracefs) return errorf("vfs probes (syscalls): {}", tracefs.error().message);
   }
-  impl->skel = vfs_bpf__open();
-  if (!impl->skel) return fail("open", errno);
-  vfs_bpf* skel = impl->skel;
-  fill_nr_table(skel);
-  skel->rodata->target_tgid = o.target_tgid;
-  skel->rodata->ignore_tgid = o.ignore_tgid;
-  skel->rodata->timed_per_sec = o.timed_per_sec;
-  skel->rodata->samples_per_sec = o.samples_per_sec;
-  skel->rodata->attributed_per_sec = o.attributed_per_sec;
-  bpf_map__set_max_entries(skel->maps.stats, o.max_keys);
-
+  btf* vmlinux = mode == AttachMode::Fentry ? btf__load_vmlinux_btf() : nullptr;
+  int wanted = 0;
   bpf_program* prog;
-  bpf_object__for_each_program(prog, skel->obj) {
-    bool want = is_syscall_program(prog)
-                    ? mode == AttachMode::Syscalls
-                    : (mode == AttachMode::TpBtf && std::string_view(bpf_program__name(prog)).starts_with("btf_")) ||
-                          (mode == AttachMode::RawTp && std::string_view(bpf_program__name(prog)).starts_with("raw_"));
+  bpf_object__for_each_program(prog, obj) {
+    bool want = belongs_to(prog, mode);
+    if (want && mode == AttachMode::Fentry && !kernel_has_target(vmlinux, prog)) {
+      ++*missing;
+      log::debug("vfs: the kernel has no {}", bpf_program__section_name(prog));
+      want = false;
+    }
     bpf_program__set_autoload(prog, want);
+    wanted += want;
   }
-  if (int err = vfs_bpf__load(skel)) return fail("load", err);
-
-  bpf_object__for_each_program(prog, skel->obj) {
+  if (vmlinux) btf__free(vmlinux);
+  if (wanted == 0) return errorf("vfs probes ({}): no programs for this mode", attach_mode_name(mode));
+  if (int err = load()) return fail("load", err);
+  bpf_object__for_each_program(prog, obj) {
     if (!bpf_program__autoload(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
@@ -215,8 +241,32 @@ Result<std::unique_ptr<Probe::Impl>> try_mode(AttachMode mode, const ProbeOption
       }
       return fail(std::string("attach ") + bpf_program__name(prog), err);
     }
-    impl->links.push_back(link);
+    links.push_back(link);
   }
+  return ok();
+}
+
+// One attempt at one concrete mode.
+Result<std::unique_ptr<Probe::Impl>> try_mode(AttachMode mode, const ProbeOptions& o, int* missing) {
+  auto impl = std::make_unique<Probe::Impl>();
+  auto fail = [&](std::string_view what, int err) {
+    return errorf("vfs probes ({}): {}: {}", attach_mode_name(mode), what, errno_text(err));
+  };
+  impl->skel = vfs_bpf__open();
+  if (!impl->skel) return fail("open", errno);
+  vfs_bpf* skel = impl->skel;
+  fill_nr_table(skel);
+  skel->rodata->target_tgid = o.target_tgid;
+  skel->rodata->ignore_tgid = o.ignore_tgid;
+  skel->rodata->timed_per_sec = o.timed_per_sec;
+  skel->rodata->samples_per_sec = o.samples_per_sec;
+  skel->rodata->attributed_per_sec = o.attributed_per_sec;
+  bpf_map__set_max_entries(skel->maps.stats, o.max_keys);
+
+  if (auto r = load_and_attach(skel->obj, mode, o.mount_tracefs, [skel] { return vfs_bpf__load(skel); },
+                               impl->links, missing);
+      !r)
+    return r.error();
   impl->ring = ring_buffer__new(bpf_map__fd(skel->maps.samples), &Probe::Impl::on_sample, impl.get(), nullptr);
   if (!impl->ring) return fail("ring buffer", errno);
   impl->ncpus = libbpf_num_possible_cpus();
@@ -234,22 +284,26 @@ Result<std::unique_ptr<Probe>> Probe::load(const ProbeOptions& options) {
   std::call_once(print_once, [] { libbpf_set_print(libbpf_print); });
   std::vector<AttachMode> order;
   if (options.attach == AttachMode::Auto)
-    order = {AttachMode::TpBtf, AttachMode::RawTp, AttachMode::Syscalls};
+    order = {AttachMode::Fentry, kDefaultTracepointMode, AttachMode::RawTp,
+             kDefaultTracepointMode == AttachMode::Syscalls ? AttachMode::TpBtf : AttachMode::Syscalls};
   else
     order = {options.attach};
-  std::string errors;
+  std::vector<std::string> errors;
   for (AttachMode mode : order) {
     int missing = 0;
-    auto impl = try_mode(mode, options, &missing);
+    auto impl = try_mode(mode, options, &missing);  // a failed mode leaves nothing loaded or attached
     if (impl) {
       auto probe = std::unique_ptr<Probe>(new Probe(std::move(impl.value()), mode));
-      probe->missing_tracepoints_ = missing;
+      probe->missing_programs_ = missing;
+      probe->fallbacks_ = std::move(errors);
       return probe;
     }
-    if (!errors.empty()) errors += "; ";
-    errors += impl.error().message;
+    log::debug("vfs: {}", impl.error().message);
+    errors.push_back(impl.error().message);
   }
-  return Error{errors};
+  std::string all;
+  for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
+  return Error{all};
 }
 
 Result<void> Probe::set_mounts(const std::vector<WatchedMount>& mounts) {
@@ -349,12 +403,52 @@ ProbeCounters Probe::counters() const {
   return ProbeCounters{sum(SS_CTR_MAP_FULL), sum(SS_CTR_SAMPLES_LOST)};
 }
 
+std::vector<ProgramStats> loaded_program_stats() {
+  std::vector<ProgramStats> out;
+  __u32 id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;  // unloaded meanwhile
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+      out.push_back({id, std::string(info.name, strnlen(info.name, sizeof(info.name))), info.run_cnt, info.run_time_ns});
+    close(fd);
+  }
+  return out;
+}
+
 Result<int> Probe::poll_samples(int timeout_ms, const std::function<void(const ss_path_sample&)>& sink) {
   impl_->sink = &sink;
   int n = ring_buffer__poll(impl_->ring, timeout_ms);
   impl_->sink = nullptr;
   if (n < 0 && n != -EINTR) return errorf("vfs: polling samples: {}", std::strerror(-n));
   return n < 0 ? 0 : n;
+}
+
+struct EmptyPrograms::Impl {
+  vfs_floor_bpf* skel = nullptr;
+  std::vector<bpf_link*> links;
+  ~Impl() {
+    for (bpf_link* l : links) bpf_link__destroy(l);
+    if (skel) vfs_floor_bpf__destroy(skel);
+  }
+};
+
+EmptyPrograms::EmptyPrograms(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EmptyPrograms::~EmptyPrograms() = default;
+
+Result<std::unique_ptr<EmptyPrograms>> EmptyPrograms::attach(AttachMode mode, bool mount_tracefs) {
+  auto impl = std::make_unique<Impl>();
+  impl->skel = vfs_floor_bpf__open();
+  if (!impl->skel) return errorf("vfs empty programs: open: {}", errno_text(errno));
+  int missing = 0;
+  vfs_floor_bpf* skel = impl->skel;
+  if (auto r = load_and_attach(skel->obj, mode, mount_tracefs, [skel] { return vfs_floor_bpf__load(skel); },
+                               impl->links, &missing);
+      !r)
+    return r.error();
+  return std::unique_ptr<EmptyPrograms>(new EmptyPrograms(std::move(impl)));
 }
 
 }  // namespace ss::agent::vfs

@@ -1,8 +1,10 @@
 // Loads the VFS probes (ebpf/vfs.bpf.c) and reads what they aggregate. Only this file touches libbpf.
 //
-// Attach modes: tp_btf and raw_tp hook the generic sys_enter/sys_exit tracepoints (every system call of
-// every task pays a small filter cost); syscalls hooks syscalls:sys_enter_<name> per traced call (needs
-// tracefs; only traced calls pay, each somewhat more). See docs/ebpf.md for the measured costs.
+// Attach modes: fentry hooks the VFS functions themselves (only file-system calls pay; needs a kernel that
+// allows tracing programs); tp_btf and raw_tp hook the generic sys_enter/sys_exit tracepoints (every system
+// call of every task pays the hook and a filter); syscalls hooks syscalls:sys_enter_<name> per traced call
+// (needs tracefs; every system call pays the kernel's syscall-tracing path, only traced calls run programs).
+// See docs/ebpf.md for what each counts and costs.
 #pragma once
 
 #include <array>
@@ -18,7 +20,11 @@
 
 namespace ss::agent::vfs {
 
-enum class AttachMode { Auto, TpBtf, RawTp, Syscalls };
+enum class AttachMode { Auto, Fentry, TpBtf, RawTp, Syscalls };
+
+// The tracepoint mode `auto` prefers after fentry, chosen by its cost on a GPU node's mix of system calls
+// (docs/ebpf.md, "Choosing the mode").
+inline constexpr AttachMode kDefaultTracepointMode = AttachMode::TpBtf;
 
 std::string_view attach_mode_name(AttachMode mode);
 Result<AttachMode> parse_attach_mode(std::string_view text);
@@ -58,18 +64,31 @@ struct ProbeCounters {
   uint64_t map_full = 0, samples_lost = 0;
 };
 
+// The kernel's run statistics of one loaded BPF program (counted only while kernel.bpf_stats_enabled is 1).
+struct ProgramStats {
+  uint32_t id = 0;
+  std::string name;  // as the kernel keeps it (at most 15 characters)
+  uint64_t runs = 0, run_ns = 0;
+};
+
+// Every BPF program loaded on the machine (bench_vfs_overhead --bpf-stats tells its own apart by id).
+std::vector<ProgramStats> loaded_program_stats();
+
 class Probe {
  public:
-  // Opens, configures, loads and attaches. With AttachMode::Auto: the measured default first, then the
-  // others in order of preference. The error says what failed and why (EPERM: not root / BPF not allowed).
+  // Opens, configures, loads and attaches. With AttachMode::Auto: fentry, then kDefaultTracepointMode, then
+  // the others; a mode that fails leaves nothing loaded or attached. The error says what failed and why
+  // (EPERM: not root / BPF not allowed / the kernel refuses the program type).
   static Result<std::unique_ptr<Probe>> load(const ProbeOptions& options);
   ~Probe();
   Probe(const Probe&) = delete;
   Probe& operator=(const Probe&) = delete;
 
   AttachMode mode() const { return mode_; }
-  // How many per-syscall tracepoints were missing (syscalls mode on kernels without some calls).
-  int missing_tracepoints() const { return missing_tracepoints_; }
+  // How many programs the kernel had no hook for (a syscall tracepoint or VFS function it lacks).
+  int missing_programs() const { return missing_programs_; }
+  // Why the modes tried before mode() did not load (AttachMode::Auto), in order.
+  const std::vector<std::string>& fallbacks() const { return fallbacks_; }
 
   // Replaces the mount-point prefix table and the watched file systems (pass the whole mount table, in
   // mountinfo order: a later mount on the same point hides an earlier one).
@@ -89,7 +108,21 @@ class Probe {
   explicit Probe(std::unique_ptr<Impl> impl, AttachMode mode);
   std::unique_ptr<Impl> impl_;
   AttachMode mode_;
-  int missing_tracepoints_ = 0;
+  int missing_programs_ = 0;
+  std::vector<std::string> fallbacks_;
+};
+
+// Empty programs on the hooks of one mode (ebpf/vfs_floor.bpf.c): what the attach mechanism alone costs, the
+// floor bench_vfs_overhead compares the probes with. Detached when destroyed.
+class EmptyPrograms {
+ public:
+  static Result<std::unique_ptr<EmptyPrograms>> attach(AttachMode mode, bool mount_tracefs = true);
+  ~EmptyPrograms();
+  struct Impl;
+
+ private:
+  explicit EmptyPrograms(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ss::agent::vfs

@@ -104,7 +104,10 @@ class VfsSource final : public Source {
         return last_error_;
       }
       probe_ = std::move(probe.value());
-      log::info("vfs: probes attached ({} mode)", attach_mode_name(probe_->mode()));
+      for (const std::string& why : probe_->fallbacks()) log::info("vfs: fell back: {}", why);
+      log::info("vfs: probes attached ({} mode{})", attach_mode_name(probe_->mode()),
+                probe_->missing_programs() ? fmt::format(", {} hooks absent from this kernel", probe_->missing_programs())
+                                           : std::string());
       if (options_.hot_dirs > 0) start_sampler();
     }
 
