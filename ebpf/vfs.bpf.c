@@ -45,7 +45,13 @@ struct entry {
   __u8 active;
   __u8 sized;
   __u8 time_shift;
+  __u8 in_flight; /* counted in unsized_in_flight */
 };
+
+/* Entries of calls without a byte count that are active now, over all threads: while it is 0 (a storm's
+ * untimed calls) the exit of such a call returns without looking task storage up. A thread killed inside a
+ * call leaves its count behind, which only makes exits look up as they would without this. */
+__u64 unsized_in_flight = 0;
 
 /* A per-CPU rate limit: over each window of WINDOW_CALLS calls it measures the rate and picks the shift k
  * such that one call in 2^k stays under the limit. */
@@ -393,6 +399,9 @@ static __always_inline void record(struct cpu_state *st, struct task_struct *tas
   if (timed || sized) {
     struct entry *e = bpf_task_storage_get(&entries, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (e) {
+      int carried = e->active && e->in_flight; /* an exit that never ran keeps its count */
+      if (!carried && !sized) __sync_fetch_and_add(&unsized_in_flight, 1);
+      e->in_flight = carried || !sized;
       e->key = key;
       e->active = 1;
       e->sized = sized != 0;
@@ -475,11 +484,16 @@ static __always_inline int on_enter(enum arg_mode mode, void *ctx, long nr) {
 }
 
 /* The exit of a call that record() gave an entry: its error, bytes and time. */
-static __always_inline int finish(long ret) {
+static __always_inline int finish(long ret, int sized) {
+  if (!sized && !*(volatile __u64 *)&unsized_in_flight) return 0;
   struct task_struct *task = bpf_get_current_task_btf();
   struct entry *e = bpf_task_storage_get(&entries, task, 0, 0);
   if (!e || !e->active) return 0;
   e->active = 0;
+  if (e->in_flight) {
+    e->in_flight = 0;
+    __sync_fetch_and_add(&unsized_in_flight, -1);
+  }
   struct ss_op_stats *s = bpf_map_lookup_elem(&stats, &e->key);
   if (!s) return 0;
   __u64 ts = e->ts;
@@ -501,7 +515,7 @@ static __always_inline int finish(long ret) {
 
 static __always_inline int on_exit(long nr, long ret) {
   if ((unsigned long)nr >= SS_NR_MAX || !nr_table[nr].op) return 0;
-  return finish(ret);
+  return finish(ret, nr_table[nr].flags & SS_NR_BYTES);
 }
 
 /* --- generic hooks: every system call passes here, so the first test is the syscall number --- */
@@ -595,11 +609,11 @@ static __always_inline __u32 dev_of_inode(struct inode *i) { return i && i->i_sb
 
 #define FE_PAIR(fn, args, ret_args, enter)                        \
   SEC("fentry/" #fn) int BPF_PROG(fe_##fn, args) { return enter; } \
-  SEC("fexit/" #fn) int BPF_PROG(fe_##fn##_ret, ret_args, long ret) { return finish(as_error(ret)); }
+  SEC("fexit/" #fn) int BPF_PROG(fe_##fn##_ret, ret_args, long ret) { return finish(as_error(ret), 0); }
 #define ARGS(...) __VA_ARGS__
 #define SIZED_RET(fn, args, ret_args, op, file)                                                     \
   SEC("fentry/" #fn) int BPF_PROG(fe_##fn, args) { return vfs_enter(op, dev_of_file(file), 1); }      \
-  SEC("fexit/" #fn) int BPF_PROG(fe_##fn##_ret, ret_args, long ret) { return finish(ret); }
+  SEC("fexit/" #fn) int BPF_PROG(fe_##fn##_ret, ret_args, long ret) { return finish(ret, 1); }
 
 FE_PAIR(vfs_getattr, ARGS(const struct path *path), ARGS(const struct path *path, void *st, __u32 mask, __u32 fl),
         vfs_enter(SS_OP_STAT, path ? dev_of(path->mnt) : 0, 0))

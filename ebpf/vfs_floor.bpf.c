@@ -26,3 +26,30 @@ int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret) { return 0; }
   SEC("tracepoint/syscalls/sys_enter_" #tp) int sc_enter_##tp(void *ctx) { return 0; } \
   SEC("tracepoint/syscalls/sys_exit_" #tp) int sc_exit_##tp(void *ctx) { return 0; }
 #include "vfs_syscalls.h"
+
+/* fentry mode: an empty pair on each VFS function vfs.bpf.c hooks (refused where tracing programs are). */
+#define FE_EMPTY(fn)                                                \
+  SEC("fentry/" #fn) int fe_##fn(void *ctx) { return 0; }           \
+  SEC("fexit/" #fn) int fe_##fn##_ret(void *ctx) { return 0; }
+FE_EMPTY(vfs_getattr)
+FE_EMPTY(vfs_open)
+FE_EMPTY(iterate_dir)
+FE_EMPTY(vfs_fsync_range)
+FE_EMPTY(filp_flush)
+FE_EMPTY(vfs_create)
+FE_EMPTY(vfs_mknod)
+FE_EMPTY(vfs_symlink)
+FE_EMPTY(vfs_link)
+FE_EMPTY(vfs_unlink)
+FE_EMPTY(vfs_mkdir)
+FE_EMPTY(vfs_rmdir)
+FE_EMPTY(vfs_rename)
+FE_EMPTY(notify_change)
+FE_EMPTY(vfs_getxattr)
+FE_EMPTY(vfs_setxattr)
+FE_EMPTY(vfs_removexattr)
+FE_EMPTY(vfs_listxattr)
+FE_EMPTY(vfs_read)
+FE_EMPTY(vfs_readv)
+FE_EMPTY(vfs_write)
+FE_EMPTY(vfs_writev)

@@ -18,6 +18,8 @@
 namespace ss::agent::vfs {
 namespace {
 
+// Tests of attribution and sampling load tp_btf: that logic is the same in every tracepoint mode, and tp_btf
+// attaches in a fraction of a second where the per-syscall mode's 140 tracepoints take seconds.
 std::unique_ptr<Probe> load_or_skip(AttachMode mode, uint32_t target_tgid, std::string* skip,
                                     uint64_t attributed_per_sec = 0) {
   ProbeOptions o;
@@ -151,7 +153,7 @@ INSTANTIATE_TEST_SUITE_P(AttachModes, VfsProbeModes,
 TEST(VfsProbe, OpsOnTwoMountsAreAttributedToEach) {
   SS_SKIP_WITHOUT_VFS_ENV();
   std::string skip;
-  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip);
+  auto probe = load_or_skip(AttachMode::TpBtf, static_cast<uint32_t>(getpid()), &skip);
   if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
   const std::string on_tmpfs = test::VfsEnv::get().tmpfs() + "/two";
   std::string on_root = "/var/tmp/ss-vfs-two-XXXXXX";
@@ -201,7 +203,7 @@ TEST(VfsProbe, AProcessInADedicatedCgroupIsAttributedToIt) {
     _exit(0);
   }
   close(go[0]);
-  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(child), &skip);
+  auto probe = load_or_skip(AttachMode::TpBtf, static_cast<uint32_t>(child), &skip);
   bool moved = probe && cg.add(child);
   ASSERT_EQ(write(go[1], "g", 1), 1);
   close(go[1]);
@@ -241,7 +243,7 @@ TEST(VfsProbe, ALongMountPointIsToldApartFromTheMountItSitsIn) {
   ASSERT_EQ(mkdir(beside.c_str(), 0755), 0);
   ASSERT_EQ(mount("tmpfs", inner.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
   std::string skip;
-  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip);  // after the mount
+  auto probe = load_or_skip(AttachMode::TpBtf, static_cast<uint32_t>(getpid()), &skip);  // after the mount
   if (!probe) {
     umount2(inner.c_str(), MNT_DETACH);
     GTEST_SKIP() << "SKIPPED: " << skip;
@@ -269,7 +271,7 @@ TEST(VfsProbe, AMountThatStopsBeingWatchedStopsCounting) {
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   const uint32_t dev = test::dev_of_path(dir);  // before the probes: its statx would count
   std::string skip;
-  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip);
+  auto probe = load_or_skip(AttachMode::TpBtf, static_cast<uint32_t>(getpid()), &skip);
   if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
   struct stat st;
   for (int i = 0; i < 20; i++) ASSERT_EQ(stat(dir.c_str(), &st), 0);
@@ -289,7 +291,7 @@ TEST(VfsProbe, AboveTheExactRatePathCallsAreSampledWithWeights) {
   SS_SKIP_WITHOUT_VFS_ENV();
   std::string skip;
   // 20,000 a second per CPU, against a stat loop of several hundred thousand: about 1 call in 16-64 is read.
-  auto probe = load_or_skip(AttachMode::Auto, static_cast<uint32_t>(getpid()), &skip, 20000);
+  auto probe = load_or_skip(AttachMode::TpBtf, static_cast<uint32_t>(getpid()), &skip, 20000);
   if (!probe) GTEST_SKIP() << "SKIPPED: " << skip;
   const std::string dir = test::VfsEnv::get().tmpfs() + "/sampled";
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);

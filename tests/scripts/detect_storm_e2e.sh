@@ -56,16 +56,18 @@ done
   --spool "$dir/spool" >"$dir/alog" 2>&1 &
 apid=$!
 
-# The vfs source must be up (BPF attached); otherwise this machine cannot run the test.
+# The vfs source must be up (BPF attached); otherwise this machine cannot run the test. Attaching the
+# per-syscall tracepoints (the default mode) takes seconds, longer than a 1 s cycle: the first cycles report
+# the source down while it loads, so wait for it to come up.
 up=
-for _ in $(seq 60); do
+for _ in $(seq 120); do
   up=$(curl -s -G --data-urlencode 'match=stormscope_agent_source_up{source="vfs"}' -d from=now-1m --data-urlencode to=now+1m \
     "$url/api/v1/query_range" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 vals = [v for s in d.get("series", []) for t, v in s["points"]]
 print(vals[-1] if vals else "")' || true)
-  [ -n "$up" ] && break
+  [ "${up%.*}" = 1 ] && break
   sleep 0.5
 done
 [ -n "$up" ] || fail "no stormscope_agent_source_up{source=\"vfs\"} from the agent"

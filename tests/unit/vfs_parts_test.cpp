@@ -152,6 +152,11 @@ TEST(VfsOptionsTest, ParsesAndRejects) {
   EXPECT_EQ(o->top_jobs, 5u);
   EXPECT_EQ(o->probe.samples_per_sec, 0u);  // no hot dirs: no samples at all
 
+  auto fentry = config::load_string("attach: fentry\n");
+  auto f = parse_vfs_options(config::Section(*fentry, "sources.vfs"));
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->probe.attach, AttachMode::Fentry);
+
   auto bad = config::load_string("attach: kprobe\n");
   auto e = parse_vfs_options(config::Section(*bad, "sources.vfs"));
   ASSERT_FALSE(e.ok());

@@ -284,8 +284,9 @@ Result<std::unique_ptr<Probe>> Probe::load(const ProbeOptions& options) {
   std::call_once(print_once, [] { libbpf_set_print(libbpf_print); });
   std::vector<AttachMode> order;
   if (options.attach == AttachMode::Auto)
-    order = {AttachMode::Fentry, kDefaultTracepointMode, AttachMode::RawTp,
-             kDefaultTracepointMode == AttachMode::Syscalls ? AttachMode::TpBtf : AttachMode::Syscalls};
+    order = {AttachMode::Fentry, kDefaultTracepointMode,
+             kDefaultTracepointMode == AttachMode::Syscalls ? AttachMode::TpBtf : AttachMode::Syscalls,
+             AttachMode::RawTp};
   else
     order = {options.attach};
   std::vector<std::string> errors;

@@ -24,7 +24,7 @@ enum class AttachMode { Auto, Fentry, TpBtf, RawTp, Syscalls };
 
 // The tracepoint mode `auto` prefers after fentry, chosen by its cost on a GPU node's mix of system calls
 // (docs/ebpf.md, "Choosing the mode").
-inline constexpr AttachMode kDefaultTracepointMode = AttachMode::TpBtf;
+inline constexpr AttachMode kDefaultTracepointMode = AttachMode::Syscalls;
 
 std::string_view attach_mode_name(AttachMode mode);
 Result<AttachMode> parse_attach_mode(std::string_view text);
