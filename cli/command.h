@@ -30,5 +30,6 @@ Command plan_command();    // cli/plan.cpp
 Command storm_command();   // cli/storm.cpp
 Command simulate_command();   // cli/simulate.cpp
 Command incidents_command();  // cli/incidents.cpp
+Command report_command();     // cli/report.cpp
 
 }  // namespace ss::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       cli::storm_command(),
       cli::simulate_command(),
       cli::incidents_command(),
+      cli::report_command(),
   };
 
   CLI::App app{"stormscope: query a collector, replay recorded batches, and more"};

@@ -10,6 +10,7 @@ packages=(
   prometheus-cpp-dev libcpp-httplib-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev zlib1g-dev
   prometheus prometheus-alertmanager bpftrace python3 python3-yaml jsonnet
+  chromium fonts-dejavu-core
 )
 
 missing=()

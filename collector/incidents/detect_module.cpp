@@ -10,6 +10,7 @@
 
 #include "collector/cost/prices.h"
 #include "collector/incidents/service.h"
+#include "collector/ui/pages.h"
 #include "common/log.h"
 #include "common/time.h"
 
@@ -45,7 +46,17 @@ class DetectModule : public RunningModule {
                     .Name("stormscope_detect_queued_batches")
                     .Help("Batches waiting for the detectors.")
                     .Register(registry)
-                    .Add({})) {
+                    .Add({})),
+        info_(prometheus::BuildGauge()
+                  .Name("stormscope_incident_info")
+                  .Help("1 for each open incident, labelled with its id (the page is /ui/incidents/<id>), kind, file "
+                        "system, target, severity and top culprit job; gone once it closes.")
+                  .Register(registry)),
+        incident_cost_(prometheus::BuildGauge()
+                           .Name("stormscope_incident_cost_dollars")
+                           .Help("GPU idle dollars of each open incident so far (the final figure is on its page "
+                                 "and in the API once it closes).")
+                           .Register(registry)) {
     for (const char* k : incidents::kKinds) {
       active_.Add({{"kind", k}, {"fs", ""}}).Set(0);
       cost_.Add({{"kind", k}, {"fs", ""}});
@@ -135,6 +146,31 @@ class DetectModule : public RunningModule {
       if (!g) g = &active_.Add({{"kind", key.first}, {"fs", key.second}});
       g->Set(n);
     }
+    // One info series per open incident; an incident whose labels change (severity, culprit) gets new ones.
+    std::map<std::string, prometheus::Gauge*> still, still_cost;
+    for (const auto& inc : svc_->manager().open_incidents()) {
+      std::string job = inc.culprits.empty() ? "" : inc.culprits.front().job;
+      std::map<std::string, std::string> labels{{"id", inc.id},         {"kind", inc.kind},
+                                                {"fs", inc.fs},         {"target", inc.target},
+                                                {"severity", inc.severity}, {"culprit_job", job}};
+      std::string key = inc.id + '\0' + inc.severity + '\0' + job;
+      auto it = info_shown_.find(key);
+      prometheus::Gauge* g = it != info_shown_.end() ? it->second : &info_.Add(labels);
+      g->Set(1);
+      still[key] = g;
+      labels.erase("severity");
+      std::string ckey = inc.id + '\0' + job;
+      auto ct = cost_shown_.find(ckey);
+      prometheus::Gauge* c = ct != cost_shown_.end() ? ct->second : &incident_cost_.Add(labels);
+      c->Set(inc.cost_usd);
+      still_cost[ckey] = c;
+    }
+    for (const auto& [key, g] : info_shown_)
+      if (!still.count(key)) info_.Remove(g);
+    for (const auto& [key, g] : cost_shown_)
+      if (!still_cost.count(key)) incident_cost_.Remove(g);
+    info_shown_ = std::move(still);
+    cost_shown_ = std::move(still_cost);
     for (const auto& [key, total] : svc_->manager().cost_totals()) {
       double& seen = cost_seen_[key];
       if (total > seen) {
@@ -150,6 +186,10 @@ class DetectModule : public RunningModule {
   prometheus::Family<prometheus::Counter>& cost_;
   prometheus::Counter& dropped_;
   prometheus::Gauge& queued_;
+  prometheus::Family<prometheus::Gauge>& info_;
+  prometheus::Family<prometheus::Gauge>& incident_cost_;
+  std::map<std::string, prometheus::Gauge*> info_shown_;  // id, severity, culprit job → its series
+  std::map<std::string, prometheus::Gauge*> cost_shown_;  // id, culprit job → its series
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> shown_;
   std::map<std::pair<std::string, std::string>, double> cost_seen_;
   std::mutex mu_;
@@ -202,6 +242,7 @@ Result<std::unique_ptr<RunningModule>> start_detect(const config::Section& secti
   ctx.router.get("/api/v1/detect/status", "/api/v1/detect/status", [m](const httplib::Request&, httplib::Response& res) {
     reply_json(res, 200, m->status());
   });
+  ui::add_routes(ctx.router, ctx.store, m->service());
   log::info("detect: incidents in {}{}", db,
             dc->alerts.urls.empty() ? "" : fmt::format(", alerts to {} Alertmanager(s)", dc->alerts.urls.size()));
   return std::unique_ptr<RunningModule>(std::move(module));

@@ -98,7 +98,8 @@ Result<std::vector<Incident>> IncidentStore::select(const std::string& sql, cons
 }
 
 Result<std::vector<Incident>> IncidentStore::query(const IncidentQuery& q) {
-  std::string sql = "SELECT body FROM incidents WHERE start_ms <= ?1 AND (end_ms IS NULL OR end_ms >= ?2)";
+  std::string sql = std::string("SELECT ") + (q.without_evidence ? "json_remove(body, '$.evidence')" : "body") +
+                    " FROM incidents WHERE start_ms <= ?1 AND (end_ms IS NULL OR end_ms >= ?2)";
   std::vector<std::string> text;
   int n = 3;
   if (!q.kind.empty()) {

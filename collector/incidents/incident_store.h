@@ -20,6 +20,7 @@ struct IncidentQuery {
   int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;  // incidents overlapping [from, to]
   std::string kind, fs;                            // empty: any
   size_t limit = 1000;
+  bool without_evidence = false;  // lists that show no evidence skip parsing it (10,000 incidents a page)
 };
 
 class IncidentStore {

@@ -52,6 +52,7 @@ class DetectionService : public prometheus::Collectable {
   std::string metrics_text() const;
 
   IncidentManager& manager() { return *manager_; }
+  IncidentStore& incident_store() { return *store_; }
   detect::EngineStats engine_stats() const;
 
  private:

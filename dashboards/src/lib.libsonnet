@@ -15,6 +15,33 @@ local targets(exprs) =
     for i in std.range(0, std.length(exprs) - 1)
   ];
 
+// Every dashboard marks the collector's open incidents (stormscope_incident_info, 1 while open) as
+// annotations whose text links to the incident's page on the collector (the `collector` variable).
+local incident_annotation = {
+  name: 'Stormscope incidents',
+  datasource: ds,
+  enable: true,
+  iconColor: 'red',
+  // label_replace builds the page URL in the query, where Grafana replaces the variable.
+  expr: 'label_replace(max by (id, kind, fs, target, severity, culprit_job) (stormscope_incident_info), "page", "${collector}/ui/incidents/$1", "id", "(.+)")',
+  step: '60s',
+  titleFormat: '{{kind}} on {{fs}} {{target}} ({{severity}})',
+  textFormat: 'culprit job {{culprit_job}} — <a href="{{page}}" target="_blank">incident page</a>',
+  tagKeys: 'kind,fs,severity',
+  useValueForTime: false,
+};
+
+// Where the collector's pages are, as the browser reaches them (for incident links).
+local collector_var = {
+  name: 'collector',
+  label: 'Collector URL',
+  type: 'textbox',
+  query: 'http://localhost:9480',
+  current: { text: 'http://localhost:9480', value: 'http://localhost:9480' },
+  options: [{ selected: true, text: 'http://localhost:9480', value: 'http://localhost:9480' }],
+  hide: 0,
+};
+
 local base(type, title, description, exprs, unit, w, h) = {
   type: type,
   title: title,
@@ -116,9 +143,12 @@ local base(type, title, description, exprs, unit, w, h) = {
         hide: 0,
         refresh: 1,
         options: [],
-      }] + vars },
-      annotations: { list: [] },
-      links: [{ type: 'dashboards', tags: ['stormscope'], asDropdown: true, title: 'Stormscope', includeVars: true, keepTime: true }],
+      }, collector_var] + vars },
+      annotations: { list: [incident_annotation] },
+      links: [
+        { type: 'dashboards', tags: ['stormscope'], asDropdown: true, title: 'Stormscope', includeVars: true, keepTime: true },
+        { type: 'link', title: 'Incident pages', url: '${collector}/ui/', targetBlank: true, icon: 'external link' },
+      ],
       panels: std.foldl(place, panels, { x: 0, y: 0, rowh: 0, panels: [] }).panels,
     },
 

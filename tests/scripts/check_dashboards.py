@@ -17,7 +17,7 @@ BUILTINS = {"__rate_interval", "__interval", "__range", "__interval_ms", "__rang
             "__dashboard", "__from", "__to", "__name", "__org", "__user", "timeFilter", "__timeFilter"}
 # Values the variables take when expressions are parsed or run against the test data.
 SUBST = {"__rate_interval": "5m", "__interval": "15s", "__range": "1h", "fs": "ai0", "job": "4711",
-         "node": "gpu017:9479"}
+         "node": "gpu017:9479", "collector": "http://127.0.0.1:9480"}
 VAR_RE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 
 
@@ -33,6 +33,10 @@ def exprs_of(d):
         for t in p.get("targets", []):
             if "expr" in t:
                 yield p, t["expr"]
+    # Annotation queries run against Prometheus too (the incidents every dashboard marks).
+    for a in d.get("annotations", {}).get("list", []):
+        if "expr" in a:
+            yield {"title": "annotation " + a.get("name", "?")}, a["expr"]
 
 
 def substitute(expr):
@@ -40,6 +44,17 @@ def substitute(expr):
         name = m.group(1) or m.group(2) or m.group(3)
         return SUBST.get(name, name)
     return VAR_RE.sub(rep, expr)
+
+
+def undefined_vars(title, expr, variables):
+    errors = []
+    for m in VAR_RE.finditer(expr):
+        name = m.group(1) or m.group(2) or m.group(3)
+        if name.isdigit():  # $1: a label_replace capture group, not a variable
+            continue
+        if name not in variables and name not in BUILTINS:
+            errors.append(f"panel {title!r}: variable ${name} is not defined")
+    return errors
 
 
 def check_structure(path):
@@ -82,12 +97,13 @@ def check_structure(path):
                 errors.append(f"panel {title!r}: datasource uid {uid_!r} is not the template variable")
         for t in p.get("targets", []):
             expr = t.get("expr", "")
-            for m in VAR_RE.finditer(expr):
-                name = m.group(1) or m.group(2) or m.group(3)
-                if name not in variables and name not in BUILTINS:
-                    errors.append(f"panel {title!r}: variable ${name} is not defined")
+            errors += undefined_vars(title, expr, variables)
             if re.search(r"\b(rate|irate|increase)\([^\[]*\[\d+[smh]\]\)", expr) and "[24h]" not in expr and "[1h]" not in expr:
                 errors.append(f"panel {title!r}: rate() with a fixed window; use $__rate_interval")
+    for a in d.get("annotations", {}).get("list", []):
+        if a.get("datasource", {}).get("uid") not in (f"${{{ds_name}}}", f"${ds_name}"):
+            errors.append(f"annotation {a.get('name')!r}: datasource is not the template variable")
+        errors += undefined_vars("annotation " + a.get("name", "?"), a.get("expr", ""), variables)
     for v in variables.values():
         if v.get("type") == "query":
             q = v.get("query", {})

@@ -172,6 +172,12 @@ def main():
         add("up", "gauge", "up", col, t, 1)
         add("stormscope_incidents_active", "gauge", "stormscope_incidents_active", dict(col, kind="metadata_storm", fs="ai0"), t, 1 if storm else 0)
         counter("stormscope_gpu_idle_cost_dollars", dict(col, kind="metadata_storm", fs="ai0"), t, 0.004 if storm else 0)
+        if storm:  # the storm's incident while it is open, as the collector exports it
+            inc = dict(col, id="metadata_storm-19aa4e6c8a8-5d2ab1c7", kind="metadata_storm", fs="ai0",
+                       target="ai0-MDT0000", culprit_job="4711")
+            add("stormscope_incident_info", "gauge", "stormscope_incident_info", dict(inc, severity="critical"), t, 1)
+            add("stormscope_incident_cost_dollars", "gauge", "stormscope_incident_cost_dollars", inc, t,
+                0.004 * (t - (end - STORM)) / 15)
         for labels, price in prices:
             add("stormscope_gpu_price_dollars_per_hour", "gauge", "stormscope_gpu_price_dollars_per_hour", dict(col, **labels), t, price)
 
