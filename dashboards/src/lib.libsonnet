@@ -121,8 +121,22 @@ local base(type, title, description, exprs, unit, w, h) = {
     hide: 0,
   } + (if all then { allValue: '.*' } else {}),
 
+  // __inputs makes Grafana's import ask for the Prometheus datasource (and put its uid where ${DS_PROMETHEUS}
+  // stands: the datasource variable's default); __requires names the oldest Grafana that reads schemaVersion 39.
   dashboard(uid, title, description, panels, vars=[], tags=[])::
     {
+      __inputs: [{
+        name: 'DS_PROMETHEUS',
+        label: 'Prometheus',
+        description: 'The Prometheus that scrapes the Stormscope agents and collector',
+        type: 'datasource',
+        pluginId: 'prometheus',
+        pluginName: 'Prometheus',
+      }],
+      __requires: [
+        { type: 'grafana', id: 'grafana', name: 'Grafana', version: '10.3.0' },
+        { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
+      ],
       uid: uid,
       title: title,
       description: description,
@@ -139,7 +153,7 @@ local base(type, title, description, exprs, unit, w, h) = {
         label: 'Prometheus',
         type: 'datasource',
         query: 'prometheus',
-        current: {},
+        current: { text: '${DS_PROMETHEUS}', value: '${DS_PROMETHEUS}' },
         hide: 0,
         refresh: 1,
         options: [],
