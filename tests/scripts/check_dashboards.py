@@ -71,6 +71,12 @@ def check_structure(path):
     if len(ds_vars) != 1 or ds_vars[0].get("query") != "prometheus":
         errors.append("needs exactly one datasource variable of type prometheus")
     ds_name = ds_vars[0]["name"] if ds_vars else "datasource"
+    # Importing asks for the datasource (docs/grafana.md): an input DS_PROMETHEUS, the variable's default.
+    inputs = [i for i in d.get("__inputs", []) if i.get("type") == "datasource" and i.get("pluginId") == "prometheus"]
+    if [i.get("name") for i in inputs] != ["DS_PROMETHEUS"]:
+        errors.append("needs one __inputs entry DS_PROMETHEUS of type datasource, plugin prometheus")
+    if ds_vars and ds_vars[0].get("current", {}).get("value") != "${DS_PROMETHEUS}":
+        errors.append("the datasource variable's current value must be ${DS_PROMETHEUS}")
     ids = set()
     for p in panels_of(d):
         title = p.get("title", "?")
