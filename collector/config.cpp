@@ -29,7 +29,7 @@ Result<CollectorConfig> read_collector_config(const YAML::Node& root) {
     CollectorConfig c;
     c.root = root;
     config::Section top(root, "");
-    std::vector<std::string_view> allowed{"listen", "db", "log_level", "http"};
+    std::vector<std::string_view> allowed{"listen", "db", "log_level", "http", "remote_write"};
     for (const auto& m : collector_modules())
       if (!m.section.empty()) allowed.push_back(m.section);
     if (root.IsMap()) {

@@ -49,5 +49,6 @@ const std::vector<Module>& collector_modules();
 Result<std::unique_ptr<RunningModule>> start_ingest_api(const config::Section& section, CollectorContext& ctx);
 Result<std::unique_ptr<RunningModule>> start_query_api(const config::Section& section, CollectorContext& ctx);
 Result<std::unique_ptr<RunningModule>> start_ops_api(const config::Section& section, CollectorContext& ctx);
+Result<std::unique_ptr<RunningModule>> start_remote_read_api(const config::Section& section, CollectorContext& ctx);
 
 }  // namespace ss::collector

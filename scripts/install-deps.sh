@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev zlib1g-dev
   prometheus prometheus-alertmanager bpftrace python3 python3-yaml jsonnet
   chromium fonts-dejavu-core
+  protobuf-compiler libprotobuf-dev libsnappy-dev victoria-metrics
 )
 
 missing=()
