@@ -1,5 +1,6 @@
 #include "agent/agent_config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -35,7 +36,9 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
     top.allow_only({"collector", "token", "token_file", "listen", "interval", "node", "spool", "spool_max_size",
                     "source_timeout", "source_timeouts", "request_timeout", "max_backoff", "proc_root", "log_level",
                     "sources"});
-    c.collector = top.string("collector", c.collector);
+    // One URL, or a list of them (two collectors that both store everything, docs/remote.md).
+    if (top.has("collector") && top.node()["collector"].IsSequence()) c.collectors = top.strings("collector", {});
+    else if (top.has("collector")) c.collectors = {top.string("collector", "")};
     c.token = top.string("token", c.token);
     token_file = top.string("token_file", "");
     c.listen = top.string("listen", c.listen);
@@ -58,7 +61,15 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
   if (!read) return read.error();
 
   // Flags win over the file.
-  if (flags.collector) c.collector = *flags.collector;
+  if (flags.collector) {
+    c.collectors.clear();
+    std::string_view rest = *flags.collector;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      c.collectors.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   if (flags.listen) c.listen = *flags.listen;
   if (flags.node) c.node = *flags.node;
   if (flags.spool) c.spool = *flags.spool;
@@ -84,8 +95,12 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
   if (!valid_node_name(c.node))
     return errorf("node: \"{}\" is not 1-253 characters of [A-Za-z0-9._-]; set --node", c.node);
   if (auto hp = parse_host_port(c.listen); !hp) return errorf("listen: {}", hp.error().message);
-  if (!c.collector.empty() && !c.collector.starts_with("http://") && !c.collector.starts_with("https://"))
-    return errorf("collector: \"{}\" must be a URL starting with http:// or https://", c.collector);
+  for (const auto& url : c.collectors) {
+    if (!url.starts_with("http://") && !url.starts_with("https://"))
+      return errorf("collector: \"{}\" must be a URL starting with http:// or https://", url);
+    if (std::count(c.collectors.begin(), c.collectors.end(), url) > 1)
+      return errorf("collector: \"{}\" is listed twice", url);
+  }
   if (c.spool.empty()) return Error{"spool: must name a directory"};
   if (c.spool_max_bytes < 1 << 20) return Error{"spool_max_size: must be at least 1MiB"};
   if (c.source_timeout_ms == 0) c.source_timeout_ms = std::min<int64_t>(5'000, c.interval_ms * 4 / 5);

@@ -7,13 +7,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
 namespace ss::agent {
 
 struct AgentConfig {
-  std::string collector;  // empty: no shipping
+  std::vector<std::string> collectors;  // empty: no shipping; several: each gets every batch
   std::string token;      // bearer token for the collector (from `token` or `token_file`)
   std::string listen = "0.0.0.0:9479";
   int64_t interval_ms = 10'000;
@@ -31,6 +32,7 @@ struct AgentConfig {
 
 // Flags as given on the command line; unset ones leave the file's value or the default.
 struct AgentFlags {
+  // collector: one URL, or several separated by commas
   std::optional<std::string> collector, listen, interval, node, spool, token_file, log_level;
 };
 

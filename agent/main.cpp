@@ -73,14 +73,14 @@ int run(const AgentConfig& cfg) {
 
   std::unique_ptr<Spool> spool;
   std::unique_ptr<Shipper> shipper;
-  if (!cfg.collector.empty()) {
+  if (!cfg.collectors.empty()) {
     auto s = Spool::open(cfg.spool, SpoolOptions{cfg.spool_max_bytes});
     if (!s) {
       log::error("{}", s.error().message);
       return 1;
     }
     spool = std::move(*s);
-    auto sh = Shipper::create(*spool, ShipperOptions{cfg.collector, cfg.token, cfg.node, cfg.request_timeout_ms,
+    auto sh = Shipper::create(*spool, ShipperOptions{cfg.collectors, cfg.token, cfg.node, cfg.request_timeout_ms,
                                                       500, cfg.max_backoff_ms});
     if (!sh) {
       log::error("configuration: {}", sh.error().message);
@@ -102,7 +102,7 @@ int run(const AgentConfig& cfg) {
   log::info("sources: {}", names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", ")));
   if (shipper) {
     auto st = spool->stats();
-    log::info("shipping to {} through spool {} (stream {}, {} batches waiting)", cfg.collector, spool->dir(),
+    log::info("shipping to {} through spool {} (stream {}, {} batches waiting)", fmt::join(cfg.collectors, " and "), spool->dir(),
               spool->stream(), st.batches);
     shipper->start();
   } else {
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
   auto opt = [&](const char* name, std::optional<std::string>& target, const char* help) {
     app.add_option_function<std::string>(name, [&target](const std::string& v) { target = v; }, help);
   };
-  opt("--collector", flags.collector, "collector URL to ship to, e.g. http://collector:9480 (default: no shipping)");
+  opt("--collector", flags.collector, "collector URL to ship to, e.g. http://collector:9480; several separated by commas each get every batch (default: no shipping)");
   opt("--listen", flags.listen, "HOST:PORT of /metrics and /healthz (default 0.0.0.0:9479)");
   opt("--interval", flags.interval, "collection interval, e.g. 10s (default 10s)");
   opt("--node", flags.node, "this node's name in shipped batches (default: the host name)");

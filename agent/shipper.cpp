@@ -194,33 +194,55 @@ std::string gzip_compress(std::string_view data) {
   return gz.finish();
 }
 
+struct Shipper::Target {
+  std::string url;
+  std::string base;         // scheme://host:port
+  std::string ingest_path;  // /prefix/api/v1/ingest
+  std::unique_ptr<httplib::Client> client;
+  size_t reader = 0;  // the spool reader of this collector
+  std::thread thread;
+  std::atomic<uint64_t> shipped_batches{0}, shipped_points{0}, failures{0};
+  std::atomic<int64_t> last_success_ms{0};
+};
+
 Result<std::unique_ptr<Shipper>> Shipper::create(Spool& spool, ShipperOptions options) {
-  const std::string& url = options.collector_url;
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos || (url.substr(0, scheme_end) != "http" && url.substr(0, scheme_end) != "https"))
-    return errorf("collector URL \"{}\" must start with http:// or https://", url);
-  auto path_start = url.find('/', scheme_end + 3);
-  std::string base = url.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : url.substr(path_start);
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  if (base.size() <= scheme_end + 3) return errorf("collector URL \"{}\" has no host", url);
-  if (prefix.find_first_of("?#") != std::string::npos)
-    return errorf("collector URL \"{}\" must not have a query or fragment", url);
-  return std::unique_ptr<Shipper>(new Shipper(spool, std::move(options), base, prefix));
+  if (options.collector_urls.empty()) return Error{"no collector URL given"};
+  std::unique_ptr<Shipper> shipper(new Shipper(spool, options));
+  for (const std::string& url : options.collector_urls) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos || (url.substr(0, scheme_end) != "http" && url.substr(0, scheme_end) != "https"))
+      return errorf("collector URL \"{}\" must start with http:// or https://", url);
+    auto path_start = url.find('/', scheme_end + 3);
+    std::string base = url.substr(0, path_start);
+    std::string prefix = path_start == std::string::npos ? "" : url.substr(path_start);
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (base.size() <= scheme_end + 3) return errorf("collector URL \"{}\" has no host", url);
+    if (prefix.find_first_of("?#") != std::string::npos)
+      return errorf("collector URL \"{}\" must not have a query or fragment", url);
+    for (const auto& t : shipper->targets_)
+      if (t->url == url) return errorf("collector URL \"{}\" is given twice", url);
+    auto t = std::make_unique<Target>();
+    t->url = url;
+    t->base = base;
+    t->ingest_path = prefix + "/api/v1/ingest";
+    t->client = std::make_unique<httplib::Client>(base);
+    t->client->set_tcp_nodelay(true);
+    t->client->set_keep_alive(true);
+    auto timeout = std::chrono::milliseconds(options.request_timeout_ms);
+    t->client->set_connection_timeout(timeout);
+    t->client->set_read_timeout(timeout);
+    t->client->set_write_timeout(timeout);
+    if (!options.token.empty()) t->client->set_bearer_token_auth(options.token);
+    // The cursor's file is named after the collector, so that a reordered list keeps each one's place.
+    std::string name;
+    for (char c : url.substr(scheme_end + 3)) name += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+    t->reader = spool.add_reader(name);
+    shipper->targets_.push_back(std::move(t));
+  }
+  return shipper;
 }
 
-Shipper::Shipper(Spool& spool, ShipperOptions options, std::string base, std::string path_prefix)
-    : spool_(spool), options_(std::move(options)), base_(std::move(base)),
-      ingest_path_(path_prefix + "/api/v1/ingest") {
-  client_ = std::make_unique<httplib::Client>(base_);
-  client_->set_tcp_nodelay(true);
-  client_->set_keep_alive(true);
-  auto timeout = std::chrono::milliseconds(options_.request_timeout_ms);
-  client_->set_connection_timeout(timeout);
-  client_->set_read_timeout(timeout);
-  client_->set_write_timeout(timeout);
-  if (!options_.token.empty()) client_->set_bearer_token_auth(options_.token);
-}
+Shipper::Shipper(Spool& spool, ShipperOptions options) : spool_(spool), options_(std::move(options)) {}
 
 Shipper::~Shipper() { stop(); }
 
@@ -258,9 +280,9 @@ Result<uint64_t> Shipper::enqueue(const Outputs& c) {
 
 void Shipper::start() {
   std::lock_guard lk(mu_);
-  if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { run(); });
+  for (auto& t : targets_)
+    if (!t->thread.joinable()) t->thread = std::thread([this, p = t.get()] { run(*p); });
 }
 
 void Shipper::stop() {
@@ -269,24 +291,30 @@ void Shipper::stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  client_->stop();  // aborts a request in flight; its batch stays in the spool
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : targets_) t->client->stop();  // aborts a request in flight; its batch stays in the spool
+  for (auto& t : targets_)
+    if (t->thread.joinable()) t->thread.join();
 }
 
 bool Shipper::wait_until_drained(int64_t timeout_ms) {
   int64_t deadline = monotonic_ms() + timeout_ms;
-  while (spool_.oldest()) {
+  auto pending = [&] {
+    for (const auto& t : targets_)
+      if (spool_.next_after(spool_.reader_cursor(t->reader))) return true;
+    return false;
+  };
+  while (pending()) {
     if (monotonic_ms() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
 }
 
-Shipper::Outcome Shipper::send(uint64_t seq, const std::string& body, uint64_t& accepted) {
+Shipper::Outcome Shipper::send(Target& t, uint64_t seq, const std::string& body, uint64_t& accepted) {
   httplib::Headers headers{{"Content-Encoding", "gzip"}};
-  auto res = client_->Post(ingest_path_, headers, body, "application/json");
+  auto res = t.client->Post(t.ingest_path, headers, body, "application/json");
   if (!res) {
-    log::debug("batch {}: {}{}: {}", seq, base_, ingest_path_, httplib::to_string(res.error()));
+    log::debug("batch {}: {}{}: {}", seq, t.base, t.ingest_path, httplib::to_string(res.error()));
     return Outcome::Retry;
   }
   if (res->status == 200) {
@@ -298,17 +326,17 @@ Shipper::Outcome Shipper::send(uint64_t seq, const std::string& body, uint64_t& 
   }
   std::string detail = res->body.substr(0, 500);
   if (res->status == 400 || res->status == 413) {
-    log::error("batch {} was refused by the collector with {} ({}); moved to {}/rejected/", seq, res->status, detail,
-               spool_.dir());
+    log::error("batch {} was refused by the collector {} with {} ({}); moved to {}/rejected/", seq, t.base, res->status,
+               detail, spool_.dir());
     return Outcome::Rejected;
   }
   log::debug("batch {}: collector answered {} {}", seq, res->status, detail);
   if (res->status == 401 || res->status == 403)
-    log::warn("collector {} refused the agent's token ({}): check the token; retrying", base_, res->status);
+    log::warn("collector {} refused the agent's token ({}): check the token; retrying", t.base, res->status);
   return Outcome::Retry;
 }
 
-void Shipper::run() {
+void Shipper::run(Target& t) {
   std::mt19937_64 rng(std::random_device{}());
   int64_t backoff_ms = 0;
   uint64_t streak = 0;  // consecutive failed attempts
@@ -316,43 +344,43 @@ void Shipper::run() {
     std::optional<SpoolEntry> entry;
     {
       std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || (entry = spool_.oldest()).has_value(); });
+      cv_.wait(lk, [&] { return stop_ || (entry = spool_.next_after(spool_.reader_cursor(t.reader))).has_value(); });
       if (stop_) return;
     }
     auto body = spool_.read(entry->seq);
     if (!body) {
-      // Dropped by a full spool between oldest() and read(): nothing to send.
+      // Dropped by a full spool between next_after() and read(): nothing to send.
       log::debug("{}", body.error().message);
-      spool_.remove(entry->seq);
+      spool_.done(t.reader, entry->seq, false);
       continue;
     }
     uint64_t accepted = 0;
-    Outcome outcome = send(entry->seq, *body, accepted);
+    Outcome outcome = send(t, entry->seq, *body, accepted);
     if (outcome == Outcome::Stored) {
-      spool_.remove(entry->seq);
-      ++shipped_batches_;
-      shipped_points_ += accepted;
-      last_success_ms_ = now_ms();
+      spool_.done(t.reader, entry->seq, false);
+      ++t.shipped_batches;
+      t.shipped_points += accepted;
+      t.last_success_ms = now_ms();
       if (streak > 0)
-        log::info("collector {} reachable again after {} failed attempts; {} batches waiting in the spool", base_,
-                  streak, spool_.stats().batches);
+        log::info("collector {} reachable again after {} failed attempts; {} batches waiting for it in the spool",
+                  t.base, streak, spool_.batches_after(entry->seq));
       streak = 0;
       backoff_ms = 0;
       continue;
     }
     if (outcome == Outcome::Rejected) {
-      spool_.set_aside(entry->seq);
+      spool_.done(t.reader, entry->seq, true);
       continue;
     }
-    ++failures_;
+    ++t.failures;
     ++streak;
     backoff_ms = backoff_ms == 0 ? options_.min_backoff_ms : std::min(options_.max_backoff_ms, backoff_ms * 2);
     // ±20 % jitter so that a fleet of agents does not return to a restarted collector in lockstep.
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
     auto wait_ms = std::min<int64_t>(options_.max_backoff_ms, static_cast<int64_t>(backoff_ms * jitter(rng)));
     if (streak == 1 || streak % 20 == 0)
-      log::warn("cannot ship batch {} to {} (attempt {}); {} batches spooled; retrying in {} ms", entry->seq, base_,
-                streak, spool_.stats().batches, wait_ms);
+      log::warn("cannot ship batch {} to {} (attempt {}); {} batches spooled for it; retrying in {} ms", entry->seq,
+                t.base, streak, spool_.batches_after(entry->seq - 1), wait_ms);
     std::unique_lock lk(mu_);
     cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stop_; });
     if (stop_) return;
@@ -370,25 +398,32 @@ void Shipper::add_metrics(Collection& out) const {
   out.describe("stormscope_agent_batches_rejected_total", MetricKind::Counter,
                "Batches the collector refused as malformed or too large (400/413), moved to rejected/.");
   out.describe("stormscope_agent_batches_shipped_total", MetricKind::Counter,
-               "Batches the collector acknowledged as stored.");
+               "Batches the collector acknowledged as stored, per collector.");
   out.describe("stormscope_agent_points_shipped_total", MetricKind::Counter,
-               "Points the collector acknowledged as stored.");
+               "Points the collector acknowledged as stored, per collector.");
   out.describe("stormscope_agent_ship_failures_total", MetricKind::Counter,
-               "Attempts to send a batch that failed and will be retried (no connection, 401, 5xx).");
+               "Attempts to send a batch that failed and will be retried (no connection, 401, 5xx), per collector.");
+  out.describe("stormscope_agent_ship_pending_batches", MetricKind::Gauge,
+               "Batches in the spool that a collector has not yet stored.");
   out.describe("stormscope_agent_invalid_samples_total", MetricKind::Counter,
                "Samples and events left out of batches because the collector would reject them.");
   out.describe("stormscope_agent_last_ship_success_timestamp_seconds", MetricKind::Gauge,
-               "When the collector last acknowledged a batch (0 when never).");
+               "When the collector last acknowledged a batch (0 when never), per collector.");
   out.add("stormscope_agent_spool_bytes", {}, static_cast<double>(spool.bytes));
   out.add("stormscope_agent_spool_batches", {}, static_cast<double>(spool.batches));
   out.add("stormscope_agent_spool_dropped_batches_total", {}, static_cast<double>(spool.dropped_batches));
   out.add("stormscope_agent_spool_errors_total", {}, static_cast<double>(spool_errors_.load()));
   out.add("stormscope_agent_batches_rejected_total", {}, static_cast<double>(spool.rejected_batches));
-  out.add("stormscope_agent_batches_shipped_total", {}, static_cast<double>(shipped_batches_.load()));
-  out.add("stormscope_agent_points_shipped_total", {}, static_cast<double>(shipped_points_.load()));
-  out.add("stormscope_agent_ship_failures_total", {}, static_cast<double>(failures_.load()));
   out.add("stormscope_agent_invalid_samples_total", {}, static_cast<double>(invalid_samples_.load()));
-  out.add("stormscope_agent_last_ship_success_timestamp_seconds", {}, last_success_ms_.load() / 1000.0);
+  for (const auto& t : targets_) {
+    Labels l{{"collector", t->url}};
+    out.add("stormscope_agent_batches_shipped_total", l, static_cast<double>(t->shipped_batches.load()));
+    out.add("stormscope_agent_points_shipped_total", l, static_cast<double>(t->shipped_points.load()));
+    out.add("stormscope_agent_ship_failures_total", l, static_cast<double>(t->failures.load()));
+    out.add("stormscope_agent_ship_pending_batches", l,
+            static_cast<double>(spool_.batches_after(spool_.reader_cursor(t->reader))));
+    out.add("stormscope_agent_last_ship_success_timestamp_seconds", l, t->last_success_ms.load() / 1000.0);
+  }
 }
 
 }  // namespace ss::agent

@@ -1,6 +1,8 @@
 // The shipper turns each cycle's samples into an ingest batch (DESIGN.md §4), writes it to the spool and sends
-// the spool to the collector in order, oldest first, with capped exponential backoff. 200 deletes a batch,
-// 400/413 set it aside (it would never succeed), anything else (401, 5xx, no connection) is retried.
+// the spool to each collector in order, oldest first, with capped exponential backoff. With several
+// collectors each has its own sender thread and spool cursor, so one that is down holds back only itself.
+// A batch leaves the spool when every collector is done with it: 200 stores it, 400/413 sets it aside (it
+// would never succeed), anything else (401, 5xx, no connection) is retried.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <zlib.h>
 
@@ -55,7 +58,8 @@ class GzipWriter {
 std::string gzip_compress(std::string_view data);
 
 struct ShipperOptions {
-  std::string collector_url;  // http://host:port, optionally with a path prefix; https works too
+  // http://host:port, optionally with a path prefix; https works too. Each collector gets every batch.
+  std::vector<std::string> collector_urls;
   std::string token;          // bearer token, empty for none
   std::string node;
   int64_t request_timeout_ms = 10'000;
@@ -65,7 +69,7 @@ struct ShipperOptions {
 
 class Shipper {
  public:
-  // Fails when the collector URL is not http(s)://HOST[:PORT][/PATH].
+  // Fails when a collector URL is not http(s)://HOST[:PORT][/PATH], or none or one twice is given.
   static Result<std::unique_ptr<Shipper>> create(Spool& spool, ShipperOptions options);
   ~Shipper();
   Shipper(const Shipper&) = delete;
@@ -78,31 +82,27 @@ class Shipper {
   void start();  // the sender thread
   void stop();   // interrupts a wait or a request in flight; unsent batches stay in the spool
 
-  // True once the spool is empty (or false after timeout_ms); for tests and shutdown.
+  // True once every collector has every batch (or false after timeout_ms); for tests and shutdown.
   bool wait_until_drained(int64_t timeout_ms);
 
   void add_metrics(Collection& out) const;
 
  private:
-  Shipper(Spool& spool, ShipperOptions options, std::string base, std::string path_prefix);
-  void run();
+  struct Target;  // one collector: its client, sender thread, spool reader and counters
+  Shipper(Spool& spool, ShipperOptions options);
+  void run(Target& t);
   enum class Outcome { Stored, Rejected, Retry };
-  Outcome send(uint64_t seq, const std::string& body, uint64_t& accepted);
+  Outcome send(Target& t, uint64_t seq, const std::string& body, uint64_t& accepted);
 
   Spool& spool_;
   ShipperOptions options_;
-  std::string base_;         // scheme://host:port
-  std::string ingest_path_;  // /prefix/api/v1/ingest
-  std::unique_ptr<httplib::Client> client_;
+  std::vector<std::unique_ptr<Target>> targets_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::thread thread_;
 
-  std::atomic<uint64_t> shipped_batches_{0}, shipped_points_{0}, failures_{0}, invalid_samples_{0},
-      spool_errors_{0};
-  std::atomic<int64_t> last_success_ms_{0};
+  std::atomic<uint64_t> invalid_samples_{0}, spool_errors_{0};
 };
 
 }  // namespace ss::agent

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -216,6 +217,10 @@ Result<std::string> Spool::read(uint64_t seq) const {
 
 void Spool::remove(uint64_t seq) {
   std::lock_guard lk(mu_);
+  remove_locked(seq);
+}
+
+void Spool::remove_locked(uint64_t seq) {
   auto it = batches_.find(seq);
   if (it == batches_.end()) return;  // dropped meanwhile
   if (::unlink(batch_path(seq).c_str()) != 0 && errno != ENOENT)
@@ -226,6 +231,10 @@ void Spool::remove(uint64_t seq) {
 
 void Spool::set_aside(uint64_t seq) {
   std::lock_guard lk(mu_);
+  set_aside_locked(seq);
+}
+
+void Spool::set_aside_locked(uint64_t seq) {
   auto it = batches_.find(seq);
   if (it == batches_.end()) return;
   std::string to = dir_ + "/rejected/" + batch_name(seq);
@@ -243,6 +252,63 @@ void Spool::set_aside(uint64_t seq) {
   }
   std::sort(names.begin(), names.end());
   for (size_t i = 0; i + options_.max_rejected_files < names.size(); ++i) std::filesystem::remove(names[i], ec);
+}
+
+size_t Spool::add_reader(const std::string& name) {
+  std::lock_guard lk(mu_);
+  uint64_t cursor = 0;
+  std::string path = dir_ + "/cursor-" + name;
+  if (::access(path.c_str(), F_OK) == 0) {
+    auto text = read_small_file(path);
+    if (!text || !parse_u64(*text, cursor)) log::warn("spool: {} is unreadable; sending every batch in the spool", path);
+  }
+  readers_.push_back(name);
+  cursors_.push_back(cursor);
+  return readers_.size() - 1;
+}
+
+uint64_t Spool::reader_cursor(size_t reader) const {
+  std::lock_guard lk(mu_);
+  return cursors_[reader];
+}
+
+std::optional<SpoolEntry> Spool::next_after(uint64_t seq) const {
+  std::lock_guard lk(mu_);
+  auto it = batches_.upper_bound(seq);
+  if (it == batches_.end()) return std::nullopt;
+  return SpoolEntry{it->first, it->second};
+}
+
+size_t Spool::batches_after(uint64_t seq) const {
+  std::lock_guard lk(mu_);
+  return static_cast<size_t>(std::distance(batches_.upper_bound(seq), batches_.end()));
+}
+
+void Spool::done(size_t reader, uint64_t seq, bool rejected) {
+  std::lock_guard lk(mu_);
+  if (seq <= cursors_[reader]) return;
+  cursors_[reader] = seq;
+  // Not fsynced: a cursor lost in a crash only sends batches again, which the collector answers as duplicates.
+  std::string name = "cursor-" + readers_[reader];
+  std::string tmp = dir_ + "/" + std::string(kTempPrefix) + name;
+  if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fprintf(f, "%llu\n", static_cast<unsigned long long>(seq));
+    std::fclose(f);
+    if (::rename(tmp.c_str(), (dir_ + "/" + name).c_str()) != 0) log::error("spool: {}", sys_error("cannot rename", tmp));
+  }
+  if (rejected) rejected_by_one_.push_back(seq);
+  uint64_t lowest = *std::min_element(cursors_.begin(), cursors_.end());
+  while (!batches_.empty() && batches_.begin()->first <= lowest) {
+    uint64_t s = batches_.begin()->first;
+    auto r = std::find(rejected_by_one_.begin(), rejected_by_one_.end(), s);
+    if (r != rejected_by_one_.end()) {
+      rejected_by_one_.erase(r);
+      set_aside_locked(s);
+    } else {
+      remove_locked(s);
+    }
+  }
+  std::erase_if(rejected_by_one_, [&](uint64_t s) { return s <= lowest; });
 }
 
 SpoolStats Spool::stats() const {

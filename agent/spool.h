@@ -6,6 +6,7 @@
 //   seq                      the last sequence number handed out
 //   batch-<seq>.json.gz      one batch each, exactly the gzip body that is POSTed
 //   rejected/                batches the collector refused as malformed (400/413), kept for inspection
+//   cursor-<collector>       per collector the agent ships to: the highest seq that collector is done with
 //   lock                     flock()ed by the running agent so two agents never share a spool
 // Files are written to a temporary name, fsynced and renamed, so a crash mid-write leaves either the whole
 // batch or nothing (leftover temporary files are removed at open).
@@ -69,11 +70,22 @@ class Spool {
   // The collector will never take it (malformed or too large): keep it aside for a human.
   void set_aside(uint64_t seq);
 
+  // Readers, one per collector the agent ships to, each with its own cursor (the highest seq it is done
+  // with, kept in cursor-<name>; a new reader starts before the oldest batch). A batch is deleted once every
+  // reader is done with it, or set aside when one of them rejected it.
+  size_t add_reader(const std::string& name);
+  uint64_t reader_cursor(size_t reader) const;
+  std::optional<SpoolEntry> next_after(uint64_t seq) const;
+  size_t batches_after(uint64_t seq) const;
+  void done(size_t reader, uint64_t seq, bool rejected);
+
   SpoolStats stats() const;
 
  private:
   Spool(std::string dir, SpoolOptions options);
   std::string batch_path(uint64_t seq) const;
+  void remove_locked(uint64_t seq);
+  void set_aside_locked(uint64_t seq);
 
   std::string dir_;
   SpoolOptions options_;
@@ -86,6 +98,9 @@ class Spool {
   int64_t bytes_ = 0;
   uint64_t dropped_ = 0;
   uint64_t rejected_ = 0;
+  std::vector<std::string> readers_;
+  std::vector<uint64_t> cursors_;
+  std::vector<uint64_t> rejected_by_one_;  // seqs a reader rejected, set aside once all are done
 };
 
 // Writes `data` to dir/name through a temporary file, fsync and rename, then fsyncs the directory.

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The collector URL is never contacted: the sender thread is not started, batches stay in the spool.
-  auto shipper = Shipper::create(**spool, ShipperOptions{"http://127.0.0.1:1", "", "bench", 1000, 500, 60'000});
+  auto shipper = Shipper::create(**spool, ShipperOptions{{"http://127.0.0.1:1"}, "", "bench", 1000, 500, 60'000});
   AgentContext ctx;
   ctx.interval_ms = 10'000;
   // keep_open: the tree stands for procfs and debugfs, whose files keep_open: auto keeps open.

@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -96,7 +97,7 @@ Collection cycle(int64_t t, double value) {
 }
 
 ShipperOptions options(int port, std::string token = "") {
-  return ShipperOptions{fmt::format("http://127.0.0.1:{}", port), std::move(token), "gpu017", 2000, 10, 50};
+  return ShipperOptions{{fmt::format("http://127.0.0.1:{}", port)}, std::move(token), "gpu017", 2000, 10, 50};
 }
 
 std::uint64_t metric(const Shipper& s, const std::string& name) {
@@ -169,7 +170,7 @@ TEST(AgentShipper, RejectsBadCollectorUrls) {
   ASSERT_TRUE(spool.ok());
   for (std::string url : {"collector:9480", "ftp://x", "http://", "http://x/?a=b"}) {
     ShipperOptions o;
-    o.collector_url = url;
+    o.collector_urls = {url};
     EXPECT_FALSE(Shipper::create(**spool, o).ok()) << url;
   }
 }
@@ -279,4 +280,56 @@ TEST(AgentShipper, UnsentBatchesSurviveARestartOfTheAgent) {
   ASSERT_EQ(stored.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(stored[i].seq, i + 1);
   EXPECT_EQ(stored[0].stream, stored[2].stream);
+}
+
+// Two collectors: each gets every batch from its own spool cursor; one that is down holds back only itself,
+// and the spool keeps a batch until both stored it, across an agent restart.
+TEST(AgentShipper, ShipsEveryBatchToEachOfTwoCollectors) {
+  TempDir d;
+  FakeCollector up;
+  int up_port = up.start();
+  int down_port = free_port();
+  auto both = [&] {
+    ShipperOptions o = options(up_port);
+    o.collector_urls.push_back(fmt::format("http://127.0.0.1:{}", down_port));
+    return o;
+  };
+  {
+    auto spool = Spool::open(d.path);
+    ASSERT_TRUE(spool.ok());
+    auto shipper = Shipper::create(**spool, both());
+    ASSERT_TRUE(shipper.ok()) << shipper.error().message;
+    (*shipper)->start();
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + i * 10'000, i)).ok());
+    for (int i = 0; i < 1000 && up.stored_batches().size() < 4; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(up.stored_batches().size(), 4u);   // the collector that is up did not wait for the other
+    EXPECT_EQ((*spool)->stats().batches, 4u);    // kept for the one that is down
+    Collection m(kT0);
+    (*shipper)->add_metrics(m);
+    std::map<std::string, double> pending;
+    for (const auto& s : m.samples())
+      if (s.name == "stormscope_agent_ship_pending_batches") pending[std::string(label_value(*s.labels, "collector"))] = s.value;
+    EXPECT_EQ(pending[fmt::format("http://127.0.0.1:{}", up_port)], 0);
+    EXPECT_EQ(pending[fmt::format("http://127.0.0.1:{}", down_port)], 4);
+    (*shipper)->stop();
+  }
+  FakeCollector late;
+  ASSERT_EQ(late.start(down_port), down_port);
+  auto spool = Spool::open(d.path);
+  ASSERT_TRUE(spool.ok());
+  auto shipper = Shipper::create(**spool, both());
+  ASSERT_TRUE(shipper.ok());
+  (*shipper)->start();
+  ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + 40'000, 4)).ok());
+  ASSERT_TRUE((*shipper)->wait_until_drained(10'000));
+  EXPECT_EQ((*spool)->stats().batches, 0u);
+  auto a = up.stored_batches(), b = late.stored_batches();
+  ASSERT_EQ(a.size(), 5u);  // nothing twice to the one that was up (its cursor survived the restart)
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(a[i].seq, i + 1);
+    EXPECT_EQ(b[i].seq, i + 1);
+  }
+  (*shipper)->stop();
 }

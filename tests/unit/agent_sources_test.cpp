@@ -92,7 +92,7 @@ TEST(AgentConfig, DefaultsFileAndFlags) {
   EXPECT_EQ(d->listen, "0.0.0.0:9479");
   EXPECT_EQ(d->interval_ms, 10'000);
   EXPECT_EQ(d->spool, "./data/spool");
-  EXPECT_EQ(d->collector, "");
+  EXPECT_TRUE(d->collectors.empty());
   EXPECT_EQ(d->source_timeout_ms, 5'000);
 
   auto file = yaml(
@@ -110,7 +110,16 @@ TEST(AgentConfig, DefaultsFileAndFlags) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->node, "from-flag");
   EXPECT_EQ(c->interval_ms, 20'000);
-  EXPECT_EQ(c->collector, "http://c:9480");
+  EXPECT_EQ(c->collectors, std::vector<std::string>{"http://c:9480"});
+  // Two collectors: a list in the file, commas on the command line (which wins).
+  auto two = make_agent_config(yaml("collector: [http://a:9480, http://b:9480]"), {}, "gpu017");
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(two->collectors, (std::vector<std::string>{"http://a:9480", "http://b:9480"}));
+  AgentFlags both;
+  both.collector = "http://x:9480,https://y:9480";
+  two = make_agent_config(yaml("collector: http://a:9480"), both, "gpu017");
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(two->collectors, (std::vector<std::string>{"http://x:9480", "https://y:9480"}));
   EXPECT_EQ(c->listen, "127.0.0.1:1234");
   EXPECT_EQ(c->spool_max_bytes, 64ll << 20);
   EXPECT_EQ(c->source_timeouts_ms.at("mounts"), 2'000);
@@ -129,6 +138,7 @@ TEST(AgentConfig, ErrorsNameTheKey) {
   expect_error("node: 'bad node'", "node:");
   expect_error("listen: nowhere", "listen:");
   expect_error("collector: c:9480", "collector:");
+  expect_error("collector: [http://a:1, http://a:1]", "listed twice");
   expect_error("source_timeout: 10s", "source_timeout: 10s must be shorter than the interval");
   expect_error("source_timeouts: {mounts: 1m}", "source_timeouts.mounts");
   expect_error("sources: [mounts]", "sources: expected a mapping");
