@@ -301,17 +301,20 @@ TEST(AgentShipper, ShipsEveryBatchToEachOfTwoCollectors) {
     ASSERT_TRUE(shipper.ok()) << shipper.error().message;
     (*shipper)->start();
     for (int i = 0; i < 4; ++i) ASSERT_TRUE((*shipper)->enqueue(cycle(kT0 + i * 10'000, i)).ok());
-    for (int i = 0; i < 1000 && up.stored_batches().size() < 4; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_EQ(up.stored_batches().size(), 4u);   // the collector that is up did not wait for the other
-    EXPECT_EQ((*spool)->stats().batches, 4u);    // kept for the one that is down
-    Collection m(kT0);
-    (*shipper)->add_metrics(m);
-    std::map<std::string, double> pending;
-    for (const auto& s : m.samples())
-      if (s.name == "stormscope_agent_ship_pending_batches") pending[std::string(label_value(*s.labels, "collector"))] = s.value;
-    EXPECT_EQ(pending[fmt::format("http://127.0.0.1:{}", up_port)], 0);
-    EXPECT_EQ(pending[fmt::format("http://127.0.0.1:{}", down_port)], 4);
+    auto pending = [&] {
+      Collection m(kT0);
+      (*shipper)->add_metrics(m);
+      std::map<std::string, double> out;
+      for (const auto& s : m.samples())
+        if (s.name == "stormscope_agent_ship_pending_batches") out[std::string(label_value(*s.labels, "collector"))] = s.value;
+      return out;
+    };
+    std::string up_url = fmt::format("http://127.0.0.1:{}", up_port), down_url = fmt::format("http://127.0.0.1:{}", down_port);
+    for (int i = 0; i < 1000 && pending()[up_url] > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(up.stored_batches().size(), 4u);  // the collector that is up did not wait for the other
+    EXPECT_EQ((*spool)->stats().batches, 4u);   // kept for the one that is down
+    EXPECT_EQ(pending()[up_url], 0);
+    EXPECT_EQ(pending()[down_url], 4);
     (*shipper)->stop();
   }
   FakeCollector late;
