@@ -130,22 +130,47 @@ std::string timeline_svg(const RangeSummary& s, const std::string& base) {
   auto X = [&](int64_t t) { return left + (W - left - right) * double(std::clamp(t, from, to) - from) / double(to - from); };
   size_t drawn = 0;
   std::string bars;
+  // Bars closer than a pixel merge into one (10,000 incidents a day would otherwise be 10,000 rects); a
+  // merged bar links to the list of its span and kind, a single one to its incident.
+  struct Bar {
+    double x0 = 0, x1 = -1;
+    int64_t from = 0, to = 0;
+    const IncidentRow* first = nullptr;
+    int n = 0;
+    bool critical = false;
+  };
+  auto flush = [&](const Bar& b, const char* kind, double y) {
+    if (!b.n) return;
+    std::string title = b.n == 1 ? utc_text(b.first->start_ms) + " " + b.first->summary
+                                 : fmt::format("{} incidents from {} to {}", b.n, utc_text(b.from), utc_text(b.to));
+    std::string rect = fmt::format("<rect class=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"><title>{}</title></rect>",
+                                   b.critical ? "ic" : "iw", b.x0, y + 5, b.x1 - b.x0, lane - 10, escape(title));
+    std::string href = b.n == 1 ? base + url_encode(b.first->id)
+                                : fmt::format("?from={}&to={}&kind={}", b.from, b.to, kind);
+    bars += base.empty() ? rect : fmt::format("<a href=\"{}\">{}</a>", escape(href), rect);
+    ++drawn;
+  };
   for (int k = 0; k < 4; ++k) {
     double y = top + lane * k;
     bars += fmt::format("<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/>"
                         "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>",
                         left, W - right, y + lane, y + lane, left - 6, y + lane * 0.65, kKindNames[k]);
+    Bar bar;
     for (const auto& r : s.rows) {
-      if (r.kind != kKindNames[k] || drawn >= 5000) continue;
+      if (r.kind != kKindNames[k]) continue;
       int64_t end = r.end_ms ? *r.end_ms : std::max(r.last_seen_ms, to);
       double x0 = X(r.start_ms), x1 = std::max(X(end), x0 + 2);
-      std::string rect = fmt::format("<rect class=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\">"
-                                     "<title>{} {}</title></rect>",
-                                     r.severity == "critical" ? "ic" : "iw", x0, y + 5, x1 - x0, lane - 10,
-                                     escape(utc_text(r.start_ms)), escape(r.summary));
-      bars += base.empty() ? rect : fmt::format("<a href=\"{}{}\">{}</a>", escape(base), escape(url_encode(r.id)), rect);
-      ++drawn;
+      if (bar.n && x0 <= bar.x1 + 1) {
+        bar.x1 = std::max(bar.x1, x1);
+        bar.to = std::max(bar.to, end);
+        bar.critical = bar.critical || r.severity == "critical";
+        ++bar.n;
+        continue;
+      }
+      flush(bar, kKindNames[k], y);
+      bar = {x0, x1, r.start_ms, end, &r, 1, r.severity == "critical"};
     }
+    flush(bar, kKindNames[k], y);
   }
   std::string axis;
   int64_t span = to - from;

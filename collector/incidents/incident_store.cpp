@@ -75,8 +75,8 @@ Result<void> IncidentStore::put(const Incident& i) {
   return ok();
 }
 
-Result<std::vector<Incident>> IncidentStore::select(const std::string& sql, const std::vector<std::string>& text,
-                                                    const std::vector<int64_t>& ints) {
+Result<std::vector<nlohmann::json>> IncidentStore::select_json(const std::string& sql, const std::vector<std::string>& text,
+                                                               const std::vector<int64_t>& ints) {
   std::lock_guard lock(mu_);
   Stmt st;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
@@ -84,23 +84,35 @@ Result<std::vector<Incident>> IncidentStore::select(const std::string& sql, cons
   int n = 1;
   for (const auto& v : ints) sqlite3_bind_int64(st.s, n++, v);
   for (const auto& t : text) sqlite3_bind_text(st.s, n++, t.c_str(), -1, SQLITE_TRANSIENT);
-  std::vector<Incident> out;
+  std::vector<nlohmann::json> out;
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     const char* body = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
-    auto j = nlohmann::json::parse(body ? body : "", nullptr, false);
-    auto inc = incident_from_json(j);
-    if (!inc) return inc.error();
-    out.push_back(std::move(*inc));
+    out.push_back(nlohmann::json::parse(body ? body : "", nullptr, false));
+    if (out.back().is_discarded()) return errorf("incidents: a stored body is not JSON");
   }
   if (rc != SQLITE_DONE) return errorf("incidents: {}", sqlite3_errmsg(db_));
   return out;
 }
 
-Result<std::vector<Incident>> IncidentStore::query(const IncidentQuery& q) {
-  std::string sql = std::string("SELECT ") + (q.without_evidence ? "json_remove(body, '$.evidence')" : "body") +
-                    " FROM incidents WHERE start_ms <= ?1 AND (end_ms IS NULL OR end_ms >= ?2)";
-  std::vector<std::string> text;
+Result<std::vector<Incident>> IncidentStore::select(const std::string& sql, const std::vector<std::string>& text,
+                                                    const std::vector<int64_t>& ints) {
+  auto bodies = select_json(sql, text, ints);
+  if (!bodies) return bodies.error();
+  std::vector<Incident> out;
+  out.reserve(bodies->size());
+  for (const auto& j : *bodies) {
+    auto inc = incident_from_json(j);
+    if (!inc) return inc.error();
+    out.push_back(std::move(*inc));
+  }
+  return out;
+}
+
+namespace {
+// " WHERE …" of a query, its text parameters after ?1 (to) and ?2 (from), and the order and limit.
+std::string where_of(const IncidentQuery& q, std::vector<std::string>& text) {
+  std::string sql = " FROM incidents WHERE start_ms <= ?1 AND (end_ms IS NULL OR end_ms >= ?2)";
   int n = 3;
   if (!q.kind.empty()) {
     sql += " AND kind = ?" + std::to_string(n++);
@@ -110,8 +122,26 @@ Result<std::vector<Incident>> IncidentStore::query(const IncidentQuery& q) {
     sql += " AND fs = ?" + std::to_string(n++);
     text.push_back(q.fs);
   }
-  sql += " ORDER BY start_ms, id LIMIT " + std::to_string(q.limit);
-  return select(sql, text, {q.to_ms, q.from_ms});
+  return sql + " ORDER BY start_ms, id LIMIT " + std::to_string(q.limit);
+}
+}  // namespace
+
+Result<std::vector<Incident>> IncidentStore::query(const IncidentQuery& q) {
+  std::vector<std::string> text;
+  std::string where = where_of(q, text);
+  return select("SELECT body" + where, text, {q.to_ms, q.from_ms});
+}
+
+Result<std::vector<nlohmann::json>> IncidentStore::query_summaries(const IncidentQuery& q) {
+  std::vector<std::string> text;
+  std::string where = where_of(q, text);
+  return select_json(
+      "SELECT json_object('id', id, 'kind', kind, 'fs', fs, 'start', start_ms, 'end', end_ms,"
+      " 'target', body->>'$.target', 'severity', body->>'$.severity', 'summary', body->>'$.summary',"
+      " 'last_seen', body->>'$.last_seen', 'cost_usd', body->>'$.cost_usd',"
+      " 'gpu_idle_seconds', body->>'$.gpu_idle_seconds', 'culprits', json(coalesce(body->'$.culprits', '[]')),"
+      " 'victims', json(coalesce(body->'$.victims', '[]')))" + where,
+      text, {q.to_ms, q.from_ms});
 }
 
 Result<std::optional<Incident>> IncidentStore::get(const std::string& id) {

@@ -20,7 +20,6 @@ struct IncidentQuery {
   int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;  // incidents overlapping [from, to]
   std::string kind, fs;                            // empty: any
   size_t limit = 1000;
-  bool without_evidence = false;  // lists that show no evidence skip parsing it (10,000 incidents a page)
 };
 
 class IncidentStore {
@@ -32,12 +31,17 @@ class IncidentStore {
   Result<void> put(const Incident& incident);  // insert or replace
   Result<std::vector<Incident>> query(const IncidentQuery& q);
   Result<std::optional<Incident>> get(const std::string& id);
+  // What a list shows of each incident, as the API's JSON without evidence, nodes or key (SQLite picks the
+  // fields out of the stored bodies: parsing 10,000 whole bodies would dominate a list page).
+  Result<std::vector<nlohmann::json>> query_summaries(const IncidentQuery& q);
   Result<std::vector<Incident>> open_incidents();
 
  private:
   explicit IncidentStore(sqlite3* db) : db_(db) {}
   Result<std::vector<Incident>> select(const std::string& sql, const std::vector<std::string>& text,
                                        const std::vector<int64_t>& ints);
+  Result<std::vector<nlohmann::json>> select_json(const std::string& sql, const std::vector<std::string>& text,
+                                                  const std::vector<int64_t>& ints);
   sqlite3* db_;
   std::mutex mu_;
 };

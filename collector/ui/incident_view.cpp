@@ -134,8 +134,9 @@ void storm_charts(Store& store, const Incident& inc, const ChartWindow& w, std::
         return last_component(label_of(s, "mount")) == inc.fs ? label_of(s, "op") : std::string();
       });
     } else if (source == "mdc" && !target.empty()) {
-      g = grid(store, "lustre_client_ops_total", {{"fs", Matcher::Op::Eq, inc.fs}, {"target", Matcher::Op::Eq, target}}, w,
-               true, Agg::Sum, by_op);
+      std::vector<Matcher> m{{"fs", Matcher::Op::Eq, inc.fs}, {"target", Matcher::Op::Eq, target}};
+      if (!ops.empty()) m.push_back({"op", Matcher::Op::Re, ops});  // the ops that made the storm, not every op
+      g = grid(store, "lustre_client_ops_total", m, w, true, Agg::Sum, by_op);
     } else if (source == "llite" && !ops.empty()) {
       g = grid(store, "lustre_client_llite_ops_total", {{"fs", Matcher::Op::Eq, inc.fs}, {"op", Matcher::Op::Re, ops}}, w,
                true, Agg::Sum, by_op);
@@ -161,7 +162,7 @@ void storm_charts(Store& store, const Incident& inc, const ChartWindow& w, std::
       order.push_back({sum, op});
     }
     std::sort(order.rbegin(), order.rend());
-    c.series.push_back({"all " + std::to_string(g.size()) + " ops", points_of(total)});
+    c.series.push_back({g.size() == 1 ? "total" : fmt::format("sum of these {} ops", g.size()), points_of(total)});
     for (size_t k = 0; k < order.size() && k < 5 && g.size() > 1; ++k) c.series.push_back({order[k].second, points_of(g[order[k].second])});
     double b = num(sig, "baseline"), sigma = num(sig, "sigma");
     c.band = std::pair{std::max(0.0, b - sigma), b + sigma};

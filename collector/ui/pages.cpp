@@ -54,13 +54,12 @@ void add_routes(Router& router, Store& store, incidents::DetectionService& servi
     q.kind = filters->kind;
     q.fs = filters->fs;
     q.limit = 1'000'000;
-    q.without_evidence = true;
-    auto found = service.incident_store().query(q);
+    auto found = service.incident_store().query_summaries(q);
     if (!found) return reply_error_page(res, 500, found.error().message);
     std::vector<report::IncidentRow> rows;
     rows.reserve(found->size());
     for (const auto& inc : *found) {
-      report::IncidentRow r = report::row_from_json(incidents::to_json(inc));
+      report::IncidentRow r = report::row_from_json(inc);
       if (report::matches(r, *filters)) rows.push_back(std::move(r));
     }
     reply_html(res, 200, report::list_html(report::summarize(std::move(rows), *filters), "/ui/incidents/"));
