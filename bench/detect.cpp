@@ -12,7 +12,7 @@
 #include <map>
 
 #include "collector/incidents/service.h"
-#include "collector/sim/simulator.h"
+#include "tools/sim/simulator.h"
 #include "common/codec.h"
 #include "common/time.h"
 

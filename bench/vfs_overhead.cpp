@@ -31,7 +31,7 @@
 #include <thread>
 
 #include "agent/sources/vfs/vfs_source.h"
-#include "cli/storm_load.h"
+#include "tools/storm_load.h"
 #include "common/log.h"
 #include "common/time.h"
 

@@ -1,4 +1,4 @@
-// `stormscope plan`: the checkpoint what-if calculator (collector/cost/plan.h) on the command line.
+// `stormscope plan`: the checkpoint what-if calculator (tools/plan.h) on the command line.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/cost/plan.h"
+#include "tools/plan.h"
 #include "common/result.h"
 
 namespace ss::cli {

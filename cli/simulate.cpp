@@ -1,13 +1,13 @@
 // stormscope simulate: a simulated cluster's batches as JSON lines (for `stormscope replay`), as OpenMetrics
 // text (what Prometheus would have scraped, for `promtool tsdb create-blocks-from openmetrics`), or sent to a
-// collector directly, with the ground truth of what was injected (collector/sim/simulator.h).
+// collector directly, with the ground truth of what was injected (tools/sim/simulator.h).
 #include <fstream>
 #include <iostream>
 
 #include "cli/client.h"
 #include "cli/command.h"
-#include "collector/sim/openmetrics.h"
-#include "collector/sim/simulator.h"
+#include "tools/sim/openmetrics.h"
+#include "tools/sim/simulator.h"
 #include "common/codec.h"
 #include "common/time.h"
 

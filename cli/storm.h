@@ -1,4 +1,4 @@
-// `stormscope storm`: runs the metadata-storm load generator (cli/storm_load.h) and prints ops/s.
+// `stormscope storm`: runs the metadata-storm load generator (tools/storm_load.h) and prints ops/s.
 // Listed in cli/main.cpp as cli::storm_command() (declared in cli/command.h).
 #pragma once
 
@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "cli/storm_load.h"
+#include "tools/storm_load.h"
 
 namespace ss::cli {
 

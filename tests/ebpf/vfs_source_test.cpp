@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "agent/sources/vfs/vfs_source.h"
-#include "cli/storm_load.h"
+#include "tools/storm_load.h"
 #include "common/time.h"
 #include "tests/ebpf/vfs_test_env.h"
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "collector/collector.h"
-#include "collector/sim/simulator.h"
+#include "tools/sim/simulator.h"
 #include "common/codec.h"
 
 using namespace ss;

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "cli/plan.h"
-#include "collector/cost/plan.h"
+#include "tools/plan.h"
 
 using namespace ss;
 using namespace ss::collector::cost;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "collector/sim/simulator.h"
+#include "tools/sim/simulator.h"
 #include "common/codec.h"
 
 using namespace ss;

@@ -7,7 +7,7 @@
 #include "agent/sources/vfs/hot_dirs.h"
 #include "agent/sources/vfs/vfs_aggregate.h"
 #include "agent/sources/vfs/vfs_source.h"
-#include "cli/storm_load.h"
+#include "tools/storm_load.h"
 
 namespace ss::agent::vfs {
 namespace {

@@ -1,4 +1,4 @@
-#include "collector/sim/simulator.h"
+#include "tools/sim/simulator.h"
 
 #include <fmt/format.h>
 

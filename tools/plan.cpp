@@ -1,4 +1,4 @@
-#include "collector/cost/plan.h"
+#include "tools/plan.h"
 
 #include <algorithm>
 #include <charconv>

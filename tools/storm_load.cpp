@@ -1,4 +1,4 @@
-#include "cli/storm_load.h"
+#include "tools/storm_load.h"
 
 #include <dirent.h>
 #include <fcntl.h>

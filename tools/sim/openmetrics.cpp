@@ -1,4 +1,4 @@
-#include "collector/sim/openmetrics.h"
+#include "tools/sim/openmetrics.h"
 
 #include <fmt/format.h>
 
