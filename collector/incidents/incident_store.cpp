@@ -1,8 +1,8 @@
 #include "collector/incidents/incident_store.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
+
+#include "collector/store/sqlite.h"
 
 namespace ss::collector::incidents {
 
@@ -23,11 +23,6 @@ CREATE INDEX IF NOT EXISTS incidents_start ON incidents(start_ms);
 CREATE INDEX IF NOT EXISTS incidents_open ON incidents(end_ms) WHERE end_ms IS NULL;
 )";
 
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  ~Stmt() { sqlite3_finalize(s); }
-};
-
 }  // namespace
 
 Result<std::unique_ptr<IncidentStore>> IncidentStore::open(const std::string& path) {
@@ -36,59 +31,51 @@ Result<std::unique_ptr<IncidentStore>> IncidentStore::open(const std::string& pa
     auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
   }
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
+  auto db = sqlite::open_connection(path, {.create = true, .serialized = true, .busy_timeout_ms = 5000});
+  if (!db) return errorf("incident database: {}", db.error().message);
+  if (sqlite3_exec(*db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(*db);
+    sqlite3_close(*db);
     return errorf("incident database {}: {}", path, msg);
   }
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "?";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    return errorf("incident database {}: {}", path, msg);
-  }
-  return std::unique_ptr<IncidentStore>(new IncidentStore(db));
+  return std::unique_ptr<IncidentStore>(new IncidentStore(*db));
 }
 
 IncidentStore::~IncidentStore() { sqlite3_close(db_); }
 
 Result<void> IncidentStore::put(const Incident& i) {
   std::lock_guard lock(mu_);
-  Stmt st;
+  sqlite::Stmt stmt;
   const char* sql = "INSERT OR REPLACE INTO incidents(id, kind, fs, start_ms, end_ms, body) VALUES(?,?,?,?,?,?)";
-  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) return errorf("incidents: {}", sqlite3_errmsg(db_));
+  if (!stmt.prepare(db_, sql).ok()) return errorf("incidents: {}", sqlite3_errmsg(db_));
+  sqlite3_stmt* st = stmt.get();
   std::string body = to_json(i).dump();
-  sqlite3_bind_text(st.s, 1, i.id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 2, i.kind.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 3, i.fs.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st.s, 4, i.start_ms);
+  sqlite3_bind_text(st, 1, i.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, i.kind.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, i.fs.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 4, i.start_ms);
   if (i.end_ms)
-    sqlite3_bind_int64(st.s, 5, *i.end_ms);
+    sqlite3_bind_int64(st, 5, *i.end_ms);
   else
-    sqlite3_bind_null(st.s, 5);
-  sqlite3_bind_text(st.s, 6, body.c_str(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(st.s) != SQLITE_DONE) return errorf("incidents: {}", sqlite3_errmsg(db_));
+    sqlite3_bind_null(st, 5);
+  sqlite3_bind_text(st, 6, body.c_str(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_DONE) return errorf("incidents: {}", sqlite3_errmsg(db_));
   return ok();
 }
 
 Result<std::vector<nlohmann::json>> IncidentStore::select_json(const std::string& sql, const std::vector<std::string>& text,
                                                                const std::vector<int64_t>& ints) {
   std::lock_guard lock(mu_);
-  Stmt st;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
-    return errorf("incidents: {}", sqlite3_errmsg(db_));
+  sqlite::Stmt stmt;
+  if (!stmt.prepare(db_, sql.c_str()).ok()) return errorf("incidents: {}", sqlite3_errmsg(db_));
+  sqlite3_stmt* st = stmt.get();
   int n = 1;
-  for (const auto& v : ints) sqlite3_bind_int64(st.s, n++, v);
-  for (const auto& t : text) sqlite3_bind_text(st.s, n++, t.c_str(), -1, SQLITE_TRANSIENT);
+  for (const auto& v : ints) sqlite3_bind_int64(st, n++, v);
+  for (const auto& t : text) sqlite3_bind_text(st, n++, t.c_str(), -1, SQLITE_TRANSIENT);
   std::vector<nlohmann::json> out;
   int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    const char* body = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
-    out.push_back(nlohmann::json::parse(body ? body : "", nullptr, false));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    out.push_back(nlohmann::json::parse(sqlite::text_column(st, 0), nullptr, false));
     if (out.back().is_discarded()) return errorf("incidents: a stored body is not JSON");
   }
   if (rc != SQLITE_DONE) return errorf("incidents: {}", sqlite3_errmsg(db_));
