@@ -2,22 +2,11 @@
 #include <bit>
 #include <cmath>
 
+#include "collector/store/decimal.h"
 #include "collector/store/store.h"
 
 namespace ss::collector {
 namespace {
-
-constexpr double kPow10[8] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
-
-// v as an integer count of 10^-k when that integer divided by 10^k gives v back bit for bit.
-bool as_decimal(double v, int k, int64_t& out) {
-  double x = v * kPow10[k];
-  if (!(std::fabs(x) < 4.0e15)) return false;
-  auto i = static_cast<int64_t>(std::nearbyint(x));
-  if (std::bit_cast<uint64_t>(static_cast<double>(i) / kPow10[k]) != std::bit_cast<uint64_t>(v)) return false;
-  out = i;
-  return true;
-}
 
 // a + b, exact when both are short decimals (a gauge with three decimals): the sum of their integers,
 // divided once. Plain floating-point addition would leave rounding noise (50.123 + 49.876 is not

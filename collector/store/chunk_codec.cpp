@@ -1,4 +1,5 @@
 #include "collector/store/chunk_codec.h"
+#include "collector/store/decimal.h"
 #include "collector/store/varint.h"
 
 #include <bit>
@@ -26,20 +27,8 @@ struct DodClass {
 };
 constexpr DodClass kClasses[] = {{0b10, 2, 7}, {0b110, 3, 14}, {0b1110, 4, 20}, {0b1111, 4, 64}};
 
-constexpr double kPow10[8] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
-
-// v as an integer count of 10^-k, when that integer divided by 10^k gives v back bit for bit. Encoder
-// and decoder both call this on the previous value, so they agree on its integer.
-bool scaled(uint64_t bits, int k, int64_t& out) {
-  double v = double_of(bits);
-  double x = v * kPow10[k];
-  if (!(std::fabs(x) < 4.0e15)) return false;  // also rejects NaN and infinities
-  double r = std::nearbyint(x);
-  int64_t i = static_cast<int64_t>(r);
-  if (bits_of(static_cast<double>(i) / kPow10[k]) != bits) return false;  // -0.0 fails here too
-  out = i;
-  return true;
-}
+// Encoder and decoder both call this on the previous value, so they agree on its integer.
+bool scaled(uint64_t bits, int k, int64_t& out) { return as_decimal(double_of(bits), k, out); }
 
 int64_t sign_extend(uint64_t v, int width) {
   if (width >= 64) return static_cast<int64_t>(v);
