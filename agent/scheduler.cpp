@@ -229,10 +229,4 @@ void Scheduler::add_self_metrics(Collection& out) const {
   }
 }
 
-std::vector<std::string> Scheduler::source_names() const {
-  std::vector<std::string> names;
-  for (auto& w : workers_) names.push_back(w->name);
-  return names;
-}
-
 }  // namespace ss::agent

@@ -48,7 +48,6 @@ class Scheduler {
   // stormscope_agent_source_up / _errors_total / _duration_seconds for every source, stamped t_ms.
   void add_self_metrics(Collection& out) const;
 
-  std::vector<std::string> source_names() const;
 
  private:
   struct Shared;

@@ -57,13 +57,6 @@ void define_plan_options(CLI::App& cmd, PlanOptions& o) {
   cmd.add_flag("--json", o.json, "Print JSON instead of a table");
 }
 
-CLI::App* add_plan_command(CLI::App& parent, PlanOptions& o, int& exit_code, std::ostream& out, std::ostream& err) {
-  auto* cmd = parent.add_subcommand("plan", kPlanHelp);
-  define_plan_options(*cmd, o);
-  cmd->callback([&o, &exit_code, &out, &err] { exit_code = run_plan(o, out, err); });
-  return cmd;
-}
-
 Command plan_command() {
   return {"plan", kPlanHelp, [](CLI::App& sub) -> CommandRun {
             auto options = std::make_shared<PlanOptions>();

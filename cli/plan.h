@@ -35,10 +35,6 @@ extern const char* const kPlanHelp;
 // Defines plan's flags on `cmd`.
 void define_plan_options(CLI::App& cmd, PlanOptions& options);
 
-// Registers `plan` under `parent`; the callback prints to `out`, errors to `err`, and sets `exit_code`.
-CLI::App* add_plan_command(CLI::App& parent, PlanOptions& options, int& exit_code, std::ostream& out,
-                           std::ostream& err);
-
 // Turns the options into the calculator's input (sizes, rates, prices looked up by model).
 Result<collector::cost::PlanInput> plan_input(const PlanOptions& options);
 

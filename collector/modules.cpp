@@ -26,7 +26,6 @@ const std::vector<Module>& collector_modules() {
       {"detect", start_detect},      // detectors, incidents: GET /api/v1/incidents, alerts
       // remote_write: a list (Prometheus' format), read by the module from the whole configuration
       {"", [](const config::Section&, CollectorContext& ctx) { return remote::start_remote_write(ctx); }},
-      // One line per module: {"cost", start_cost}, {"detect", start_detectors}, …
   };
   return modules;
 }

@@ -33,7 +33,6 @@ class ToolRunner {
   int64_t next_timeout_ms() const;
   // An error message when the next call must not start (after a timeout, or the budget is used up).
   std::optional<std::string> refuse(const std::string& what) const;
-  bool aborted() const { return aborted_; }
   void abort() { aborted_ = true; }  // for callers with their own I/O (HTTP) that timed out
 
   ToolOutput run(const std::vector<std::string>& argv);

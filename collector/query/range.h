@@ -1,5 +1,5 @@
 // Range evaluation of stored points (pure): raw points, values on a step grid, and per-second rates of
-// counters with reset handling. The query API and detectors use it.
+// counters with reset handling, for the query API.
 #pragma once
 
 #include <cstdint>

@@ -42,7 +42,9 @@ int run(std::vector<std::string> args, std::string& out, std::string& err) {
   cli::PlanOptions options;
   int code = -1;
   std::ostringstream o, e;
-  cli::add_plan_command(app, options, code, o, e);
+  auto* cmd = app.add_subcommand("plan", cli::kPlanHelp);
+  cli::define_plan_options(*cmd, options);
+  cmd->callback([&] { code = cli::run_plan(options, o, e); });
   args.insert(args.begin(), "plan");
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
