@@ -1,5 +1,5 @@
-// The collector's time-series store, behind a small interface so that its internals can change
-// (row table first, compressed chunks later) without touching ingest, API or detectors.
+// The collector's time-series store, behind a small interface so that ingest, the API and the detectors
+// never depend on the chunk store's internals.
 #pragma once
 
 #include <cstdint>

@@ -17,12 +17,6 @@ std::vector<std::string_view> split_ws(std::string_view line) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<double> parse_number(std::string_view token) {
   if (token.empty() || token.size() > 64) return std::nullopt;
   char c = token.front();

@@ -6,10 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
+
 namespace ss::agent::beegfs {
 
 std::vector<std::string_view> split_ws(std::string_view line);
-std::string_view trim(std::string_view s);
 
 // The whole token as a finite double (strtod syntax, so "3.28777e+08" works); nullopt otherwise.
 std::optional<double> parse_number(std::string_view token);
