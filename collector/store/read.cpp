@@ -76,8 +76,9 @@ namespace {
 // memory holds: memory is newer than the database for those. Memory is read before the database because a
 // chunk leaves memory only after it is committed.
 // `rollup` -1 is the raw chunks, 0 and 1 the rollups.
-void snapshot(std::mutex& mu, const SeriesState& st, int rollup, int64_t window, int64_t from_ms, int64_t to_ms,
-              std::vector<SnapshotChunk>& mem, std::vector<MemKey>& mem_keys, int64_t& first_t, int64_t& max_t) {
+// Returns the series' closed_upto at the time of the copy.
+int64_t snapshot(std::mutex& mu, const SeriesState& st, int rollup, int64_t window, int64_t from_ms, int64_t to_ms,
+                 std::vector<SnapshotChunk>& mem, std::vector<MemKey>& mem_keys, int64_t& first_t, int64_t& max_t) {
   std::lock_guard lock(mu);
   first_t = st.first_t;
   max_t = st.max_t;
@@ -90,6 +91,12 @@ void snapshot(std::mutex& mu, const SeriesState& st, int rollup, int64_t window,
   } else if (st.rollups) {
     for (const MemChunk& c : st.rollups->chunks[rollup]) take(c);
   }
+  return st.closed_upto;
+}
+
+int64_t closed_upto_of(std::mutex& mu, const SeriesState& st) {
+  std::lock_guard lock(mu);
+  return st.closed_upto;
 }
 
 }  // namespace
@@ -98,17 +105,30 @@ Result<std::vector<Point>> ChunkStore::read(int64_t series_id, int64_t from_ms, 
   if (closed_) return Error{"store is closed"};
   SeriesState* st = find(series_id);
   if (!st) return errorf("unknown series {}", series_id);
-  std::vector<SnapshotChunk> mem;
-  std::vector<MemKey> mem_keys;
-  int64_t first_t, max_t;
-  snapshot(lock_of(*st), *st, -1, kRawChunkMs, from_ms, to_ms, mem, mem_keys, first_t, max_t);
   auto reader = acquire_reader();
   if (!reader.ok()) return reader.error();
   ReaderLease lease(*this, *reader);
-  // Only windows that can hold points of the series are looked up.
-  auto stored = chunks_of(*lease, series_id, 0, floor_to(std::max(from_ms, first_t), kRawChunkMs),
-                          std::min(to_ms, max_t));
-  if (!stored.ok()) return stored.error();
+  std::vector<SnapshotChunk> mem;
+  std::vector<MemKey> mem_keys;
+  Result<std::vector<SnapshotChunk>> stored = std::vector<SnapshotChunk>{};
+  // A window that closes between the copy of memory and the database read is merged into its final chunk
+  // and committed meanwhile: the copy holds only its open part, the final chunk looks older than memory,
+  // and the points of its written parts would be missing. Closing moves closed_upto, so read again when it
+  // moved. A series closes each window once, so this ends; the bound only guards against a writer that
+  // closes windows faster than a read takes (a fast backfill).
+  for (int attempt = 0;; ++attempt) {
+    mem.clear();
+    mem_keys.clear();
+    int64_t first_t, max_t;
+    const int64_t closed_upto =
+        snapshot(lock_of(*st), *st, -1, kRawChunkMs, from_ms, to_ms, mem, mem_keys, first_t, max_t);
+    // Only windows that can hold points of the series are looked up.
+    stored = chunks_of(*lease, series_id, 0, floor_to(std::max(from_ms, first_t), kRawChunkMs),
+                       std::min(to_ms, max_t));
+    if (!stored.ok()) return stored.error();
+    if (closed_upto_of(lock_of(*st), *st) == closed_upto) break;
+    if (attempt == 16) return errorf("series {} kept closing windows while it was read; read again", series_id);
+  }
   for (auto& c : *stored) {
     if (c.part != kFinal) {  // a part of an open window, unless memory still holds it
       auto same = [&](const MemKey& m) { return m.key == ChunkKey{c.start, c.part}; };

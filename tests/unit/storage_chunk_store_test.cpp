@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -655,18 +657,22 @@ TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
   ASSERT_TRUE(s->append(batch("n", 1, {gauge("g", {{t0, 0}})})).ok());
   int64_t id = id_of(*s, "g");
   std::atomic<bool> stop{false};
-  std::atomic<int> failures{0};
+  std::vector<std::string> failures;  // the reader's own, read after join
   std::thread reader([&] {
     size_t last = 0;
-    while (!stop) {
+    while (!stop && failures.size() < 5) {
       auto pts = s->read(id, 0, INT64_MAX);
-      if (!pts.ok() || pts->size() < last) ++failures;
-      if (!pts.ok()) continue;
+      if (!pts.ok()) {
+        failures.push_back("read failed: " + pts.error().message);
+        continue;
+      }
+      if (pts->size() < last) failures.push_back(fmt::format("{} points after {}", pts->size(), last));
       last = pts->size();
       // Every point once: no point missing or seen twice while chunks move from memory to the database.
       for (size_t i = 0; i < pts->size(); ++i)
         if ((*pts)[i].t_ms != t0 + static_cast<int64_t>(i) * 10000) {
-          ++failures;
+          failures.push_back(fmt::format("point {} of {} is at t0{:+} s", i, pts->size(),
+                                         ((*pts)[i].t_ms - t0) / 1000));
           break;
         }
     }
@@ -675,7 +681,7 @@ TEST(ChunkStore, ReadersRunWhileTheWriterAppends) {
     ASSERT_TRUE(s->append(batch("n", static_cast<uint64_t>(i) + 1, {gauge("g", {{t0 + i * 10000, 1.0 * i}})})).ok());
   stop = true;
   reader.join();
-  EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(failures.empty()) << fmt::format("{}", fmt::join(failures, "\n"));
   auto pts = s->read(id, 0, INT64_MAX);
   ASSERT_TRUE(pts.ok());
   EXPECT_EQ(pts->size(), 3000u);
