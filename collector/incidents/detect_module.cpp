@@ -223,7 +223,7 @@ Result<std::unique_ptr<RunningModule>> start_detect(const config::Section& secti
     costs = *c;
   }
   std::string db = dc->incidents_db.empty() ? default_incidents_db(ctx.config.db_path) : dc->incidents_db;
-  auto svc = incidents::DetectionService::create(*dc, costs, db);
+  auto svc = incidents::DetectionService::create(*dc, costs, db, &ctx.store);
   if (!svc) return svc.error();
   auto module = std::make_unique<DetectModule>(std::move(*svc), dc->queue, ctx.registry);
   DetectModule* m = module.get();

@@ -9,7 +9,8 @@ namespace ss::collector::incidents {
 
 Result<std::unique_ptr<DetectionService>> DetectionService::create(const detect::DetectConfig& config,
                                                                    const cost::CostConfig& cost,
-                                                                   const std::string& incidents_db) {
+                                                                   const std::string& incidents_db, Store* series) {
+  (void)series;  // read for the cost of incidents (next change)
   std::unique_ptr<DetectionService> s(new DetectionService());
   s->config_ = config;
   auto store = IncidentStore::open(incidents_db);

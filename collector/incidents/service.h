@@ -17,6 +17,7 @@
 #include "collector/incidents/alerts.h"
 #include "collector/incidents/incident_store.h"
 #include "collector/incidents/manager.h"
+#include "collector/store/store.h"
 
 namespace ss::collector::incidents {
 
@@ -27,10 +28,11 @@ struct ApiResponse {
 
 class DetectionService : public prometheus::Collectable {
  public:
-  // `incidents_db`: the SQLite file for incidents (":memory:" for none on disk).
+  // `incidents_db`: the SQLite file for incidents (":memory:" for none on disk). `series`: the store the
+  // batches are appended to before on_batch sees them, read for the cost of incidents (null: no cost).
   static Result<std::unique_ptr<DetectionService>> create(const detect::DetectConfig& config,
                                                           const cost::CostConfig& cost,
-                                                          const std::string& incidents_db);
+                                                          const std::string& incidents_db, Store* series);
   ~DetectionService() override;
 
   // The ingest observer: every durable batch, in any order across nodes. Thread-safe.

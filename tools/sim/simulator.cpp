@@ -58,6 +58,7 @@ struct Effects {
   std::map<std::string, double> target_extra_wait_s;  // target → added mean wait
   std::map<std::string, double> fs_ost_extra_wait_s;  // fs → added wait on every OST
   std::map<std::string, double> job_md_factor, job_read_factor;
+  double cluster_md_factor = 1;  // every node's metadata and read load (a cluster-wide ramp)
   std::map<std::string, double> job_write_bps;        // job → extra bytes/s per node
   struct Storm {
     std::string fs, job, comm, path;
@@ -71,6 +72,15 @@ struct Effects {
   std::map<int, double> node_gpu_override;     // node → utilization (after a reboot)
 };
 
+}  // namespace
+
+namespace {
+nlohmann::json victims_json(const std::vector<TruthVictim>& victims) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : victims)
+    out.push_back({{"job", v.job}, {"nodes", v.nodes}, {"gpu_idle_seconds", v.gpu_idle_seconds}, {"cost_usd", v.cost_usd}});
+  return out;
+}
 }  // namespace
 
 nlohmann::json to_json(const GroundTruth& t) {
@@ -88,7 +98,10 @@ nlohmann::json to_json(const GroundTruth& t) {
                        {"path", e.path},
                        {"nodes", e.nodes},
                        {"also", e.also},
-                       {"note", e.note}});
+                       {"note", e.note},
+                       {"gpu_idle_seconds", e.gpu_idle_seconds},
+                       {"cost_usd", e.cost_usd},
+                       {"victims", victims_json(e.victims)}});
   const auto& o = t.options;
   return {{"options",
            {{"seed", o.seed},
@@ -97,7 +110,8 @@ nlohmann::json to_json(const GroundTruth& t) {
             {"interval_ms", o.interval_ms},
             {"nodes", o.nodes},
             {"gpus_per_node", o.gpus_per_node},
-            {"scenario", o.scenario}}},
+            {"scenario", o.scenario},
+            {"delivery", o.delivery}}},
           {"entries", entries}};
 }
 
@@ -112,6 +126,7 @@ Result<GroundTruth> ground_truth_from_json(const nlohmann::json& j) {
     t.options.nodes = o.at("nodes").get<int>();
     t.options.gpus_per_node = o.at("gpus_per_node").get<int>();
     t.options.scenario = o.at("scenario").get<std::string>();
+    t.options.delivery = o.value("delivery", "interval");
     for (const auto& e : j.at("entries")) {
       TruthEntry x;
       x.kind = e.at("kind").get<std::string>();
@@ -127,6 +142,11 @@ Result<GroundTruth> ground_truth_from_json(const nlohmann::json& j) {
       x.nodes = e.value("nodes", std::vector<std::string>{});
       x.also = e.value("also", std::vector<std::string>{});
       x.note = e.value("note", "");
+      x.gpu_idle_seconds = e.value("gpu_idle_seconds", 0.0);
+      x.cost_usd = e.value("cost_usd", 0.0);
+      for (const auto& v : e.value("victims", nlohmann::json::array()))
+        x.victims.push_back({v.at("job").get<std::string>(), v.at("nodes").get<std::vector<std::string>>(),
+                             v.at("gpu_idle_seconds").get<double>(), v.at("cost_usd").get<double>()});
       t.entries.push_back(std::move(x));
     }
     return t;
@@ -144,6 +164,9 @@ Result<void> validate(const SimOptions& o) {
   if (o.slot_ms < 10 * o.interval_ms) return Error{"slot must be at least 10 intervals"};
   static const std::set<std::string> scenarios = {"mixed", "incidents", "confounders", "quiet"};
   if (!scenarios.count(o.scenario)) return errorf("unknown scenario {:?} (mixed, incidents, confounders, quiet)", o.scenario);
+  if (o.delivery != "interval" && o.delivery != "batched")
+    return errorf("unknown delivery {:?} (interval, batched)", o.delivery);
+  if (o.max_batch < 1 || o.max_batch > 1000) return Error{"max batch must be between 1 and 1000 samples"};
   return ok();
 }
 
@@ -167,8 +190,26 @@ struct Simulator::Impl {
   std::vector<std::pair<int64_t, std::function<void(int64_t)>>> instant_actions;  // resets at a time
   std::set<std::pair<int64_t, size_t>> done_actions;
   double daily_phase = 0;
+  std::map<std::string, std::vector<Point>> gpu_points;  // node/gpu → every emitted point
 
-  explicit Impl(SimOptions options) : o(std::move(options)), rng(o.seed) { build(); }
+  // Batched delivery: each agent's samples wait in its outbox until it holds `size` of them (the first
+  // time `phase`), or until the outage ends, and go out merged into one batch of many points a series.
+  struct Outbox {
+    std::vector<Batch> queue;
+    size_t size = 1, due = 1;
+  };
+  std::map<std::string, Outbox> outboxes;
+  std::mt19937_64 delivery_rng;  // its own, so that both deliveries carry the same samples
+  int64_t outage_start = INT64_MAX, outage_end = INT64_MAX;
+
+  explicit Impl(SimOptions options) : o(std::move(options)), rng(o.seed), delivery_rng(o.seed ^ 0x5eed0fba7c4ULL) {
+    build();
+    if (o.delivery == "batched" && o.duration_ms > o.warmup_ms + o.outage_ms) {
+      std::uniform_int_distribution<int64_t> when(o.start_ms + o.warmup_ms, o.start_ms + o.duration_ms - o.outage_ms);
+      outage_start = when(delivery_rng);
+      outage_end = outage_start + o.outage_ms;
+    }
+  }
 
   double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
   int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
@@ -204,7 +245,7 @@ struct Simulator::Impl {
       n.stream = fmt::format("sim{:x}", o.seed);
       servers.push_back(std::move(n));
     }
-    // Jobs of 1-4 nodes over about 80 % of the nodes; the rest idle.
+    // Jobs of 2-16 nodes over about 80 % of the nodes; the rest idle.
     std::vector<int> order(o.nodes);
     for (int i = 0; i < o.nodes; ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), rng);
@@ -214,7 +255,8 @@ struct Simulator::Impl {
       Job j;
       do j.id = std::to_string(100000 + pick(900000));
       while (!ids.insert(j.id).second);
-      int size = 1 + pick(4);
+      static const int sizes[] = {2, 2, 3, 4, 4, 6, 8, 16};
+      int size = std::min<int>(sizes[pick(8)], std::max(2, o.nodes / 3));
       for (int k = 0; k < size && next < busy; ++k) j.nodes.push_back(order[next++]);
       j.fs = fs[uniform(0, 1) < 0.65 ? 0 : 1].name;
       static const char* const sets[] = {"imagenet", "laion", "c4", "redpajama", "audioset", "kinetics", "coco"};
@@ -269,8 +311,9 @@ struct Simulator::Impl {
   void schedule() {
     std::vector<std::string> plan;
     const std::vector<std::string> incident_kinds = {"metadata_storm", "waittime_spike", "checkpoint_stall"};
-    const std::vector<std::string> confounders = {"heavy_load", "sequential_read", "counter_reset", "node_reboot",
-                                                  "node_silent", "job_end", "eval_phase", "write_burst"};
+    const std::vector<std::string> confounders = {"load_ramp", "heavy_load",  "sequential_read", "job_start",
+                                                  "counter_reset", "load_ramp", "node_reboot", "node_silent",
+                                                  "job_end",   "eval_phase", "write_burst"};
     int64_t first = o.start_ms + o.warmup_ms, last = o.start_ms + o.duration_ms - o.slot_ms;
     size_t ci = pick(static_cast<int>(confounders.size())), ii = pick(static_cast<int>(incident_kinds.size()));
     int slot = 0;
@@ -392,6 +435,50 @@ struct Simulator::Impl {
         fx.job_md_factor[id] = md;
         fx.job_read_factor[id] = rd;
       });
+    } else if (kind == "load_ramp") {
+      // Normal growth: 1.5-3x the metadata and read load over 3-10 minutes, held, then back down.
+      bool cluster = uniform(0, 1) < 0.5;
+      double to = uniform(1.5, 3.0);
+      int64_t ramp = static_cast<int64_t>(uniform(3, 10) * 60'000), hold = 15 * 60'000;
+      e.confounder = true;
+      e.end_ms = start + 2 * ramp + hold;
+      e.fs = cluster ? "" : job->fs;
+      e.job = cluster ? "" : job->id;
+      e.nodes = cluster ? std::vector<std::string>{} : names_of(job->nodes);
+      e.note = fmt::format("{} load ramps to {:.1f}x over {} s, held {} s", cluster ? "cluster" : "job's", to,
+                           ramp / 1000, hold / 1000);
+      std::string id = cluster ? "" : job->id;
+      add(e, start, e.end_ms, [id, to, start, ramp, hold](int64_t t, Effects& fx) {
+        double x = t - start < ramp + hold ? std::min(1.0, double(t - start) / ramp)
+                                           : std::max(0.0, 1.0 - double(t - start - ramp - hold) / ramp);
+        double f = 1 + (to - 1) * x;
+        if (id.empty()) {
+          fx.cluster_md_factor *= f;
+        } else {
+          fx.job_md_factor[id] = (fx.job_md_factor.count(id) ? fx.job_md_factor[id] : 1.0) * f;
+          fx.job_read_factor[id] = (fx.job_read_factor.count(id) ? fx.job_read_factor[id] : 1.0) * f;
+        }
+      });
+    } else if (kind == "job_start") {
+      // A new job on idle nodes: its load appears at once, from nothing.
+      auto idle = idle_nodes(start);
+      if (idle.size() < 1) return;
+      Job j = *job;
+      j.id = std::to_string(std::stoll(job->id) + 7);
+      if (job_by_id(j.id)) return;
+      j.nodes.assign(idle.begin(), idle.begin() + std::min<size_t>(idle.size(), 1 + pick(4)));
+      j.begin_ms = start;
+      j.end_ms = INT64_MAX;
+      j.dataset = fmt::format("/lustre/{}/datasets/new-{}", j.fs, j.id);
+      j.ckpt_dir = fmt::format("/lustre/{}/ckpt/{}", j.fs, j.id);
+      e.confounder = true;
+      e.end_ms = start + 5 * 60'000;
+      e.job = j.id;
+      e.fs = j.fs;
+      e.nodes = names_of(j.nodes);
+      e.note = fmt::format("job {} starts on {} idle node(s)", j.id, j.nodes.size());
+      truth.entries.push_back(e);
+      jobs.push_back(std::move(j));
     } else if (kind == "sequential_read") {
       auto idle = idle_nodes(start);
       int node = idle.empty() ? job->nodes.front() : idle[pick(static_cast<int>(idle.size()))];
@@ -544,12 +631,67 @@ struct Simulator::Impl {
   }
 
   double daily(int64_t t) const {
-    return 1.0 + 0.3 * std::sin(2 * std::numbers::pi * static_cast<double>(t % kDayMs) / kDayMs + daily_phase);
+    return 1.0 + 0.5 * std::sin(2 * std::numbers::pi * static_cast<double>(t % kDayMs) / kDayMs + daily_phase);
+  }
+
+  static Batch merge(std::vector<Batch>& samples) {
+    Batch out;
+    out.node = samples.front().node;
+    out.stream = samples.front().stream;
+    out.seq = samples.back().seq;
+    std::unordered_map<std::string, size_t> index;
+    for (auto& b : samples) {
+      for (auto& series : b.series) {
+        auto [it, fresh] = index.try_emplace(series_key(series.name, series.labels), out.series.size());
+        if (fresh) out.series.push_back(std::move(series));
+        else for (const auto& p : series.points) out.series[it->second].points.push_back(p);
+      }
+      for (auto& e : b.events) out.events.push_back(std::move(e));
+    }
+    samples.clear();
+    return out;
+  }
+
+  void send(Outbox& box, size_t n, const std::function<void(const Batch&)>& sink) {
+    std::vector<Batch> part(std::make_move_iterator(box.queue.begin()), std::make_move_iterator(box.queue.begin() + n));
+    box.queue.erase(box.queue.begin(), box.queue.begin() + n);
+    sink(merge(part));
+  }
+
+  void deliver(Batch b, int64_t t, const std::function<void(const Batch&)>& sink) {
+    if (o.delivery != "batched") {
+      sink(b);
+      return;
+    }
+    auto [it, fresh] = outboxes.try_emplace(b.node);
+    Outbox& box = it->second;
+    if (fresh) {
+      box.size = std::uniform_int_distribution<size_t>(1, o.max_batch)(delivery_rng);
+      box.due = std::uniform_int_distribution<size_t>(1, box.size)(delivery_rng);
+    }
+    box.queue.push_back(std::move(b));
+    if (t >= outage_start && t < outage_end) return;  // the collector is unreachable: the spool grows
+    if (box.queue.size() >= box.due) {
+      send(box, box.queue.size(), sink);
+      box.due = box.size;
+    }
+  }
+
+  // Every spool drains, node after node, max_batch samples a batch.
+  void drain(const std::function<void(const Batch&)>& sink) {
+    std::vector<std::string> order;
+    for (auto& [name, box] : outboxes) order.push_back(name);
+    std::shuffle(order.begin(), order.end(), delivery_rng);
+    for (const auto& name : order) {
+      Outbox& box = outboxes[name];
+      while (!box.queue.empty()) send(box, std::min<size_t>(box.queue.size(), o.max_batch), sink);
+    }
   }
 
   void run(const std::function<void(const Batch&)>& sink) {
     const double dt = o.interval_ms / 1000.0;
     const int64_t end = o.start_ms + o.duration_ms;
+    bool drained = false;
     for (int64_t t = o.start_ms; t <= end; t += o.interval_ms) {
       for (size_t i = 0; i < instant_actions.size(); ++i)
         if (instant_actions[i].first <= t && done_actions.insert({0, i}).second) instant_actions[i].second(t);
@@ -560,6 +702,10 @@ struct Simulator::Impl {
       std::map<std::string, std::map<std::string, double>> job_ops;          // fs → job → ops
       for (int ni = 0; ni < o.nodes; ++ni) step_node(ni, t, dt, load, fx, mdt_ops, job_ops);
       for (size_t f = 0; f < fs.size(); ++f) step_server(f, t, fx, mdt_ops[fs[f].name], job_ops[fs[f].name]);
+      if (!drained && t >= outage_end) {
+        drain(sink);
+        drained = true;
+      }
       for (int ni = 0; ni < o.nodes; ++ni) {
         if (fx.silent.count(ni)) {
           // A silent node emits nothing; its counters keep counting underneath.
@@ -567,9 +713,65 @@ struct Simulator::Impl {
           nodes[ni].events.clear();
           continue;
         }
-        sink(take(nodes[ni], t));
+        deliver(take(nodes[ni], t), t, sink);
       }
-      for (auto& s : servers) sink(take(s, t));
+      for (auto& s : servers) deliver(take(s, t), t, sink);
+    }
+    drain(sink);
+    price_truth();
+  }
+
+  // The true §7 cost of every injection that idles GPUs, over the points it changed: each GPU against its
+  // time-weighted mean over the 10 minutes before, a point covering the interval since the previous one
+  // (none across a gap of more than 30 s), at the H200 spot price.
+  void price_truth() {
+    const int64_t I = o.interval_ms, baseline_ms = 10 * 60'000, max_gap = 30'000;
+    const double per_second = 1.924 / 3600;
+    auto gpus_of = [&](const Job& j, int64_t from, int64_t to, double& idle, double& usd) {
+      for (int ni : j.nodes)
+        for (int g = 0; g < o.gpus_per_node; ++g) {
+          auto it = gpu_points.find(fmt::format("{}/{}", node_name(ni), g));
+          if (it == gpu_points.end()) continue;
+          const auto& p = it->second;
+          double weighted = 0, seconds = 0;
+          auto each = [&](int64_t a, int64_t b, auto&& f) {
+            for (size_t k = 1; k < p.size(); ++k) {
+              if (p[k].t_ms - p[k - 1].t_ms > max_gap) continue;
+              int64_t x = std::max(p[k - 1].t_ms, a), y = std::min(p[k].t_ms, b);
+              if (y > x) f(p[k].value, (y - x) / 1000.0);
+            }
+          };
+          each(from - baseline_ms, from, [&](double u, double sec) { weighted += u * sec, seconds += sec; });
+          if (seconds <= 0) continue;
+          double base = weighted / seconds, gpu_idle = 0;
+          each(from, to, [&](double u, double sec) { gpu_idle += std::max(0.0, base - u) * sec; });
+          idle += gpu_idle;
+          usd += gpu_idle * per_second;
+        }
+    };
+    for (auto& e : truth.entries) {
+      if (e.confounder || (e.kind != "checkpoint_stall" && e.kind != "metadata_storm" && e.kind != "waittime_spike"))
+        continue;
+      // The points whose interval's middle falls in [start, end): the ones the injection changed.
+      int64_t k = (e.start_ms + I / 2 - o.start_ms + I - 1) / I;
+      int64_t first = o.start_ms + k * I;
+      int64_t last = first;
+      while (last + I - I / 2 < e.end_ms) last += I;
+      int64_t from = first - I, to = last;
+      e.gpu_idle_seconds = e.cost_usd = 0;
+      e.victims.clear();
+      for (const auto& j : jobs) {
+        bool hit = e.kind == "checkpoint_stall" ? j.id == e.job : j.fs == e.fs && j.begin_ms < from && j.end_ms > to;
+        if (!hit) continue;
+        TruthVictim v;
+        v.job = j.id;
+        v.nodes = names_of(j.nodes);
+        std::sort(v.nodes.begin(), v.nodes.end());
+        gpus_of(j, from, to, v.gpu_idle_seconds, v.cost_usd);
+        e.gpu_idle_seconds += v.gpu_idle_seconds;
+        e.cost_usd += v.cost_usd;
+        if (e.kind != "checkpoint_stall") e.victims.push_back(std::move(v));
+      }
     }
   }
 
@@ -593,8 +795,8 @@ struct Simulator::Impl {
         return it == m.end() ? 1.0 : it->second;
       };
       (void)f;
-      double mdf = fx.job_md_factor.count(j->id) ? fx.job_md_factor.at(j->id) : 1.0;
-      double rdf = fx.job_read_factor.count(j->id) ? fx.job_read_factor.at(j->id) : 1.0;
+      double mdf = (fx.job_md_factor.count(j->id) ? fx.job_md_factor.at(j->id) : 1.0) * fx.cluster_md_factor;
+      double rdf = (fx.job_read_factor.count(j->id) ? fx.job_read_factor.at(j->id) : 1.0) * fx.cluster_md_factor;
       double stat = j->stat * load * mdf * burst * noise(0.08) * dt;
       double open = j->open * load * mdf * noise(0.08) * dt;
       double readdir = j->readdir * load * noise(0.2) * dt;
@@ -651,7 +853,7 @@ struct Simulator::Impl {
     // Background: system daemons and users on every node, no job.
     for (const auto& m : fs) {
       std::string mount = "/lustre/" + m.name;
-      double bg = 3 * load * noise(0.3) * dt;
+      double bg = 3 * load * fx.cluster_md_factor * noise(0.3) * dt;
       Labels l = {{"fstype", "lustre"}, {"mount", mount}, {"op", "stat"}};
       count(n, "vfs_ops_total", l, bg);
       md[m.name]["getattr"] += bg;
@@ -704,7 +906,11 @@ struct Simulator::Impl {
       Labels l = {{"gpu", std::to_string(g)}, {"model", "NVIDIA H200"}, {"uuid", fmt::format("GPU-{}-{}", n.name, g)}};
       if (job) l.push_back({"job", job->id});
       normalize_labels(l).ok();
-      gauge(n, "gpu_utilization_ratio", std::move(l), std::round(util * 1000) / 1000);
+      util = std::round(util * 1000) / 1000;
+      if (!fx.silent.count(ni)) {
+        gpu_points[fmt::format("{}/{}", n.name, g)].push_back({t, util});
+      }
+      gauge(n, "gpu_utilization_ratio", std::move(l), util);
     }
     if (!dirs.empty()) {
       Event e;

@@ -1,9 +1,15 @@
 // A simulated GPU cluster on Lustre, emitted as ingest batches (DESIGN.md §3, §4): nodes with GPUs, two
-// file systems with an MDT and OSTs each, jobs placed on nodes, a daily load cycle and noise. Incidents of
-// every kind are injected at known times with known culprits, among benign confounders (heavy but normal
-// load, a large sequential read, counter resets from a remount, a node reboot, a node that stops
+// file systems with an MDT and OSTs each, jobs of 2-16 nodes, a daily load swing of ±50 % and noise.
+// Incidents of every kind are injected at known times with known culprits, among benign confounders
+// (heavy but normal load, load that ramps to 1.5-3x over 3-10 minutes and stays, a job starting on idle
+// nodes, a large sequential read, counter resets from a remount, a node reboot, a node that stops
 // reporting, a job that ends, an evaluation phase, a write burst with busy GPUs). The ground truth says
-// what was injected where. The same options and seed give the same batches, byte for byte.
+// what was injected where and what it truly cost: the §7 sum over the emitted GPU points of the stalled
+// job, or of the victim jobs of a storm or spike (every job on the file system, whose GPUs slow down).
+// Delivery is per interval (each node sends each sample at once) or batched: every agent sends 1-12
+// samples at a time, out of phase with the others, and one 10-minute outage after the warm-up holds
+// everything back until the spools drain, node after node. Both deliveries carry the same samples.
+// The same options and seed give the same batches, byte for byte.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -29,6 +35,17 @@ struct SimOptions {
   int64_t slot_ms = 20 * 60'000;    // one injection or confounder per slot
   // "mixed" (incidents and confounders), "incidents", "confounders", "quiet" (no injection)
   std::string scenario = "mixed";
+  // "interval" or "batched" (up to max_batch samples per agent and batch, out of phase, one outage)
+  std::string delivery = "interval";
+  int max_batch = 12;
+  int64_t outage_ms = 10 * 60'000;
+};
+
+// The true §7 cost of one victim job of a storm or spike.
+struct TruthVictim {
+  std::string job;
+  std::vector<std::string> nodes;
+  double gpu_idle_seconds = 0, cost_usd = 0;
 };
 
 struct TruthEntry {
@@ -39,6 +56,10 @@ struct TruthEntry {
   std::vector<std::string> nodes;
   std::vector<std::string> also;  // other incident kinds this injection may rightly raise
   std::string note;
+  // The §7 cost over the points the injection changed (H200 spot, baseline the 10 minutes before),
+  // filled once run() has passed the injection: the stalled job's, or the victims' sum.
+  double gpu_idle_seconds = 0, cost_usd = 0;
+  std::vector<TruthVictim> victims;
 };
 
 struct GroundTruth {
@@ -58,7 +79,8 @@ class Simulator {
 
   // The schedule is fixed at construction; the onset of ost_imbalance is known once run() has passed it.
   const GroundTruth& truth() const;
-  // Emits every batch in time order: each interval, one batch per reporting node.
+  // Emits every batch: per interval, one batch per reporting node in time order; batched, as the
+  // agents' shippers would (options().delivery).
   void run(const std::function<void(const Batch&)>& sink);
 
  private:
