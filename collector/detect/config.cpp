@@ -16,7 +16,7 @@ void fraction(const config::Section& s, std::string_view key, double v) {
 Result<DetectConfig> read_detect_config(const config::Section& d) {
   return config::read([&] {
     DetectConfig c;
-    d.allow_only({"enabled", "incidents_db", "queue", "interval", "lateness", "max_gap", "mounts", "metadata_storm", "waittime_spike",
+    d.allow_only({"enabled", "incidents_db", "queue", "interval", "lateness", "silent_after", "max_gap", "mounts", "metadata_storm", "waittime_spike",
                   "ost_imbalance", "checkpoint_stall", "incidents", "alertmanager"});
     c.enabled = d.boolean("enabled", true);
     c.incidents_db = d.string("incidents_db", "");
@@ -25,6 +25,9 @@ Result<DetectConfig> read_detect_config(const config::Section& d) {
     c.queue = static_cast<size_t>(queue);
     c.engine.interval_ms = d.duration_ms("interval", c.engine.interval_ms);
     c.engine.lateness_ms = d.duration_ms("lateness", c.engine.lateness_ms);
+    c.engine.silent_after_ms = d.duration_ms("silent_after", c.engine.silent_after_ms);
+    positive(d, "lateness", c.engine.lateness_ms);
+    positive(d, "silent_after", c.engine.silent_after_ms);
     c.engine.max_gap_ms = d.duration_ms("max_gap", 3 * c.engine.interval_ms + c.engine.interval_ms / 2);
     positive(d, "interval", c.engine.interval_ms);
     if (c.engine.max_gap_ms < c.engine.interval_ms) d.fail("max_gap", "must be at least one interval");

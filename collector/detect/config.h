@@ -5,7 +5,8 @@
 //     incidents_db: ./data/stormscope.incidents.db   # default: beside the collector's --db
 //     queue: 100000            # batches awaiting detection; beyond it batches skip detection (counted)
 //     interval: 10s            # the agents' interval: the width of a judged bucket
-//     lateness: 10s            # how long data for a bucket is awaited (data time)
+//     lateness: 15m            # a node this far behind the newest data is not awaited (data time)
+//     silent_after: 3m         # a node that sent nothing this long is not awaited (wall clock)
 //     max_gap: 35s             # a counter increase over a longer gap is not judged
 //     mounts: {/lustre/ai0: ai0}   # mount point → file system name (default: last path component)
 //     metadata_storm: {window: 30m, min_history: 5m, k: 6, min_ratio: 2, min_excess: 5000,

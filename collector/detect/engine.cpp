@@ -120,7 +120,7 @@ void Engine::observe_series(const std::string& node, const Series& s, uint32_t w
   }
 }
 
-void Engine::ingest(const Batch& batch) {
+void Engine::ingest(const Batch& batch, int64_t wall_ms) {
   int64_t batch_max = INT64_MIN;
   for (const Series& s : batch.series)
     for (const Point& p : s.points) batch_max = std::max(batch_max, p.t_ms);
@@ -149,7 +149,53 @@ void Engine::ingest(const Batch& batch) {
       if (d->wants_event(e.kind)) d->observe_event(batch.node, e, b);
   }
   max_t_ = std::max(max_t_, batch_max);
-  advance(max_t_ - options_.lateness_ms);
+  NodeState& n = nodes_[batch.node];
+  if (n.awaited) awaited_.erase({n.newest, batch.node});
+  n.newest = std::max(n.newest, batch_max);
+  n.wall = wall_ms;
+  n.awaited = true;
+  awaited_.insert({n.newest, batch.node});
+  judge_complete(wall_ms);
+}
+
+void Engine::tick(int64_t wall_ms) { judge_complete(wall_ms); }
+
+// Judges buckets in order while each is complete: every awaited node delivered past its end. The
+// awaited node furthest behind is the first of `awaited_`; it is given up on when it is `lateness`
+// behind the newest data or silent for `silent_after` (wall clock), and awaited again when it returns.
+void Engine::judge_complete(int64_t wall_ms) {
+  if (next_bucket_ == INT64_MIN) return;
+  int64_t last = next_bucket_ - options_.interval_ms;
+  while (last + 2 * options_.interval_ms <= max_t_) {
+    int64_t end = last + 2 * options_.interval_ms;  // of the bucket after `last`
+    bool waiting = false;
+    while (!awaited_.empty() && awaited_.begin()->first < end) {
+      auto [newest, name] = *awaited_.begin();
+      NodeState& n = nodes_[name];
+      bool behind = max_t_ - newest >= options_.lateness_ms;
+      bool silent = wall_ms > 0 && n.wall > 0 && wall_ms - n.wall >= options_.silent_after_ms;
+      if (!behind && !silent) {
+        waiting = true;
+        break;
+      }
+      awaited_.erase(awaited_.begin());
+      n.awaited = false;
+      given_up_.push_back({newest, name});
+    }
+    if (waiting) break;
+    int64_t bucket = end - options_.interval_ms;
+    // Incomplete: a node given up on had reported within max_gap before this bucket.
+    bool incomplete = false;
+    std::erase_if(given_up_, [&](const auto& g) {
+      const NodeState& n = nodes_[g.second];
+      if (n.awaited || n.newest < bucket - options_.max_gap_ms) return true;  // back, or long gone
+      incomplete = incomplete || n.newest < end;
+      return false;
+    });
+    stats_.incomplete_buckets += incomplete;
+    last = bucket;
+  }
+  judge_until(last);
 }
 
 void Engine::advance(int64_t watermark_ms) {

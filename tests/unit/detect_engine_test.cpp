@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "collector/detect/engine.h"
 #include "detect_test_util.h"
 
@@ -76,18 +78,79 @@ TEST(DetectEngine, IncreaseOverAGapIsNotPutInOneBucket) {
   EXPECT_EQ(f.engine->stats().gaps, 1u);
 }
 
-TEST(DetectEngine, JudgesBucketsInOrderOnDataTimeAfterTheLateness) {
+TEST(DetectEngine, JudgesABucketOnceEveryNodeDeliveredPastIt) {
   Fixture f;
   f.feed("a", kT0, 0);  // a sample at t0 closes the bucket [t0 - 10s, t0)
-  EXPECT_TRUE(f.probe->judged.empty());
-  f.feed("a", kT0 + kI, 1);  // that bucket's lateness (one interval) has passed
-  ASSERT_EQ(f.probe->judged.size(), 1u);
+  ASSERT_EQ(f.probe->judged.size(), 1u);  // a is the only node: complete
   EXPECT_EQ(f.probe->judged.front(), kT0 - kI);
+  f.feed("b", kT0, 0);
+  f.feed("a", kT0 + kI, 1);
+  f.feed("a", kT0 + 2 * kI, 1);
+  EXPECT_EQ(f.probe->judged.size(), 1u);  // b has not delivered [t0, t0 + 10s) yet
   f.feed("b", kT0 + 2 * kI, 1);
-  EXPECT_EQ(f.probe->judged.back(), kT0);
-  f.feed("a", kT0 + 6 * kI, 2);
+  ASSERT_EQ(f.probe->judged.size(), 3u);
   for (size_t i = 1; i < f.probe->judged.size(); ++i) EXPECT_EQ(f.probe->judged[i], f.probe->judged[i - 1] + kI);
-  EXPECT_EQ(f.probe->judged.back(), kT0 + 4 * kI);
+  EXPECT_EQ(f.engine->stats().incomplete_buckets, 0u);
+}
+
+TEST(DetectEngine, ANodeFarBehindInDataTimeIsGivenUpOn) {
+  EngineOptions o;
+  o.lateness_ms = 3 * kI;
+  Fixture f(o);
+  f.feed("a", kT0, 0);
+  f.feed("b", kT0, 0);
+  for (int i = 1; i <= 6; ++i) f.feed("a", kT0 + i * kI, i);  // b stops
+  // Buckets up to a's newest were judged once a was `lateness` ahead of b; the first ones without b count.
+  EXPECT_EQ(f.probe->judged.back(), kT0 + 5 * kI);
+  EXPECT_GE(f.engine->stats().incomplete_buckets, 1u);
+  EXPECT_LE(f.engine->stats().incomplete_buckets, 4u);
+  // b returns: awaited again.
+  f.feed("b", kT0 + 7 * kI, 7);
+  f.feed("a", kT0 + 8 * kI, 8);
+  EXPECT_EQ(f.probe->judged.back(), kT0 + 6 * kI);
+}
+
+TEST(DetectEngine, ANodeSilentOnTheWallClockIsGivenUpOn) {
+  EngineOptions o;
+  o.silent_after_ms = 60'000;
+  Fixture f(o);
+  const int64_t wall = 5'000'000;
+  f.engine->ingest(batch("a", {counter("c_total", {}, kT0, 0)}), wall);
+  f.engine->ingest(batch("b", {counter("c_total", {}, kT0, 0)}), wall);
+  f.engine->ingest(batch("a", {counter("c_total", {}, kT0 + kI, 1)}), wall + 10'000);
+  size_t before = f.probe->judged.size();
+  f.engine->tick(wall + 50'000);
+  EXPECT_EQ(f.probe->judged.size(), before);  // b may still come
+  f.engine->tick(wall + 61'000);
+  EXPECT_EQ(f.probe->judged.back(), kT0);
+}
+
+TEST(DetectEngine, BatchedOutOfPhaseDeliveryMissesNothing) {
+  // Three nodes, 24 samples each: once one batch per sample, once in batches of 12, 5 and 1 out of phase
+  // (after each node's first sample: a node the engine has not heard of yet is not waited for).
+  auto run = [](bool batched) {
+    Fixture f;
+    std::map<std::string, std::vector<Point>> q;
+    const std::map<std::string, size_t> size = {{"a", 12}, {"b", 5}, {"c", 1}};
+    for (int i = 0; i <= 24; ++i)
+      for (std::string n : {"a", "b", "c"}) {
+        q[n].push_back({kT0 + i * kI, i * (n == "a" ? 10.0 : 1.0)});
+        if (!batched || i == 0 || q[n].size() >= size.at(n) || i == 24) {
+          Series s = counter("c_total", {}, 0, 0);
+          s.points = q[n];
+          f.engine->ingest(batch(n, {s}));
+          q[n].clear();
+        }
+      }
+    f.engine->flush();
+    EXPECT_EQ(f.engine->stats().late_points, 0u);
+    EXPECT_EQ(f.engine->stats().incomplete_buckets, 0u);
+    return std::make_pair(f.probe->judged, f.probe->seen.size());
+  };
+  auto each = run(false), batched = run(true);
+  EXPECT_EQ(each.first, batched.first);
+  EXPECT_EQ(each.second, batched.second);
+  EXPECT_EQ(batched.second, 72u);
 }
 
 TEST(DetectEngine, LateDataIsCountedNotJudged) {

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <tuple>
+
 #include "tools/sim/simulator.h"
 #include "common/codec.h"
 
@@ -101,4 +105,49 @@ TEST(Simulator, RejectsBadOptions) {
   o.scenario = "nope";
   EXPECT_FALSE(validate(o).ok());
   EXPECT_TRUE(validate(SimOptions{}).ok());
+}
+
+TEST(Simulator, BatchedDeliveryCarriesTheSameSamplesOutOfPhase) {
+  auto points = [](const std::string& delivery, size_t& batches, size_t& most) {
+    SimOptions o = small(6);
+    o.delivery = delivery;
+    Simulator s(o);
+    std::set<std::tuple<std::string, std::string, int64_t, double>> all;
+    std::map<std::string, uint64_t> last_seq;
+    s.run([&](const Batch& b) {
+      ++batches;
+      EXPECT_GT(b.seq, last_seq[b.node]);
+      last_seq[b.node] = b.seq;
+      for (const auto& series : b.series) {
+        most = std::max(most, series.points.size());
+        for (const auto& p : series.points) all.insert({b.node, series_key(series.name, series.labels), p.t_ms, p.value});
+      }
+    });
+    return all;
+  };
+  size_t each_batches = 0, each_most = 0, batched_batches = 0, batched_most = 0;
+  auto each = points("interval", each_batches, each_most);
+  auto batched = points("batched", batched_batches, batched_most);
+  EXPECT_EQ(each, batched);
+  EXPECT_EQ(each_most, 1u);
+  EXPECT_EQ(batched_most, 12u);  // up to 12 samples a batch, also when the spools drain after the outage
+  EXPECT_LT(batched_batches, each_batches / 2);
+}
+
+TEST(Simulator, GroundTruthPricesWhatTheInjectionsIdled) {
+  SimOptions o = small(1);
+  o.duration_ms = 6 * 3600'000;
+  o.scenario = "incidents";
+  Simulator s(o);
+  s.run([](const Batch&) {});
+  int priced = 0;
+  for (const auto& e : s.truth().entries) {
+    if (e.kind == "checkpoint_stall" || e.kind == "metadata_storm") {
+      EXPECT_GT(e.cost_usd, 0) << e.kind << " " << e.note;
+      EXPECT_NEAR(e.cost_usd, e.gpu_idle_seconds * 1.924 / 3600, 1e-9);
+      ++priced;
+    }
+    if (e.kind == "metadata_storm") EXPECT_FALSE(e.victims.empty());
+  }
+  EXPECT_GE(priced, 2);
 }
