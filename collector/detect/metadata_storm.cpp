@@ -194,58 +194,25 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
 
   struct Judged {
     const Signal* signal = nullptr;
-    double S = 0, B = 0, sigma = 0, threshold = 0, E = 0;
+    double S = 0, B = 0, sigma = 0, threshold = 0, E = 0, E_wait = 0;
     size_t reporting = 0, warming = 0;
-    bool anomalous = false, elevated = false;
-    std::map<std::string, double> excess;  // per node
+    bool anomalous = false;
+    std::map<std::string, double> excess, wait_excess;  // per storming node
   };
   struct FsView {
     std::vector<Judged> judged;
     std::set<std::string> reporting;  // nodes with any metadata signal in this bucket
-    bool anomalous = false, elevated = false;
+    bool anomalous = false;
   };
   std::map<std::string, FsView> view;
 
-  for (const auto& [skey, s] : p.signals) {
-    Judged j;
-    j.signal = &s;
-    FsView& fv = view[s.fs];
-    double var = 0;
-    for (const auto& [node, rate] : s.by_node) {
-      fv.reporting.insert(node);
-      auto it = tracked_.find("s|" + skey + "|" + node);
-      if (it == tracked_.end() || it->second.history.size() < min_history_) {
-        ++j.warming;
-        continue;
-      }
-      Baseline b = it->second.history.baseline();
-      ++j.reporting;
-      j.S += rate;
-      j.B += b.median;
-      var += b.sigma() * b.sigma();
-      j.excess[node] = rate - b.median;
-    }
-    if (j.reporting == 0) {
-      fv.judged.push_back(std::move(j));
-      continue;
-    }
-    j.sigma = std::sqrt(var);
-    j.E = j.S - j.B;
-    j.threshold = std::max({params_.min_excess, params_.k * j.sigma, (params_.min_ratio - 1) * j.B});
-    j.anomalous = j.E > j.threshold;
-    j.elevated = j.S >= params_.wait_min_ratio * j.B && j.E > params_.k * j.sigma && j.E > 0;
-    fv.anomalous = fv.anomalous || j.anomalous;
-    fv.elevated = fv.elevated || j.elevated;
-    fv.judged.push_back(std::move(j));
-  }
-
-  // MDC waits: a storm when the ops are up too.
+  // MDC waits per file system: the MDTs above the floor.
   struct WaitView {
     std::string target;
     double mean_ms = 0, rpcs = 0;
     std::vector<std::string> nodes;
   };
-  std::map<std::string, std::vector<WaitView>> waits;  // fs → MDTs above the floor
+  std::map<std::string, std::vector<WaitView>> waits;
   for (const auto& [wkey, w] : p.waits) {
     std::string fs = wkey.substr(0, wkey.find('|'));
     if (w.rpcs < params_.min_wait_rpcs) continue;
@@ -256,15 +223,72 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
       if (wr.second > 0 && 1000.0 * wr.first / wr.second >= params_.mdc_wait_ms) wv.nodes.push_back(node);
     waits[fs].push_back(std::move(wv));
   }
-  for (auto& [fs, list] : waits) {
-    auto it = view.find(fs);
-    if (it != view.end() && it->second.elevated) it->second.anomalous = true;
+
+  for (const auto& [skey, s] : p.signals) {
+    Judged j;
+    j.signal = &s;
+    FsView& fv = view[s.fs];
+    const bool active = storming_.count(s.fs) > 0;
+    const bool slow_mds = waits.count(s.fs) > 0;
+    // Hysteresis: a storm under way ends below half the thresholds that start one.
+    const double ratio = active ? 1 + (params_.min_ratio - 1) / 2 : params_.min_ratio;
+    const double node_floor = active ? params_.min_node_excess / 2 : params_.min_node_excess;
+    const bool client = s.source == "vfs" || s.source == "mdc" || s.source == "llite";
+    double var = 0;
+    for (const auto& [node, rate] : s.by_node) {
+      fv.reporting.insert(node);
+      auto it = tracked_.find("s|" + skey + "|" + node);
+      if (it == tracked_.end() || it->second.history.size() < min_history_) {
+        ++j.warming;
+        // A fresh collector: no baseline yet, only an absolute rate no client node does normally.
+        if (client && rate >= params_.cold_min_rate) {
+          double base = it == tracked_.end() ? 0 : it->second.history.baseline().median;
+          j.excess[node] = rate - base;
+          j.E += rate - base;
+          j.S += rate;
+          j.B += base;
+        }
+        continue;
+      }
+      const History& h = it->second.history;
+      Baseline b = h.baseline();
+      ++j.reporting;
+      j.S += rate;
+      j.B += b.median;
+      var += b.sigma() * b.sigma();
+      double e = rate - b.median;
+      double noise = std::max(params_.k * b.sigma(), node_floor);
+      if (e > noise && e > (ratio - 1) * b.median) {
+        j.excess[node] = e;
+        j.E += e;
+      } else if (slow_mds && e > noise) {
+        // Built within the last intervals: above its rate just before, not only above a slow baseline.
+        const auto& v = h.values();
+        double before = 0;
+        for (size_t i = v.size() - std::min<size_t>(v.size(), 3); i < v.size(); ++i) before = std::max(before, v[i]);
+        if (rate >= params_.wait_min_ratio * std::max(b.median, before)) {
+          j.wait_excess[node] = e;
+          j.E_wait += e;
+        }
+      }
+    }
+    j.sigma = std::sqrt(var);
+    j.threshold = std::max((active ? 0.5 : 1.0) * params_.min_excess, params_.k * j.sigma);
+    if (j.E + j.E_wait > j.threshold && (j.E > j.threshold || slow_mds)) {
+      j.anomalous = true;
+      j.E += j.E_wait;
+      j.excess.insert(j.wait_excess.begin(), j.wait_excess.end());
+    }
+    fv.anomalous = fv.anomalous || j.anomalous;
+    fv.judged.push_back(std::move(j));
   }
 
   for (auto& [fs, fv] : view) {
     std::string key = "metadata_storm/" + fs;
     bool judged_any = false;
     for (const auto& j : fv.judged) judged_any = judged_any || j.reporting > 0;
+    if (fv.anomalous) storming_.insert(fs);
+    else storming_.erase(fs);
 
     // Learn only from normal buckets, so a storm never becomes its own baseline.
     if (!fv.anomalous) {
@@ -298,7 +322,7 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
     nlohmann::json signals = nlohmann::json::array();
     std::set<std::string> nodes, storm_nodes;
     for (const auto& j : fv.judged) {
-      if (j.reporting == 0) continue;
+      if (j.reporting == 0 && !j.anomalous) continue;
       if (!top || j.E - j.threshold > top->E - top->threshold) top = &j;
       nlohmann::json top_ops = nlohmann::json::object();
       std::vector<std::pair<double, std::string>> ops;
@@ -317,7 +341,7 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
                          {"nodes_reporting", j.reporting},
                          {"nodes_warming", j.warming},
                          {"top_ops", top_ops}});
-      if (!j.anomalous && !j.elevated) continue;
+      if (!j.anomalous) continue;
       for (const auto& [node, e] : j.excess)
         if (e > 0 && e >= 0.1 * j.E) {
           nodes.insert(node);

@@ -5,11 +5,17 @@
 // (server md_stats), beegfs (meta server requests, per client, per user), weka (metadata op rates).
 // Every node keeps its own baseline (median and MAD of its trailing rates), so a node that stops
 // reporting neither lowers the total nor, when it returns, raises it: only nodes present in a bucket
-// and with enough history are compared, each with its own baseline. The excess E = Σ rate − Σ baseline
-// fires when it is above all of: min_excess (absolute floor: a flat baseline has MAD ≈ 0),
-// k · sqrt(Σ sigma²) (noise) and (min_ratio − 1) · Σ baseline (a ratio). A mean MDC req_waittime above
-// mdc_wait_ms also fires, but only with the op rate above wait_min_ratio · baseline: a slow MDS
-// without more ops is a waittime_spike, not a storm.
+// and with enough history are compared, each with its own baseline.
+//
+// A storm is many times a node's own load, built within an interval or two; load growth (a cluster or a
+// job doing 1.5-3x more over minutes, a day's swing, a new job) is not. So a node storms when its rate is
+// at least min_ratio times its baseline and its excess above min_node_excess and k sigma; or, while the
+// file system's MDC req_waittime is above mdc_wait_ms, when its rate is at least wait_min_ratio times both
+// its baseline and its rate just before (a slow MDS without more ops is a waittime_spike; a slow MDS
+// during gradual growth is no storm either). The file system storms when the storming nodes' summed
+// excess is above min_excess and k · sqrt(Σ sigma²). Once storming it ends only below half those
+// thresholds (and min_ratio halfway to 1), so a storm hovering at a threshold stays one incident.
+// While a client node has too little history (a fresh collector), a rate above cold_min_rate storms.
 // Culprits: per directory from vfs_hot_dirs (job, node, comm, path) by excess ops; else per job and node
 // from vfs_ops_total; else per job from lustre_job_ops_total; else per client and user from BeeGFS.
 #pragma once
@@ -29,10 +35,12 @@ struct MetadataStormParams {
   int64_t window_ms = 30 * 60'000;  // trailing baseline window
   int64_t min_history_ms = 5 * 60'000;
   double k = 6;               // MADs (as sigma) above the baseline
-  double min_ratio = 2.0;     // the total at least this times the baseline total
-  double min_excess = 5000;   // ops/s above the baseline, at least
+  double min_ratio = 5.0;     // a storming node at least this times its baseline
+  double min_excess = 5000;   // ops/s of the storming nodes above their baselines, at least
+  double min_node_excess = 1000;  // ops/s of one storming node above its baseline, at least
+  double cold_min_rate = 20000;   // ops/s of a client node without history yet that storms
   double mdc_wait_ms = 100;   // mean MDC wait per RPC that signals a storm …
-  double wait_min_ratio = 1.3;  // … when the op rate is at least this times its baseline
+  double wait_min_ratio = 1.3;  // … for the nodes whose op rate is at least this times their baseline
   double min_wait_rpcs = 20;    // RPCs in a bucket for a mean wait to count
   std::set<std::string> vfs_ops = {"open", "stat", "readdir", "create", "unlink", "mkdir", "rmdir",
                                    "rename", "setattr", "xattr", "close"};
@@ -89,6 +97,7 @@ class MetadataStorm : public Detector {
   std::unordered_map<std::string, Tracked> tracked_;  // per signal/node, per culprit identity
   std::map<std::string, std::string> mount_fs_;       // learned from vfs labels, for hot dir paths
   std::map<std::string, std::set<std::string>> storm_nodes_;  // fs → nodes of its last anomalous bucket
+  std::set<std::string> storming_;  // file systems whose last judged bucket stormed (hysteresis)
   int64_t buckets_seen_ = 0;
 };
 

@@ -9,26 +9,30 @@ using namespace ss::collector::detect;
 
 namespace {
 
-// Four nodes of one job on ai0 doing a flat 200 stat/s each (flat on purpose: MAD = 0).
+// Four nodes of one job on ai0 doing a flat 200 stat/s each (flat on purpose: MAD = 0). A node given
+// up on (silent) is judged without after two intervals.
 struct Cluster {
   Recorder rec;
   std::unique_ptr<Engine> engine;
   std::map<std::string, double> cum;
   std::vector<std::string> nodes = {"n1", "n2", "n3", "n4"};
   int64_t t = kT0;
+  double base = 200;
 
-  Cluster() {
+  explicit Cluster(double base_rate = 200) : base(base_rate) {
     MetadataStormParams p;
     std::vector<std::unique_ptr<Detector>> d;
     d.push_back(std::make_unique<MetadataStorm>(p, kI));
-    engine = std::make_unique<Engine>(EngineOptions{}, std::move(d), rec.sink());
+    EngineOptions o;
+    o.lateness_ms = 2 * kI;
+    engine = std::make_unique<Engine>(o, std::move(d), rec.sink());
   }
   // One interval: every node in `present` reports its counter after adding rate*10 s (extra for some).
   void step(std::map<std::string, double> extra = {}, std::set<std::string> absent = {},
             std::string hot_node = "", std::string hot_path = "") {
     t += kI;
     for (const auto& n : nodes) {
-      double add = (200 + (extra.count(n) ? extra[n] : 0)) * 10;
+      double add = (base + (extra.count(n) ? extra[n] : 0)) * 10;
       cum[n] += add;
       if (absent.count(n)) continue;
       std::vector<Event> events;
@@ -110,7 +114,7 @@ TEST(MetadataStorm, ARebootedNodeIsNotAStorm) {
 }
 
 TEST(MetadataStorm, AStormNodeThatStopsReportingLeavesTheStormUndecided) {
-  // A bucket is judged two steps after its data (one interval of lateness), so states are read then.
+  // The silent n2 is awaited for two intervals (the lateness here), so states are read then.
   Cluster c;
   c.warm();
   for (int i = 0; i < 3; ++i) c.step({{"n2", 20000}}, {}, "n2", "/x");
@@ -168,4 +172,58 @@ TEST(MetadataStorm, WantsOnlyTheSeriesItJudges) {
   EXPECT_FALSE(m.wants_series("vfs_ops_total", {{"op", "read"}}));
   EXPECT_FALSE(m.wants_series("beegfs_server_requests_total", {{"nodetype", "storage"}}));
   EXPECT_TRUE(m.wants_series("lustre_mdt_ops_total", {{"target", "ai0-MDT0000"}}));
+}
+
+TEST(MetadataStorm, LoadGrowingThreefoldOverMinutesIsNoStorm) {
+  // 2,000 stat/s a node; the whole cluster (then two nodes of it) ramps to 3x over 5 minutes and stays.
+  for (bool whole : {true, false}) {
+    Cluster c(2000);
+    c.warm();
+    for (int i = 1; i <= 150; ++i) {
+      double x = std::min(1.0, i / 30.0);
+      std::map<std::string, double> extra;
+      for (const auto& n : c.nodes)
+        if (whole || n == "n1" || n == "n2") extra[n] = 2 * 2000 * x;
+      c.step(extra);
+    }
+    EXPECT_EQ(c.rec.count(State::Anomalous), 0u) << (whole ? "whole cluster" : "two nodes");
+  }
+}
+
+TEST(MetadataStorm, ATenfoldStormOpensInItsFirstInterval) {
+  Cluster c(2000);
+  c.warm();
+  int64_t first = c.t;  // the storm's first interval is the bucket that starts here
+  for (int i = 0; i < 5; ++i) c.step({{"n3", 18000}}, {}, "n3", "/lustre/ai0/scratch/x");
+  EXPECT_EQ(c.rec.first(State::Anomalous), first);
+}
+
+TEST(MetadataStorm, AStormHoveringAtTheThresholdStaysOneStorm) {
+  // n2 alternates between 5.5x and 3.5x its baseline: above the threshold that starts a storm, then
+  // below it but above the one that ends it.
+  Cluster c(2000);
+  c.warm();
+  for (int i = 0; i < 30; ++i) c.step({{"n2", i % 2 ? 5000 : 9000}}, {}, "n2", "/x");
+  size_t anomalous = 0, quiet_after = 0;
+  for (const auto& [b, f] : c.rec.all) {
+    anomalous += f.state == State::Anomalous;
+    quiet_after += anomalous > 0 && f.state == State::Quiet;
+  }
+  EXPECT_EQ(anomalous, 30u);
+  EXPECT_EQ(quiet_after, 0u);
+}
+
+TEST(MetadataStorm, AFreshDetectorJudgesAStormAgainstTheColdFloor) {
+  Cluster c(50);
+  c.step();
+  c.step();
+  for (int i = 0; i < 3; ++i) c.step({{"n1", 60000}}, {}, "n1", "/lustre/ai0/me/storm");
+  ASSERT_GT(c.rec.count(State::Anomalous), 0u);
+  const auto f = c.rec.of(State::Anomalous).front();
+  ASSERT_FALSE(f.culprits.empty());
+  EXPECT_EQ(f.culprits[0].path, "/lustre/ai0/me/storm");
+  // Normal load on a fresh detector is not.
+  Cluster d(5000);
+  for (int i = 0; i < 10; ++i) d.step();
+  EXPECT_EQ(d.rec.count(State::Anomalous), 0u);
 }
