@@ -56,7 +56,7 @@ Result<std::vector<incidents::Incident>> detect_in_process(sim::Simulator& simul
   if (!store) return store.error();
   detect::DetectConfig dc;
   dc.engine.interval_ms = so.interval_ms;
-  auto svc = incidents::DetectionService::create(dc, cost::CostConfig{}, ":memory:", store->get());
+  auto svc = incidents::DetectionService::create(dc, cost::CostConfig{}, dir + "/incidents.db", store->get());
   if (!svc) return svc.error();
   Error failed{""};
   simulator.run([&](const Batch& b) {
@@ -69,7 +69,11 @@ Result<std::vector<incidents::Incident>> detect_in_process(sim::Simulator& simul
   });
   if (!failed.message.empty()) return failed;
   (*svc)->flush();
+  auto st = (*svc)->engine_stats();
+  fmt::print(stderr, "seed {}: {} buckets ({} incomplete), {} observations, {} late points, {} counter resets\n", so.seed,
+             st.buckets, st.incomplete_buckets, st.observations, st.late_points, st.counter_resets);
   auto r = (*svc)->list({{"from", std::to_string(so.start_ms)}, {"to", std::to_string(so.start_ms + so.duration_ms)}, {"limit", "100000"}}, 0);
+  if (r.status != 200) return Error{"incident list: " + r.body};
   std::vector<incidents::Incident> found;
   for (const auto& x : nlohmann::json::parse(r.body)["incidents"]) found.push_back(*incidents::incident_from_json(x));
   svc->reset();  // before the store it reads

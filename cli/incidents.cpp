@@ -56,7 +56,19 @@ int run(const IncidentsArgs& a, const Globals& g) {
     std::string nodes;
     for (const auto& n : j.value("nodes", nlohmann::json::array())) nodes += (nodes.empty() ? "" : ", ") + n.get<std::string>();
     std::cout << "nodes: " << (nodes.empty() ? "-" : nodes) << "\nculprits:\n";
-    for (const auto& c : j.value("culprits", nlohmann::json::array())) std::cout << "  " << culprit_text(c) << "\n";
+    for (const auto& c : j.value("culprits", nlohmann::json::array()))
+      std::cout << "  " << culprit_text(c) << fmt::format("  ${:.2f}", c.value("cost_usd", 0.0)) << "\n";
+    // Storms and spikes: the jobs whose GPUs it idled, whose cost is the incident's.
+    const auto& victims = j.value("victims", nlohmann::json::array());
+    if (!victims.empty()) {
+      std::cout << "victims:\n";
+      for (const auto& v : victims) {
+        std::string on;
+        for (const auto& n : v.value("nodes", nlohmann::json::array())) on += (on.empty() ? "" : ", ") + n.get<std::string>();
+        std::cout << fmt::format("  job {} on {}: {:.0f} GPU-s idle, ${:.2f}\n", v.value("job", ""), on,
+                                 v.value("gpu_idle_seconds", 0.0), v.value("cost_usd", 0.0));
+      }
+    }
     std::cout << "evidence:\n" << j.value("evidence", nlohmann::json::object()).dump(2) << "\n";
     return 0;
   }

@@ -121,6 +121,10 @@ Command simulate_command() {
             sub.add_option("--nodes", a->o.nodes, "GPU nodes (default 16)");
             sub.add_option("--gpus", a->o.gpus_per_node, "GPUs per node (default 8)");
             sub.add_option("--scenario", a->o.scenario, "mixed, incidents, confounders or quiet (default mixed)");
+            sub.add_option("--delivery", a->o.delivery,
+                           "interval (each sample at once) or batched (1 to --max-batch samples per agent, out of "
+                           "phase, and a 10-minute outage drained node after node)");
+            sub.add_option("--max-batch", a->o.max_batch, "samples per batch at most, batched (default 12)");
             sub.add_option("--out,-o", a->out, "output file (default - : stdout)");
             sub.add_option("--format", a->format,
                            "jsonl (ingest batches, for replay) or openmetrics (as Prometheus scraped the agents)");

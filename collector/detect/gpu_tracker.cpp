@@ -26,12 +26,6 @@ void GpuTracker::evaluate(int64_t bucket, std::vector<Finding>&) {
       auto [h, fresh] = history_.try_emplace(key, History(history_buckets_));
       (void)fresh;
       h->second.add(r.util);
-      auto& gpu = recent_[r.node][r.uuid];
-      gpu.model = r.model;
-      gpu.points.push_back({r.t_ms, r.util});
-      auto keep_from = std::lower_bound(gpu.points.begin(), gpu.points.end(), r.t_ms - keep_ms_,
-                                        [](const Point& p, int64_t t) { return p.t_ms < t; });
-      if (keep_from - gpu.points.begin() > 64) gpu.points.erase(gpu.points.begin(), keep_from);
       current_.push_back(std::move(r));
     }
   }
@@ -42,16 +36,6 @@ double GpuTracker::baseline(const std::string& node, const std::string& uuid) co
   auto it = history_.find(node + '/' + uuid);
   if (it == history_.end() || it->second.size() == 0) return -1;
   return it->second.baseline().median;
-}
-
-}  // namespace ss::collector::detect
-
-namespace ss::collector::detect {
-
-std::map<std::string, cost::GpuUtilization> GpuTracker::recent(const std::string& node) const {
-  auto it = recent_.find(node);
-  if (it == recent_.end()) return {};
-  return it->second;
 }
 
 }  // namespace ss::collector::detect

@@ -1,4 +1,4 @@
-// GPU utilization per bucket and per GPU history, shared by checkpoint_stall and the cost of incidents.
+// GPU utilization per bucket and per GPU history, for checkpoint_stall.
 // A GPU that does not report in a bucket is absent from it, never taken for an idle one.
 #pragma once
 
@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "collector/cost/idle_cost.h"
 #include "collector/detect/detector.h"
 #include "collector/detect/robust.h"
 
@@ -21,10 +20,8 @@ struct GpuReading {
 
 class GpuTracker : public Detector {
  public:
-  // Keeps `history_buckets` values per GPU for baselines and the raw points of the last `keep_ms`
-  // (the cost baseline window and more) for the cost of incidents.
-  explicit GpuTracker(size_t history_buckets = 180, int64_t keep_ms = 15 * 60'000)
-      : history_buckets_(history_buckets), keep_ms_(keep_ms) {}
+  // Keeps `history_buckets` values per GPU for baselines.
+  explicit GpuTracker(size_t history_buckets = 180) : history_buckets_(history_buckets) {}
   std::string_view kind() const override { return "gpu"; }
   bool wants(std::string_view name) const override { return name == "gpu_utilization_ratio"; }
   void observe(const Observation& o) override;
@@ -34,16 +31,12 @@ class GpuTracker : public Detector {
   const std::vector<GpuReading>& current() const { return current_; }
   // Median utilization of one GPU over its trailing history; -1 when it has none.
   double baseline(const std::string& node, const std::string& uuid) const;
-  // The recent points of every GPU of a node, by uuid.
-  std::map<std::string, cost::GpuUtilization> recent(const std::string& node) const;
 
  private:
   size_t history_buckets_;
   std::map<int64_t, std::map<std::string, GpuReading>> pending_;  // bucket → node/uuid → reading
   std::unordered_map<std::string, History> history_;
   std::vector<GpuReading> current_;
-  int64_t keep_ms_;
-  std::map<std::string, std::map<std::string, cost::GpuUtilization>> recent_;  // node → uuid → points
 };
 
 }  // namespace ss::collector::detect

@@ -24,6 +24,9 @@ nlohmann::json alert_for(const Incident& inc, bool resolved, int64_t now_ms, con
   std::string description = inc.summary;
   if (!culprits.empty()) description += ". Culprits: " + culprits;
   if (inc.cost_usd > 0) description += fmt::format(". GPU idle {:.0f} s, ${:.2f}", inc.gpu_idle_seconds, inc.cost_usd);
+  for (size_t i = 0; i < inc.victims.size() && i < 3; ++i)
+    description += fmt::format("{}job {} ${:.2f}", i ? ", " : " (victims: ", inc.victims[i].job, inc.victims[i].cost_usd);
+  if (!inc.victims.empty()) description += inc.victims.size() > 3 ? ", …)" : ")";
   nlohmann::json a = {{"labels", labels},
                       {"annotations", {{"summary", inc.summary}, {"description", description}}},
                       {"startsAt", format_rfc3339(inc.start_ms)}};

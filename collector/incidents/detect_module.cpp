@@ -56,7 +56,14 @@ class DetectModule : public RunningModule {
                            .Name("stormscope_incident_cost_dollars")
                            .Help("GPU idle dollars of each open incident so far (the final figure is on its page "
                                  "and in the API once it closes).")
-                           .Register(registry)) {
+                           .Register(registry)),
+        late_(counter(registry, "stormscope_detect_late_points_total",
+                      "Points that arrived after their bucket was judged (not seen by the detectors).")),
+        resets_(counter(registry, "stormscope_detect_counter_resets_total", "Counter resets seen (intervals skipped).")),
+        buckets_(counter(registry, "stormscope_detect_buckets_total", "Buckets judged by the detectors.")),
+        incomplete_(counter(registry, "stormscope_detect_incomplete_buckets_total",
+                            "Buckets judged without a node that had reported shortly before them (given up on: "
+                            "behind by detect.lateness or silent for detect.silent_after).")) {
     for (const char* k : incidents::kKinds) {
       active_.Add({{"kind", k}, {"fs", ""}}).Set(0);
       cost_.Add({{"kind", k}, {"fs", ""}});
@@ -100,6 +107,7 @@ class DetectModule : public RunningModule {
             {"late_points", st.late_points},
             {"counter_resets", st.counter_resets},
             {"gaps", st.gaps},
+            {"incomplete_buckets", st.incomplete_buckets},
             {"dropped_batches", dropped_.Value()}};
   }
 
@@ -137,8 +145,20 @@ class DetectModule : public RunningModule {
     }
   }
 
-  // Mirrors the manager's figures into the registry families.
+  static prometheus::Counter& counter(prometheus::Registry& registry, const char* name, const char* help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+  }
+  static void catch_up(prometheus::Counter& c, uint64_t total) {
+    if (static_cast<double>(total) > c.Value()) c.Increment(static_cast<double>(total) - c.Value());
+  }
+
+  // Mirrors the manager's and the engine's figures into the registry families (the one path to /metrics).
   void publish() {
+    auto st = svc_->engine_stats();
+    catch_up(late_, st.late_points);
+    catch_up(resets_, st.counter_resets);
+    catch_up(buckets_, st.buckets);
+    catch_up(incomplete_, st.incomplete_buckets);
     auto counts = svc_->manager().active();
     for (auto& [key, g] : shown_) g->Set(0);
     for (const auto& [key, n] : counts) {
@@ -190,6 +210,7 @@ class DetectModule : public RunningModule {
   prometheus::Family<prometheus::Gauge>& incident_cost_;
   std::map<std::string, prometheus::Gauge*> info_shown_;  // id, severity, culprit job → its series
   std::map<std::string, prometheus::Gauge*> cost_shown_;  // id, culprit job → its series
+  prometheus::Counter &late_, &resets_, &buckets_, &incomplete_;
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> shown_;
   std::map<std::pair<std::string, std::string>, double> cost_seen_;
   std::mutex mu_;

@@ -11,7 +11,8 @@ bool valid_kind(std::string_view kind) {
 nlohmann::json to_json(const Incident& i) {
   nlohmann::json culprits = nlohmann::json::array();
   for (const auto& c : i.culprits) {
-    nlohmann::json o = {{"share", c.share}, {"ops", c.weight}};
+    // The culprit's part of the incident's cost: what its share of the excess idled elsewhere.
+    nlohmann::json o = {{"share", c.share}, {"ops", c.weight}, {"cost_usd", c.share * i.cost_usd}};
     if (!c.job.empty()) o["job"] = c.job;
     if (!c.node.empty()) o["node"] = c.node;
     if (!c.comm.empty()) o["comm"] = c.comm;
@@ -19,6 +20,9 @@ nlohmann::json to_json(const Incident& i) {
     if (!c.user.empty()) o["user"] = c.user;
     culprits.push_back(std::move(o));
   }
+  nlohmann::json victims = nlohmann::json::array();
+  for (const auto& v : i.victims)
+    victims.push_back({{"job", v.job}, {"nodes", v.nodes}, {"gpu_idle_seconds", v.gpu_idle_seconds}, {"cost_usd", v.cost_usd}});
   return {{"id", i.id},
           {"kind", i.kind},
           {"fs", i.fs},
@@ -34,6 +38,7 @@ nlohmann::json to_json(const Incident& i) {
           {"nodes", i.nodes},
           {"gpu_idle_seconds", i.gpu_idle_seconds},
           {"cost_usd", i.cost_usd},
+          {"victims", victims},
           {"peak", i.peak},
           {"close_reason", i.close_reason},
           {"evidence", i.evidence}};
@@ -67,6 +72,9 @@ Result<Incident> incident_from_json(const nlohmann::json& j) {
     i.nodes = j.value("nodes", std::vector<std::string>{});
     i.gpu_idle_seconds = j.value("gpu_idle_seconds", 0.0);
     i.cost_usd = j.value("cost_usd", 0.0);
+    for (const auto& v : j.value("victims", nlohmann::json::array()))
+      i.victims.push_back({v.at("job").get<std::string>(), v.value("nodes", std::vector<std::string>{}),
+                           v.value("gpu_idle_seconds", 0.0), v.value("cost_usd", 0.0)});
     i.peak = j.value("peak", 0.0);
     i.close_reason = j.value("close_reason", "");
     i.evidence = j.value("evidence", nlohmann::json::object());

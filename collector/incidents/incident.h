@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/cost/incident_cost.h"
 #include "collector/detect/detector.h"
 #include "common/result.h"
 
@@ -29,7 +30,8 @@ struct Incident {
   std::string summary;
   std::vector<detect::Culprit> culprits;  // share of the excess, largest first
   std::vector<std::string> nodes;
-  double gpu_idle_seconds = 0, cost_usd = 0;
+  double gpu_idle_seconds = 0, cost_usd = 0;  // §7 over the whole window, from the stored series
+  std::vector<cost::VictimCost> victims;        // storms and spikes: the jobs whose GPUs it idled
   double peak = 0;
   nlohmann::json evidence = nlohmann::json::object();  // of the peak bucket, plus "last"
   std::string close_reason;                            // "quiet" or "no data"

@@ -25,8 +25,8 @@ std::string make_incident_id(const std::string& kind, int64_t start_ms, const st
   return fmt::format("{}-{:x}-{:08x}", kind, start_ms, h);
 }
 
-IncidentManager::IncidentManager(ManagerOptions options, IncidentStore* store, const detect::GpuTracker* gpus)
-    : options_(std::move(options)), store_(store), gpus_(gpus) {}
+IncidentManager::IncidentManager(ManagerOptions options, IncidentStore* store, Store* series)
+    : options_(std::move(options)), store_(store), series_(series) {}
 
 void IncidentManager::add_listener(Listener l) {
   std::lock_guard lock(mu_);
@@ -41,9 +41,6 @@ Result<void> IncidentManager::load() {
   for (auto& inc : *r) {
     Open o;
     for (const auto& c : inc.culprits) o.culprits[culprit_key(c)] = c;
-    o.carried_idle = inc.gpu_idle_seconds;
-    o.carried_cost = inc.cost_usd;
-    o.cost_from_ms = inc.last_seen_ms;
     o.inc = std::move(inc);
     std::string key = o.inc.key;
     open_[key] = std::move(o);
@@ -57,29 +54,30 @@ int64_t IncidentManager::quiet_for(const std::string& kind) const {
   return it == options_.quiet_by_kind.end() ? options_.quiet_ms : it->second;
 }
 
-void IncidentManager::add_gpus(Open& o, const std::string& node) {
-  if (!gpus_) return;
-  for (auto& [uuid, gpu] : gpus_->recent(node)) {
-    auto [it, fresh] = o.gpus.try_emplace(node + '/' + uuid, std::move(gpu));
-    (void)it;
-    (void)fresh;
+void IncidentManager::price(Open& o) {
+  o.priced_at = o.inc.last_seen_ms;
+  if (!series_) return;
+  Incident& inc = o.inc;
+  Result<cost::IncidentCost> c = cost::IncidentCost{};
+  if (inc.kind == "checkpoint_stall") {
+    std::string job = inc.key.substr(inc.key.find('/') + 1);
+    c = cost::job_idle_cost(*series_, job, inc.start_ms, inc.last_seen_ms, options_.cost);
+  } else if (inc.kind == "metadata_storm" || inc.kind == "waittime_spike") {
+    // A storm slows every client of the file system's metadata; a spike, those of its target.
+    std::string target = inc.kind == "waittime_spike" ? inc.target : "";
+    c = cost::victims_idle_cost(*series_, inc.fs, target, inc.start_ms, inc.last_seen_ms, options_.cost,
+                                options_.victim_min_idle);
   }
-}
-
-void IncidentManager::update_cost(Open& o) {
-  double idle = 0, usd = 0;
-  for (const auto& [key, gpu] : o.gpus) {
-    auto c = cost::gpu_idle_cost(gpu, o.cost_from_ms, o.inc.last_seen_ms, options_.cost);
-    // A GPU with no data before the incident has no baseline: pricing it against the default would
-    // count a GPU that just appeared (a rebooted node) as idle.
-    if (!c.baseline_measured) continue;
-    idle += c.cost.idle_gpu_seconds;
-    usd += c.cost.cost_usd;
+  if (!c) {
+    log::warn("incidents: cannot price {}: {}", inc.id, c.error().message);
+    return;
   }
-  double before = o.inc.cost_usd;
-  o.inc.gpu_idle_seconds = o.carried_idle + idle;
-  o.inc.cost_usd = o.carried_cost + usd;
-  if (o.inc.cost_usd > before) cost_totals_[{o.inc.kind, o.inc.fs}] += o.inc.cost_usd - before;
+  double before = inc.cost_usd;
+  inc.gpu_idle_seconds = c->gpu_idle_seconds;
+  inc.cost_usd = c->cost_usd;
+  inc.victims = std::move(c->victims);
+  if (inc.cost_usd > before) cost_totals_[{inc.kind, inc.fs}] += inc.cost_usd - before;
+  o.changed = true;
 }
 
 void IncidentManager::apply(Open& o, detect::Finding& f, int64_t bucket, int64_t end) {
@@ -90,8 +88,7 @@ void IncidentManager::apply(Open& o, detect::Finding& f, int64_t bucket, int64_t
   if (inc.fs.empty()) inc.fs = f.fs;
   if (severity_rank(f.severity) > severity_rank(inc.severity)) inc.severity = f.severity;
   std::set<std::string> nodes(inc.nodes.begin(), inc.nodes.end());
-  for (const auto& n : f.nodes)
-    if (nodes.insert(n).second) add_gpus(o, n);
+  nodes.insert(f.nodes.begin(), f.nodes.end());
   inc.nodes.assign(nodes.begin(), nodes.end());
   for (auto& c : f.culprits) {
     auto [it, fresh] = o.culprits.try_emplace(culprit_key(c), c);
@@ -158,7 +155,6 @@ void IncidentManager::on_bucket(int64_t bucket, int64_t interval_ms, std::vector
           o.inc.start_ms = bucket;
           o.inc.detected_ms = end;
           o.inc.id = make_incident_id(f.kind, bucket, f.key);
-          o.cost_from_ms = bucket;
           it = open_.emplace(f.key, std::move(o)).first;
           change = Change::Opened;
         }
@@ -171,19 +167,13 @@ void IncidentManager::on_bucket(int64_t bucket, int64_t interval_ms, std::vector
     for (auto it = open_.begin(); it != open_.end();) {
       Open& o = it->second;
       if (!judged.count(it->first)) o.unknown_ms += interval_ms;
-      // Follow the GPUs of the incident's nodes while it is open.
-      if (gpus_) {
-        for (const auto& r : gpus_->current()) {
-          if (!std::binary_search(o.inc.nodes.begin(), o.inc.nodes.end(), r.node)) continue;
-          auto& gpu = o.gpus[r.node + '/' + r.uuid];
-          if (gpu.model.empty()) gpu.model = r.model;
-          if (gpu.points.empty() || gpu.points.back().t_ms < r.t_ms) gpu.points.push_back({r.t_ms, r.util});
-        }
-      }
-      if (o.changed) update_cost(o);
-      if (opened_now.count(o.inc.id)) notify.push_back({o.inc, Change::Opened});
       bool quiet = o.quiet_ms >= quiet_for(o.inc.kind);
       bool silent = o.unknown_ms >= options_.max_unknown_ms || o.quiet_ms + o.unknown_ms >= options_.max_unknown_ms;
+      // Priced from the store when it opens, as it grows, and one last time when it closes.
+      if (opened_now.count(o.inc.id) || quiet || silent ||
+          (o.changed && o.inc.last_seen_ms - o.priced_at >= options_.reprice_every_ms))
+        price(o);
+      if (opened_now.count(o.inc.id)) notify.push_back({o.inc, Change::Opened});
       if (quiet || silent) {
         close(o, quiet ? "quiet" : "no data");
         persist(o.inc);

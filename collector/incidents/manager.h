@@ -3,6 +3,8 @@
 // without the phenomenon; Unknown findings (or none) neither open nor close it, so a node that stops
 // reporting is never taken for the end of a storm, until `max_unknown` has passed with no verdict.
 // One incident per key at a time: one per phenomenon, not per bucket or per node.
+// Cost (DESIGN.md §7) is computed from the stored series over the incident's whole window, when it opens,
+// every `reprice_every` while open (so late points count) and when it closes, never afterwards.
 #pragma once
 
 #include <functional>
@@ -14,9 +16,9 @@
 
 #include "collector/cost/idle_cost.h"
 #include "collector/detect/detector.h"
-#include "collector/detect/gpu_tracker.h"
 #include "collector/incidents/incident.h"
 #include "collector/incidents/incident_store.h"
+#include "collector/store/store.h"
 
 namespace ss::collector::incidents {
 
@@ -26,6 +28,8 @@ struct ManagerOptions {
   int64_t max_unknown_ms = 5 * 60'000;
   size_t max_culprits = 10;
   cost::CostConfig cost;
+  double victim_min_idle = 0.1;  // a job is a victim when its GPUs idled this fraction of their time
+  int64_t reprice_every_ms = 60'000;
   bool keep_closed_in_memory = false;  // for benchmarks without a store
 };
 
@@ -35,8 +39,8 @@ class IncidentManager {
  public:
   using Listener = std::function<void(const Incident&, Change)>;
 
-  // `store` and `gpus` may be null (no persistence, no cost).
-  IncidentManager(ManagerOptions options, IncidentStore* store, const detect::GpuTracker* gpus);
+  // `store` and `series` may be null (no persistence, no cost).
+  IncidentManager(ManagerOptions options, IncidentStore* store, Store* series);
 
   // Resumes the open incidents found in the store.
   Result<void> load();
@@ -56,22 +60,19 @@ class IncidentManager {
   struct Open {
     Incident inc;
     std::map<std::string, detect::Culprit> culprits;
-    std::map<std::string, cost::GpuUtilization> gpus;  // node/uuid → points
     int64_t quiet_ms = 0, unknown_ms = 0;
-    int64_t cost_from_ms = 0;
-    double carried_idle = 0, carried_cost = 0;  // from before a restart
+    int64_t priced_at = 0;  // data time of the last pricing
     bool changed = false;
   };
   void apply(Open& o, detect::Finding& f, int64_t bucket, int64_t end);
-  void add_gpus(Open& o, const std::string& node);
-  void update_cost(Open& o);
+  void price(Open& o);
   void close(Open& o, const std::string& reason);
   void persist(const Incident& i);
   int64_t quiet_for(const std::string& kind) const;
 
   ManagerOptions options_;
   IncidentStore* store_;
-  const detect::GpuTracker* gpus_;
+  Store* series_;
   std::vector<Listener> listeners_;
   mutable std::mutex mu_;
   std::map<std::string, Open> open_;  // by key

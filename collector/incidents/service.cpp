@@ -1,7 +1,5 @@
 #include "collector/incidents/service.h"
 
-#include <prometheus/text_serializer.h>
-
 #include "common/log.h"
 #include "common/time.h"
 
@@ -10,7 +8,6 @@ namespace ss::collector::incidents {
 Result<std::unique_ptr<DetectionService>> DetectionService::create(const detect::DetectConfig& config,
                                                                    const cost::CostConfig& cost,
                                                                    const std::string& incidents_db, Store* series) {
-  (void)series;  // read for the cost of incidents (next change)
   std::unique_ptr<DetectionService> s(new DetectionService());
   s->config_ = config;
   auto store = IncidentStore::open(incidents_db);
@@ -23,7 +20,7 @@ Result<std::unique_ptr<DetectionService>> DetectionService::create(const detect:
   mo.max_unknown_ms = config.incidents.max_unknown_ms;
   mo.max_culprits = config.incidents.max_culprits;
   mo.cost = cost;
-  s->manager_ = std::make_unique<IncidentManager>(mo, s->store_.get(), set.gpus);
+  s->manager_ = std::make_unique<IncidentManager>(mo, s->store_.get(), series);
   auto loaded = s->manager_->load();
   if (!loaded) return loaded.error();
   if (!config.alerts.urls.empty()) {
@@ -44,17 +41,19 @@ DetectionService::~DetectionService() = default;
 void DetectionService::on_batch(const Batch& batch) {
   if (!config_.enabled) return;
   std::lock_guard lock(mu_);
-  engine_->ingest(batch);
   last_data_wall_ms_ = now_ms();
+  engine_->ingest(batch, last_data_wall_ms_);
 }
 
 void DetectionService::tick(int64_t now) {
   std::lock_guard lock(mu_);
-  // Only when the data is live (its time close to the wall clock) and has stopped arriving.
+  engine_->tick(now);  // nodes silent on the wall clock are no longer awaited
+  // When the data is live (its time close to the wall clock) and has stopped arriving altogether, the
+  // buckets after it are judged empty, so that its incidents end.
   int64_t data = engine_->data_time();
   if (data == INT64_MIN || now - data > config_.incidents.max_unknown_ms * 4) return;
-  if (now - last_data_wall_ms_ < 2 * config_.engine.interval_ms + config_.engine.lateness_ms) return;
-  engine_->advance(now - config_.engine.lateness_ms);
+  if (now - last_data_wall_ms_ < config_.engine.silent_after_ms) return;
+  engine_->advance(now - config_.engine.silent_after_ms);
 }
 
 void DetectionService::flush() {
@@ -103,54 +102,5 @@ ApiResponse DetectionService::get(const std::string& id) {
   if (!r->has_value()) return {404, nlohmann::json{{"error", "no incident " + id}}.dump()};
   return {200, to_json(**r).dump()};
 }
-
-std::vector<prometheus::MetricFamily> DetectionService::Collect() const {
-  using prometheus::MetricFamily;
-  using prometheus::MetricType;
-  MetricFamily active{"stormscope_incidents_active", "Open incidents, by kind and file system.",
-                      MetricType::Gauge, {}};
-  MetricFamily cost{"stormscope_gpu_idle_cost_dollars_total",
-                    "GPU idle dollars attributed to incidents since the collector started.", MetricType::Counter, {}};
-  auto label = [](const std::string& n, const std::string& v) {
-    prometheus::ClientMetric::Label l;
-    l.name = n;
-    l.value = v;
-    return l;
-  };
-  // Every kind appears, so that alert rules and dashboards see 0 rather than nothing.
-  auto counts = manager_->active();
-  for (const char* k : kKinds)
-    if (std::none_of(counts.begin(), counts.end(), [&](const auto& e) { return e.first.first == k; })) counts[{k, ""}] = 0;
-  for (const auto& [key, n] : counts) {
-    prometheus::ClientMetric m;
-    m.label = {label("fs", key.second), label("kind", key.first)};
-    m.gauge.value = n;
-    active.metric.push_back(m);
-  }
-  auto totals = manager_->cost_totals();
-  for (const char* k : kKinds)
-    if (std::none_of(totals.begin(), totals.end(), [&](const auto& e) { return e.first.first == k; })) totals[{k, ""}] = 0;
-  for (const auto& [key, v] : totals) {
-    prometheus::ClientMetric m;
-    m.label = {label("fs", key.second), label("kind", key.first)};
-    m.counter.value = v;
-    cost.metric.push_back(m);
-  }
-  auto st = engine_stats();
-  MetricFamily late{"stormscope_detect_late_points_total",
-                    "Points that arrived after their bucket was judged (not seen by the detectors).",
-                    MetricType::Counter, {}};
-  prometheus::ClientMetric lm;
-  lm.counter.value = static_cast<double>(st.late_points);
-  late.metric.push_back(lm);
-  MetricFamily resets{"stormscope_detect_counter_resets_total", "Counter resets seen (intervals skipped).",
-                      MetricType::Counter, {}};
-  prometheus::ClientMetric rm;
-  rm.counter.value = static_cast<double>(st.counter_resets);
-  resets.metric.push_back(rm);
-  return {active, cost, late, resets};
-}
-
-std::string DetectionService::metrics_text() const { return prometheus::TextSerializer().Serialize(Collect()); }
 
 }  // namespace ss::collector::incidents

@@ -1,10 +1,8 @@
 // Detection wired for the collector: the engine with its detectors fed by the ingest observer, the incident
-// manager with its SQLite store and Alertmanager pusher, the incident API (DESIGN.md §5) and the
-// collector's incident metrics. Pure of HTTP: handlers take query parameters and return status and body,
-// so the collector's server (or a test) only routes to them.
+// manager with its SQLite store and Alertmanager pusher, and the incident API (DESIGN.md §5). Pure of HTTP:
+// handlers take query parameters and return status and body, so the collector's server (or a test) only
+// routes to them. The detect module mirrors its figures into the collector's /metrics.
 #pragma once
-
-#include <prometheus/collectable.h>
 
 #include <map>
 #include <memory>
@@ -26,14 +24,14 @@ struct ApiResponse {
   std::string body;  // JSON
 };
 
-class DetectionService : public prometheus::Collectable {
+class DetectionService {
  public:
   // `incidents_db`: the SQLite file for incidents (":memory:" for none on disk). `series`: the store the
   // batches are appended to before on_batch sees them, read for the cost of incidents (null: no cost).
   static Result<std::unique_ptr<DetectionService>> create(const detect::DetectConfig& config,
                                                           const cost::CostConfig& cost,
                                                           const std::string& incidents_db, Store* series);
-  ~DetectionService() override;
+  ~DetectionService();
 
   // The ingest observer: every durable batch, in any order across nodes. Thread-safe.
   void on_batch(const Batch& batch);
@@ -47,11 +45,6 @@ class DetectionService : public prometheus::Collectable {
   ApiResponse list(const std::map<std::string, std::string>& params, int64_t now_ms);
   // GET /api/v1/incidents/<id>
   ApiResponse get(const std::string& id);
-
-  // stormscope_incidents_active{kind,fs}, stormscope_gpu_idle_cost_dollars_total{kind,fs} and the engine's
-  // own counters (stormscope_detect_*), for the collector's registry or TextSerializer.
-  std::vector<prometheus::MetricFamily> Collect() const override;
-  std::string metrics_text() const;
 
   IncidentManager& manager() { return *manager_; }
   IncidentStore& incident_store() { return *store_; }

@@ -4,6 +4,7 @@
 
 #include "collector/incidents/incident_store.h"
 #include "collector/incidents/manager.h"
+#include "collector/store/store.h"
 #include "detect_test_util.h"
 
 using namespace ss;
@@ -161,38 +162,74 @@ TEST(IncidentManager, IncidentsSurviveARestart) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(IncidentManager, CostComesFromTheGpusOfTheIncidentNodes) {
-  // GPUs of n1 at 90 % for 10 minutes, then at 10 % during the incident; n2's GPUs are not involved.
-  GpuTracker gpus(180);
-  std::vector<Finding> none;
-  IncidentManager m(ManagerOptions{}, nullptr, &gpus);
+namespace {
+
+// A real store holding, per node, a GPU of `job` and the node's RPCs to ai0's MDT, at kI steps.
+struct StoredGpus {
+  std::string dir = temp_dir();
+  std::unique_ptr<Store> store;
+  StoredGpus() {
+    auto s = open_store(StoreOptions(dir + "/db.sqlite"));
+    EXPECT_TRUE(s.ok());
+    store = std::move(*s);
+  }
+  ~StoredGpus() {
+    store->close();
+    std::filesystem::remove_all(dir);
+  }
+  void put(const std::string& node, const std::string& job, int64_t t, double util, double rpcs) {
+    Batch b = batch(node, {gauge("gpu_utilization_ratio", {{"gpu", "0"}, {"job", job}, {"model", "NVIDIA H200"}, {"uuid", node + "-0"}}, t, util),
+                           counter("lustre_client_rpcs_total", {{"fs", "ai0"}, {"target", "ai0-MDT0000"}}, t, rpcs)});
+    ASSERT_TRUE(store->append(b).ok());
+  }
+};
+
+}  // namespace
+
+TEST(IncidentManager, StallCostComesFromTheStoredSeriesOfItsJob) {
+  // Job 7's GPU on n1 at 90 % for 10 minutes, then at 10 % during the stall; job 8 on n2 is not involved.
+  StoredGpus g;
+  ManagerOptions o;
+  o.keep_closed_in_memory = true;
+  IncidentManager m(o, nullptr, g.store.get());
   int64_t b = kT0;
-  auto gpu_bucket = [&](double util_n1) {
-    for (std::string n : {"n1", "n2"}) {
-      Labels l = {{"gpu", "0"}, {"model", "NVIDIA H200"}, {"uuid", n + "-0"}};
-      Observation o;
-      o.node = n;
-      o.name = "gpu_utilization_ratio";
-      o.labels = &l;
-      o.bucket = b;
-      o.t_ms = b + kI;
-      o.value = n == "n1" ? util_n1 : 0.0;
-      gpus.observe(o);
-    }
-    gpus.evaluate(b, none);
-  };
-  for (int i = 0; i < 60; ++i) {
-    gpu_bucket(0.9);
-    feed(m, b, {});
+  for (int i = 0; i < 74; ++i) {
+    g.put("n1", "7", b + kI, i >= 60 && i < 66 ? 0.1 : 0.9, i);
+    g.put("n2", "8", b + kI, 0.2, i);
+    Finding f = finding(i >= 60 && i < 66 ? State::Anomalous : State::Quiet, "checkpoint_stall/7");
+    f.kind = "checkpoint_stall";
+    feed(m, b, {f});
+    if (i == 60) EXPECT_NEAR(m.open_incidents().at(0).gpu_idle_seconds, 0.8 * 10, 1e-6);  // priced as it opens
   }
-  for (int i = 0; i < 6; ++i) {
-    gpu_bucket(0.1);
-    feed(m, b, {finding(State::Anomalous)});
-  }
-  auto inc = m.open_incidents().at(0);
-  // 60 s of 0.8 idle, one GPU (the first bucket's interval is covered from the incident's start).
-  EXPECT_NEAR(inc.gpu_idle_seconds, 0.8 * 60, 0.8 * 10 + 1e-6);
+  ASSERT_EQ(m.closed_in_memory().size(), 1u);
+  auto inc = m.closed_in_memory()[0];  // priced again as it closed, over its whole window
+  EXPECT_NEAR(inc.gpu_idle_seconds, 0.8 * 60, 1e-6);  // six intervals of 0.8 below the baseline
   EXPECT_NEAR(inc.cost_usd, inc.gpu_idle_seconds * 1.924 / 3600, 1e-9);
+  EXPECT_TRUE(inc.victims.empty());
   auto totals = m.cost_totals();
-  EXPECT_NEAR((totals[{"metadata_storm", "ai0"}]), inc.cost_usd, 1e-12);
+  EXPECT_NEAR((totals[{"checkpoint_stall", "ai0"}]), inc.cost_usd, 1e-12);
+}
+
+TEST(IncidentManager, StormCostIsItsVictimsCost) {
+  // A storm on ai0: job 7's GPU (n1) drops from 90 % to 50 %; job 8's (n2) stays at 20 %, plus noise.
+  StoredGpus g;
+  ManagerOptions o;
+  o.keep_closed_in_memory = true;
+  IncidentManager m(o, nullptr, g.store.get());
+  int64_t b = kT0;
+  for (int i = 0; i < 72; ++i) {
+    bool storm = i >= 60 && i < 66;
+    g.put("n1", "7", b + kI, storm ? 0.5 : 0.9, i);
+    g.put("n2", "8", b + kI, 0.2 + (i % 2 ? 0.01 : -0.01), i);
+    feed(m, b, {finding(storm ? State::Anomalous : State::Quiet)});
+  }
+  EXPECT_TRUE(m.open_incidents().empty());
+  auto closed = m.closed_in_memory();  // closed after a minute of quiet: its cost is final
+  ASSERT_EQ(closed.size(), 1u);
+  ASSERT_EQ(closed[0].victims.size(), 1u);
+  EXPECT_EQ(closed[0].victims[0].job, "7");
+  EXPECT_EQ(closed[0].victims[0].nodes, std::vector<std::string>{"n1"});
+  EXPECT_NEAR(closed[0].victims[0].gpu_idle_seconds, 0.4 * 60, 1e-6);
+  EXPECT_NEAR(closed[0].cost_usd, closed[0].victims[0].cost_usd, 1e-12);
+  EXPECT_NEAR(closed[0].cost_usd, 0.4 * 60 * 1.924 / 3600, 1e-9);
 }
