@@ -70,12 +70,14 @@ Result<std::vector<incidents::Incident>> detect_in_process(sim::Simulator& simul
   if (!failed.message.empty()) return failed;
   (*svc)->flush();
   auto st = (*svc)->engine_stats();
-  fmt::print(stderr, "seed {}: {} buckets ({} incomplete), {} observations, {} late points, {} counter resets\n", so.seed,
-             st.buckets, st.incomplete_buckets, st.observations, st.late_points, st.counter_resets);
+  fmt::print(stderr, "seed {}: {} buckets ({} incomplete), {} observations, {} late points, {} counter resets, {} incident store errors\n",
+             so.seed, st.buckets, st.incomplete_buckets, st.observations, st.late_points, st.counter_resets,
+             (*svc)->manager().store_errors());
   auto r = (*svc)->list({{"from", std::to_string(so.start_ms)}, {"to", std::to_string(so.start_ms + so.duration_ms)}, {"limit", "100000"}}, 0);
   if (r.status != 200) return Error{"incident list: " + r.body};
   std::vector<incidents::Incident> found;
-  for (const auto& x : nlohmann::json::parse(r.body)["incidents"]) found.push_back(*incidents::incident_from_json(x));
+  auto list = nlohmann::json::parse(r.body);  // kept: a range-for over a temporary's member dangles
+  for (const auto& x : list["incidents"]) found.push_back(*incidents::incident_from_json(x));
   svc->reset();  // before the store it reads
   (*store)->close();
   return found;
@@ -105,7 +107,8 @@ Result<std::vector<incidents::Incident>> detect_over_http(sim::Simulator& simula
   auto res = cli.Get(fmt::format("/api/v1/incidents?from={}&to={}&limit=100000", so.start_ms, so.start_ms + so.duration_ms));
   if (!res || res->status != 200) return Error{"incident list failed"};
   std::vector<incidents::Incident> found;
-  for (const auto& x : nlohmann::json::parse(res->body)["incidents"]) found.push_back(*incidents::incident_from_json(x));
+  auto list = nlohmann::json::parse(res->body);
+  for (const auto& x : list["incidents"]) found.push_back(*incidents::incident_from_json(x));
   return found;
 }
 
