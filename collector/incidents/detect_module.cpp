@@ -59,7 +59,7 @@ class DetectModule : public RunningModule {
                            .Register(registry)),
         late_(counter(registry, "stormscope_detect_late_points_total",
                       "Points that arrived after their bucket was judged (not seen by the detectors).")),
-        resets_(counter(registry, "stormscope_detect_counter_resets_total", "Counter resets seen (intervals skipped).")),
+        resets_(counter(registry, "stormscope_detect_resets_total", "Counter resets seen (intervals skipped).")),
         buckets_(counter(registry, "stormscope_detect_buckets_total", "Buckets judged by the detectors.")),
         incomplete_(counter(registry, "stormscope_detect_incomplete_buckets_total",
                             "Buckets judged without a node that had reported shortly before them (given up on: "

@@ -86,7 +86,7 @@ TEST(DetectCollector, SimulatedStormBecomesAnIncidentThatSurvivesARestart) {
     EXPECT_NE(m->body.find("stormscope_incidents_active{"), std::string::npos);
     EXPECT_NE(m->body.find("stormscope_gpu_idle_cost_dollars_total{"), std::string::npos);
     // The engine's own counters, as docs/detectors.md names them.
-    for (const char* name : {"stormscope_detect_late_points_total ", "stormscope_detect_counter_resets_total ",
+    for (const char* name : {"stormscope_detect_late_points_total ", "stormscope_detect_resets_total ",
                              "stormscope_detect_buckets_total ", "stormscope_detect_incomplete_buckets_total "})
       EXPECT_NE(m->body.find(std::string("\n") + name), std::string::npos) << name;
     c->stop();

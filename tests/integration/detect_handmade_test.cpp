@@ -311,6 +311,17 @@ TEST(DetectHandmade, SameIncidentsAndTrueCostWhateverTheDelivery) {
     double want_storm = section7(run->collector->store(), "j77", {}, sm["start"], sm["end"]) +
                         section7(run->collector->store(), "j88", {}, sm["start"], sm["end"]);
     EXPECT_NEAR(sm["cost_usd"].get<double>(), want_storm, 0.01 * want_storm);
+
+    // The incident page shows what detection found: its victims, with their cost, beside the culprit.
+    httplib::Client cli(run->collector->url());
+    auto page = cli.Get("/ui/incidents/" + sm["id"].get<std::string>());
+    ASSERT_TRUE(page && page->status == 200);
+    auto victims_at = page->body.find("<h2>Victims</h2>");
+    ASSERT_NE(victims_at, std::string::npos);
+    std::string victims_html = page->body.substr(victims_at, page->body.find("<h2>", victims_at + 4) - victims_at);
+    for (const char* job : {"<td>j77</td>", "<td>j88</td>", "<td>cn-01, cn-02</td>"})
+      EXPECT_NE(victims_html.find(job), std::string::npos) << job << " in " << victims_html;
+    EXPECT_NE(page->body.find("/scratch/j88/tiny"), std::string::npos);
   }
   // The two deliveries agree.
   for (const char* kind : {"checkpoint_stall", "metadata_storm"}) {

@@ -199,7 +199,9 @@ TEST(IncidentManager, StallCostComesFromTheStoredSeriesOfItsJob) {
     Finding f = finding(i >= 60 && i < 66 ? State::Anomalous : State::Quiet, "checkpoint_stall/7");
     f.kind = "checkpoint_stall";
     feed(m, b, {f});
-    if (i == 60) EXPECT_NEAR(m.open_incidents().at(0).gpu_idle_seconds, 0.8 * 10, 1e-6);  // priced as it opens
+    if (i == 60) {
+      EXPECT_NEAR(m.open_incidents().at(0).gpu_idle_seconds, 0.8 * 10, 1e-6);  // priced as it opens
+    }
   }
   ASSERT_EQ(m.closed_in_memory().size(), 1u);
   auto inc = m.closed_in_memory()[0];  // priced again as it closed, over its whole window

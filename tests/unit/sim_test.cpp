@@ -147,7 +147,9 @@ TEST(Simulator, GroundTruthPricesWhatTheInjectionsIdled) {
       EXPECT_NEAR(e.cost_usd, e.gpu_idle_seconds * 1.924 / 3600, 1e-9);
       ++priced;
     }
-    if (e.kind == "metadata_storm") EXPECT_FALSE(e.victims.empty());
+    if (e.kind == "metadata_storm") {
+      EXPECT_FALSE(e.victims.empty());
+    }
   }
   EXPECT_GE(priced, 2);
 }
