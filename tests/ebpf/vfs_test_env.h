@@ -1,5 +1,6 @@
 // Shared set-up of the eBPF tests: root check, a private mount namespace with a fresh tmpfs, mount → dev
-// lookup, and a cgroup v2 directory where the host allows one. Every missing capability is a loud skip.
+// lookup, and a cgroup v2 directory where the host allows one. Every missing capability is a loud skip, which
+// scripts/test.sh turns into a failure (tests/support/test_main.cpp).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -63,9 +64,22 @@ class VfsEnv {
       skip_ = "the eBPF tests need root (BPF, mounts)";
       return;
     }
-    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    if (unshare(CLONE_NEWNS) != 0) {
       skip_ = std::string("no private mount namespace: ") + std::strerror(errno);
       return;
+    }
+    // Nothing mounted here may reach the host's mount table. Where / is a mount point, making it private
+    // (recursively) is enough. Where it is not (a chroot), / cannot be named (EINVAL): every mount that can be
+    // seen is made private, and the test's directory, which lies on the unseen one, is bind-mounted onto
+    // itself and made private before the tmpfs goes on it.
+    bool root_private = mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    if (!root_private) {
+      if (errno != EINVAL) {
+        skip_ = std::string("cannot make / private in a new mount namespace: ") + std::strerror(errno);
+        return;
+      }
+      for (const auto& m : agent::parse_mountinfo(read_all("/proc/self/mountinfo")).mounts)
+        mount(nullptr, m.mount_point.c_str(), nullptr, MS_REC | MS_PRIVATE, nullptr);
     }
     mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr);  // for the syscalls mode; private here
     std::string dir = (std::filesystem::temp_directory_path() / "ss-vfs-test-XXXXXX").string();
@@ -73,8 +87,19 @@ class VfsEnv {
       skip_ = std::string("mkdtemp: ") + std::strerror(errno);
       return;
     }
+    if (!root_private) {
+      if (mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+          mount(nullptr, dir.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+        skip_ = "cannot bind-mount " + dir + " onto itself: " + std::strerror(errno);
+        umount2(dir.c_str(), MNT_DETACH);
+        rmdir(dir.c_str());
+        return;
+      }
+      self_bound_ = true;
+    }
     if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=16m") != 0) {
       skip_ = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
+      if (self_bound_) umount2(dir.c_str(), MNT_DETACH);
       rmdir(dir.c_str());
       return;
     }
@@ -83,11 +108,13 @@ class VfsEnv {
   ~VfsEnv() {
     if (!tmpfs_.empty()) {
       umount2(tmpfs_.c_str(), MNT_DETACH);
+      if (self_bound_) umount2(tmpfs_.c_str(), MNT_DETACH);  // the bind under it; its copy on the host goes too
       rmdir(tmpfs_.c_str());
     }
   }
   std::string skip_;
   std::string tmpfs_;
+  bool self_bound_ = false;
 };
 
 // A cgroup v2 directory for the test (removed by the destructor), or a reason why there is none.

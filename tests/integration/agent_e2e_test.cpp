@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/metrics_seen.h"
 #include "tests/support/ports.h"
 #include "common/time.h"
 #include "tests/support/temp_dir.h"
@@ -195,6 +196,7 @@ TEST(AgentEndToEnd, ExportedPointsArriveAndCanBeQueried) {
     if (r && r->status == 200) exported = r->body;
     return exported.find("stormscope_mount_info{") != std::string::npos;
   })) << agent->log();
+  ss::test::keep_metrics("agent_shipping", exported);
   std::set<std::string> exported_mounts;
   std::regex mount_line("stormscope_mount_info\\{fstype=\"([^\"]*)\",mount=\"((?:[^\"\\\\]|\\\\.)*)\",source=\"([^\"]*)\"\\} 1");
   for (std::sregex_iterator it(exported.begin(), exported.end(), mount_line), end; it != end; ++it)

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "tests/support/lustre_tree.h"
+#include "tests/support/metrics_seen.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -122,6 +124,7 @@ std::string fetch_metrics(int port, const std::string& ready) {
 
 void promtool_check(const fs::path& dir, const std::string& metrics) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    if (ss::test::strict_skips()) ADD_FAILURE() << "promtool is not installed (package prometheus)";
     std::cout << "promtool not installed: metrics text not validated by promtool\n";
     return;
   }
@@ -152,6 +155,7 @@ TEST(LustreAgentBinary, ClientTreeThroughMetricsEndpoint) {
   ASSERT_GT(agent.port, 0) << agent.log_text();
   std::string text = fetch_metrics(agent.port, "lustre_client_rpcs_total");
   ASSERT_FALSE(text.empty()) << agent.log_text();
+  ss::test::keep_metrics("agent_lustre_client", text);
   auto m = parse_metrics(text);
   auto at = [&](const std::string& name, std::map<std::string, std::string> labels) {
     return value_at(m, name, std::move(labels));
@@ -189,6 +193,7 @@ TEST(LustreAgentBinary, MdsOssTreeWithJobStats) {
   // Two cycles (200 ms apart) give the queue-depth gauge its first interval.
   std::string text = fetch_metrics(agent.port, "lustre_service_queue_depth");
   ASSERT_FALSE(text.empty()) << agent.log_text();
+  ss::test::keep_metrics("agent_lustre_server", text);
   auto m = parse_metrics(text);
   auto at = [&](const std::string& name, std::map<std::string, std::string> labels) {
     return value_at(m, name, std::move(labels));

@@ -2,11 +2,12 @@
 # The real agent's /metrics passes `promtool check metrics`, carries the mount table of a fake /proc, and the
 # agent stops cleanly on SIGTERM. Usage: agent_metrics_promtool.sh <build-dir> <source-dir>
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=$1 src=$2
 agent=$build/agent/stormscope-agent
-command -v promtool >/dev/null || { echo "skip: promtool is not installed (package prometheus)"; exit 77; }
-command -v curl >/dev/null || { echo "skip: curl is not installed"; exit 77; }
-[ -x "$agent" ] || { echo "skip: $agent is not built"; exit 77; }
+command -v promtool >/dev/null || skip "promtool is not installed (package prometheus)"
+command -v curl >/dev/null || skip "curl is not installed"
+[ -x "$agent" ] || skip "$agent is not built"
 
 work=$(mktemp -d /tmp/ss_agent_promtool_XXXXXX)
 pid=
@@ -43,6 +44,7 @@ grep -q '^stormscope_agent_source_up{source="mounts"} 1$' "$work/metrics" \
 if ! promtool check metrics <"$work/metrics"; then
   echo "FAIL: promtool check metrics"; cat "$work/metrics"; exit 1
 fi
+keep_metrics agent_mounts "$work/metrics"
 curl -sf "http://127.0.0.1:$port/healthz" | grep -q ok || { echo "FAIL: /healthz"; exit 1; }
 
 kill -TERM "$pid"

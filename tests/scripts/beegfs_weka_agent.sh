@@ -10,7 +10,10 @@ build=$1 src=$2
 agent=$build/agent/stormscope-agent
 fake=$src/tests/fake/storage
 command -v curl >/dev/null || skip "curl is not installed"
+command -v promtool >/dev/null || skip "promtool is not installed (package prometheus)"
 [ -x "$agent" ] || skip "$agent is not built"
+nvml=$build/tests/fakes/libfake-nvidia-ml.so
+[ -f "$nvml" ] || skip "$nvml is not built"
 
 work=$(mktemp -d /tmp/ss_beegfs_weka_agent_XXXXXX)
 pid=
@@ -30,6 +33,8 @@ sources:
     cli_path: $fake/weka
     timeout: 1s
     cycle_timeout: 1200ms
+  # The GPU source on the fake libnvidia-ml (two GPUs), so that its metrics are served end to end too.
+  gpu: {backend: nvml, nvml_library: $nvml, sample_interval: 200ms}
 YAML
 
 # start_agent MODE: runs the agent with SS_FAKE_MODE=MODE and sets $port.
@@ -89,9 +94,9 @@ expect 'weka_op_latency_seconds{op="read"}' 0.0003125
 expect 'weka_fs_capacity_bytes{fs="default"}' 2420000000000
 expect 'weka_protection_ratio{failures="1"}' 0.195
 expect 'weka_hanging_ios{kind="driver_frontend"}' 1
-if command -v promtool >/dev/null; then
-  promtool check metrics <"$work/metrics" || { echo "FAIL: promtool check metrics"; exit 1; }
-fi
+wait_metric '^gpu_utilization_ratio\{'
+promtool check metrics <"$work/metrics" || { echo "FAIL: promtool check metrics"; exit 1; }
+keep_metrics agent_beegfs_weka "$work/metrics"
 stop_agent
 
 # --- 2. Tools that hang: cut off, reported down with the reason, /metrics still served.

@@ -3,11 +3,12 @@
 # and restarted on the same port while the agent runs; afterwards the agent's series has a point for every
 # interval, with no gap across the outage, each stored once. Usage: collector_agent_e2e.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=$1
 collector=$build/collector/stormscope-collector
 agent=$build/agent/stormscope-agent
-command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
+command -v curl >/dev/null || skip "curl not installed"
+command -v python3 >/dev/null || skip "python3 not installed"
 for b in "$collector" "$agent"; do [ -x "$b" ] || { echo "missing $b: build it first"; exit 1; }; done
 dir=$(mktemp -d /tmp/ss_e2e.XXXXXX)
 cpid= apid=

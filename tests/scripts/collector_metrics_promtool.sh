@@ -2,10 +2,11 @@
 # The collector's /metrics passes `promtool check metrics` after it has ingested, answered queries and
 # rejected a bad batch (so every family has samples). Usage: collector_metrics_promtool.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=$1
 bin=$build/collector/stormscope-collector
-command -v promtool >/dev/null || { echo "promtool not installed (Debian package prometheus)"; exit 77; }
-command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
+command -v promtool >/dev/null || skip "promtool not installed (Debian package prometheus)"
+command -v curl >/dev/null || skip "curl not installed"
 [ -x "$bin" ] || { echo "missing $bin: build stormscope-collector first"; exit 1; }
 
 dir=$(mktemp -d /tmp/ss_metrics_promtool.XXXXXX)
@@ -36,4 +37,5 @@ grep -q '^stormscope_gpu_price_dollars_per_hour{model="NVIDIA H100 80GB HBM3",pr
 if ! promtool check metrics <"$dir/metrics"; then
   echo "promtool check metrics failed on:"; cat "$dir/metrics"; exit 1
 fi
+keep_metrics collector "$dir/metrics"
 echo "promtool check metrics: clean ($(grep -c '^# TYPE' "$dir/metrics") families)"

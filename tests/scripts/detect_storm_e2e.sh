@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # End to end on this node (root, eBPF): collector + agent with the vfs (eBPF) source + `stormscope storm`
 # hammering one directory → a metadata_storm incident whose top culprit is the storm's process and directory,
-# closed after the storm stops. Skips (77) without root, BPF, the vfs source or `stormscope storm`.
+# closed after the storm stops. Skips (77; a failure under scripts/test.sh) without root or a working vfs source.
 # Usage: detect_storm_e2e.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=$1
 collector=$build/collector/stormscope-collector
 agent=$build/agent/stormscope-agent
 cli=$build/cli/stormscope
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for the eBPF probes"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root for the eBPF probes"
+command -v curl >/dev/null || skip "curl not installed"
+command -v python3 >/dev/null || skip "python3 not installed"
 for b in "$collector" "$agent" "$cli"; do [ -x "$b" ] || { echo "missing $b: build it first"; exit 1; }; done
-"$cli" storm --help >/dev/null 2>&1 || { echo "SKIP: this stormscope has no 'storm' subcommand"; exit 77; }
 dir=$(mktemp -d /tmp/ss_detect_e2e.XXXXXX)
 cpid= apid=
 cleanup() {
@@ -24,8 +24,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -n "${url:-}" ] && { echo "--- detect status"; curl -s "$url/api/v1/detect/status" | head -c 3000; echo; echo "--- incidents"; curl -s "$url/api/v1/incidents" | head -c 3000; echo; }; echo "--- collector"; tail -30 "$dir/clog"; echo "--- agent"; tail -30 "$dir/alog"; exit 1; }
 
-fstype=$(findmnt -n -o FSTYPE --target "$dir" | head -1)
-mountpoint=$(findmnt -n -o TARGET --target "$dir" | head -1)
+# findmnt finds no mount above $dir where / is not a mount point (a chroot whose root was not bind-mounted).
+fstype=$(findmnt -n -o FSTYPE --target "$dir") && mountpoint=$(findmnt -n -o TARGET --target "$dir") ||
+  { echo "FAIL: findmnt finds no mount holding $dir: is / a mount point on this machine?"; exit 1; }
 storm_dir=$dir/hammered
 mkdir -p "$storm_dir"
 cat >"$dir/collector.yaml" <<YAML
@@ -71,7 +72,7 @@ print(vals[-1] if vals else "")' || true)
   sleep 0.5
 done
 [ -n "$up" ] || fail "no stormscope_agent_source_up{source=\"vfs\"} from the agent"
-[ "${up%.*}" = 1 ] || { echo "SKIP: the vfs (eBPF) source is not up on this machine:"; grep -i vfs "$dir/alog" | tail -3; exit 77; }
+[ "${up%.*}" = 1 ] || { grep -i vfs "$dir/alog" | tail -3; skip "the vfs (eBPF) source is not up on this machine (agent log above)"; }
 
 echo "baseline: 25 s of normal activity on $mountpoint ($fstype)"
 sleep 25
@@ -112,3 +113,11 @@ for _ in $(seq 40); do
 done
 [ -n "$closed" ] || fail "the incident did not close after the storm stopped"
 echo "closed at $closed, $(( $(date +%s) - storm_end )) s after the check began: ok"
+
+# The scrapes of this run (the vfs source's metrics, the detector's) for the docs test.
+agent_metrics=$(grep -o 'metrics at http://[^ ]*/metrics' "$dir/alog" | head -1 | sed 's/metrics at //')
+[ -n "$agent_metrics" ] || fail "the agent did not print its metrics URL"
+curl -sf "$agent_metrics" >"$dir/agent.prom" || fail "cannot scrape $agent_metrics"
+curl -sf "$url/metrics" >"$dir/collector.prom" || fail "cannot scrape $url/metrics"
+keep_metrics agent_vfs "$dir/agent.prom"
+keep_metrics collector_detect "$dir/collector.prom"

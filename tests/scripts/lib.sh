@@ -1,6 +1,28 @@
 # Helpers for the shell-driven tests (sourced, not a test itself). Each test gets: $1 build dir, $2 source dir.
 
-skip() { echo "SKIP: $*"; exit 77; }
+# A failing command says where it failed: `set -e` alone ends a test without a word.
+set -E
+trap 'status=$?; echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $status" >&2' ERR
+
+# skip REASON: exit 77, which ctest shows as skipped. Under scripts/test.sh (STORMSCOPE_STRICT_SKIPS=1) a missing
+# package, tool or capability is a failure instead: only missing hardware may skip there (skip_no_hardware).
+skip() {
+  if [ "${STORMSCOPE_STRICT_SKIPS:-0}" = 1 ]; then
+    echo "FAIL: this test would skip: $*"
+    echo "(scripts/test.sh fails every skip except for missing hardware: install what it needs, scripts/install-deps.sh)"
+    exit 1
+  fi
+  echo "SKIP: $*"
+  exit 77
+}
+skip_no_hardware() { echo "SKIP: [allowed skip: no such hardware] $*"; exit 77; }
+
+# keep_metrics NAME FILE: keeps a /metrics scrape for the docs test, which checks that every metric the docs
+# list is served somewhere (tests/scripts/docs.sh; the scrapes go to BUILD_DIR/metrics-seen/).
+keep_metrics() {
+  mkdir -p "$build/metrics-seen"
+  cp "$2" "$build/metrics-seen/$1.prom"
+}
 
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

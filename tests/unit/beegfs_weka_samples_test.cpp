@@ -3,6 +3,8 @@
 // shared folder is absent. Samples pasted into comments carry "# " prefixes and shell prompts: those are
 // removed here, the parsers themselves see only tool output.
 #include <gtest/gtest.h>
+
+#include "tests/support/skip.h"
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -24,7 +26,7 @@ const std::string kFormats = std::string(SS_SHARED_DIR) + "/formats";
 
 #define SKIP_WITHOUT_SHARED()                                                     \
   if (!std::filesystem::exists(kFormats))                                         \
-  GTEST_SKIP() << kFormats << " is absent: the shared format samples are not here"
+  SS_SKIP_NO_SHARED_SAMPLES() << kFormats << " is absent"
 
 std::string sample(const std::string& rel) {
   std::ifstream in(kFormats + "/" + rel);

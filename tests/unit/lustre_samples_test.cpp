@@ -3,6 +3,8 @@
 // claimed by a rule below, so a new sample cannot go unparsed.
 #include <gtest/gtest.h>
 
+#include "tests/support/skip.h"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -77,7 +79,7 @@ void check_stats(const std::string& key, std::string_view text, int& waittime_ch
 }  // namespace
 
 TEST(LustreSharedSamples, EveryFileParsesWithItsKeyFigures) {
-  if (!fs::is_directory(kDir)) GTEST_SKIP() << kDir << " is absent: shared format samples not available";
+  if (!fs::is_directory(kDir)) SS_SKIP_NO_SHARED_SAMPLES() << kDir << " is absent";
   int files = 0, waittime_checked = 0, jobs_checked = 0;
   std::map<std::string, std::string> lctl_values;  // param name → value, from every lctl_* sample
   for (const auto& entry : fs::directory_iterator(kDir)) {
