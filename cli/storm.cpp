@@ -16,7 +16,7 @@ namespace ss::cli {
 
 void add_storm_flags(CLI::App& app, StormCommand& cmd) {
   CLI::App* sub = &app;
-  sub->add_option("--dir", cmd.options.dir, "Directory to storm in (a tree is made in <dir>/storm); default: a new temporary directory");
+  sub->add_option("--dir", cmd.options.dir, "Directory to storm in (a tree is made in <dir>/storm; <dir> is made when missing); default: a new temporary directory");
   sub->add_option("--threads,-t", cmd.options.threads, "Threads")->capture_default_str()->check(CLI::Range(1, 1024));
   sub->add_option("--duration,-d", cmd.duration, "How long (10s, 500ms, 1m)")->capture_default_str();
   sub->add_option("--ops", cmd.ops, "Comma-separated ops each thread cycles through: stat, open, readdir, create "
@@ -28,7 +28,7 @@ void add_storm_flags(CLI::App& app, StormCommand& cmd) {
 }
 
 int run_storm_command(StormCommand& cmd) {
-  auto duration = parse_duration_ms(cmd.duration);
+  auto duration = parse_duration_ms(cmd.duration, BareNumber::Refused);
   if (!duration || *duration <= 0) {
     fmt::print(stderr, "storm: --duration: {}\n", duration ? "must be positive" : duration.error().message);
     return 2;
@@ -50,10 +50,20 @@ int run_storm_command(StormCommand& cmd) {
     }
     o.dir = tmpl;
   }
+  // A missing --dir is made (and removed again afterwards, unless --keep), as for the temporary one.
+  bool made = false;
+  if (!temporary) {
+    std::error_code ec;
+    made = std::filesystem::create_directories(o.dir, ec);
+    if (ec) {
+      fmt::print(stderr, "storm: cannot make the directory {}: {}\n", o.dir, ec.message());
+      return 1;
+    }
+  }
   auto cleanup = [&] {
     if (cmd.keep) return;
     std::error_code ec;
-    std::filesystem::remove_all(temporary ? std::filesystem::path(o.dir) : std::filesystem::path(o.dir) / "storm", ec);
+    std::filesystem::remove_all(temporary || made ? std::filesystem::path(o.dir) : std::filesystem::path(o.dir) / "storm", ec);
   };
   if (auto r = prepare_storm_tree(o); !r) {
     fmt::print(stderr, "{}\n", r.error().message);

@@ -284,7 +284,7 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
   }
 
   for (auto& [fs, fv] : view) {
-    std::string key = "metadata_storm/" + fs;
+    std::string key = finding_key("metadata_storm", fs);
     bool judged_any = false;
     for (const auto& j : fv.judged) judged_any = judged_any || j.reporting > 0;
     if (fv.anomalous) storming_.insert(fs);
@@ -423,7 +423,7 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
     if (view.count(fs)) continue;
     Finding f;
     f.kind = "metadata_storm";
-    f.key = "metadata_storm/" + fs;
+    f.key = finding_key("metadata_storm", fs);
     f.fs = fs;
     f.state = State::Unknown;
     out.push_back(std::move(f));

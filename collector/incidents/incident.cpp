@@ -1,5 +1,7 @@
 #include "collector/incidents/incident.h"
 
+#include <cmath>
+
 namespace ss::collector::incidents {
 
 bool valid_kind(std::string_view kind) {
@@ -11,8 +13,9 @@ bool valid_kind(std::string_view kind) {
 nlohmann::json to_json(const Incident& i) {
   nlohmann::json culprits = nlohmann::json::array();
   for (const auto& c : i.culprits) {
-    // The culprit's part of the incident's cost: what its share of the excess idled elsewhere.
-    nlohmann::json o = {{"share", c.share}, {"ops", c.weight}, {"cost_usd", c.share * i.cost_usd}};
+    // The culprit's part of the incident's cost: what its share of the excess idled elsewhere. Weights are sums
+    // of rate x time: whole operations (or bytes) are what a reader wants, not 377753.5000000001.
+    nlohmann::json o = {{"share", c.share}, {"ops", std::llround(c.weight)}, {"cost_usd", c.share * i.cost_usd}};
     if (!c.job.empty()) o["job"] = c.job;
     if (!c.node.empty()) o["node"] = c.node;
     if (!c.comm.empty()) o["comm"] = c.comm;

@@ -227,3 +227,9 @@ TEST(MetadataStorm, AFreshDetectorJudgesAStormAgainstTheColdFloor) {
   for (int i = 0; i < 10; ++i) d.step();
   EXPECT_EQ(d.rec.count(State::Anomalous), 0u);
 }
+
+TEST(FindingKey, NamesAFileSystemAfterASlashAndAMountPointAfterAColon) {
+  EXPECT_EQ(finding_key("metadata_storm", "ai0"), "metadata_storm/ai0");
+  EXPECT_EQ(finding_key("metadata_storm", "/"), "metadata_storm:/");
+  EXPECT_EQ(finding_key("metadata_storm", "/scratch"), "metadata_storm:/scratch");
+}
