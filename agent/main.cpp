@@ -15,6 +15,7 @@
 #include "agent/shipper.h"
 #include "agent/sources/registry.h"
 #include "agent/spool.h"
+#include "common/command_line.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -94,7 +95,7 @@ int run(const AgentConfig& cfg) {
   auto port = exporter.start(*hp);
   if (!port) {
     log::error("{}", port.error().message);
-    return 1;
+    return 2;  // a port in use is the operator's to fix, like a bad key
   }
   std::string shown_host = hp->host == "0.0.0.0" || hp->host == "::" ? host_name() : hp->host;
   log::info("stormscope-agent {} on node {}: metrics at http://{}:{}/metrics (listening on {}:{}), every {}",
@@ -170,7 +171,7 @@ int main(int argc, char** argv) {
   opt("--log-level", flags.log_level, "debug, info, warn or error (default info)");
   app.add_option("--config", config_path, "YAML configuration file");
   app.set_version_flag("--version", std::string("stormscope-agent ") + STORMSCOPE_VERSION);
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
 
   YAML::Node file(YAML::NodeType::Map);
   if (!config_path.empty()) {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http_failure.h"
+
 namespace ss::cli {
 
 Result<std::unique_ptr<httplib::Client>> collector_client(const std::string& url, const std::string& token) {
@@ -22,12 +24,19 @@ Result<std::unique_ptr<httplib::Client>> collector_client(const std::string& url
   return c;
 }
 
-std::string describe_failure(const httplib::Result& r) {
-  if (!r) return "no answer: " + httplib::to_string(r.error());
+std::string describe_failure(const httplib::Result& r, const std::string& url, const std::string& path) {
+  std::string where = url;
+  while (where.size() > 8 && where.back() == '/') where.pop_back();
+  where += path;
+  if (!r) {
+    std::string why = transport_failure(r.error(), url);
+    if (r.error() == httplib::Error::Connection) why += " (is the collector running there? --collector sets the URL)";
+    return where + ": " + why;
+  }
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   if (j.is_object() && j.contains("error") && j["error"].is_string())
-    return fmt::format("HTTP {}: {}", r->status, j["error"].get<std::string>());
-  return fmt::format("HTTP {}: {}", r->status, r->body.substr(0, 200));
+    return fmt::format("{}: HTTP {}: {}", where, r->status, j["error"].get<std::string>());
+  return fmt::format("{}: HTTP {}: {}", where, r->status, r->body.substr(0, 200));
 }
 
 }  // namespace ss::cli

@@ -12,7 +12,8 @@ namespace ss::cli {
 
 Result<std::unique_ptr<httplib::Client>> collector_client(const std::string& url, const std::string& token);
 
-// "what went wrong" for a failed request: the transport error or the collector's {"error": …}.
-std::string describe_failure(const httplib::Result& r);
+// "URL+path: what went wrong" for a failed request: the cause of a transport error (connection refused, unknown
+// host, timeout, TLS) or the collector's {"error": …}.
+std::string describe_failure(const httplib::Result& r, const std::string& url, const std::string& path);
 
 }  // namespace ss::cli

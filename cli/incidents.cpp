@@ -39,7 +39,7 @@ int run(const IncidentsArgs& a, const Globals& g) {
   if (!a.id.empty()) {
     auto r = (*client)->Get("/api/v1/incidents/" + a.id);
     if (!r || r->status != 200) {
-      std::cerr << "stormscope incidents: " << describe_failure(r) << "\n";
+      std::cerr << "stormscope incidents: " << describe_failure(r, g.collector, "/api/v1/incidents/" + a.id) << "\n";
       return r && r->status == 404 ? 1 : 2;
     }
     auto j = nlohmann::json::parse(r->body, nullptr, false);
@@ -77,7 +77,7 @@ int run(const IncidentsArgs& a, const Globals& g) {
   if (!a.fs.empty()) params.emplace("fs", a.fs);
   auto r = (*client)->Get("/api/v1/incidents", params, httplib::Headers{});
   if (!r || r->status != 200) {
-    std::cerr << "stormscope incidents: " << describe_failure(r) << "\n";
+    std::cerr << "stormscope incidents: " << describe_failure(r, g.collector, "/api/v1/incidents") << "\n";
     return 2;
   }
   auto j = nlohmann::json::parse(r->body, nullptr, false);

@@ -1,9 +1,12 @@
 // stormscope: the command-line tool (docs/cli.md). One line per subcommand below.
 #include <signal.h>
 
+#include <algorithm>
 #include <iostream>
+#include <string_view>
 
 #include "cli/command.h"
+#include "common/command_line.h"
 #include "common/config.h"
 
 using namespace ss;
@@ -35,7 +38,25 @@ int main(int argc, char** argv) {
     runs[i] = commands[i].setup(*sub);
     subs.push_back(sub);
   }
-  CLI11_PARSE(app, argc, argv);
+  // The first word that is not a flag (nor the value of a top-level flag) names the subcommand: say so when it
+  // names none, rather than CLI11's "The following arguments were not expected".
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--config" || arg == "--collector" || arg == "--token") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    if (std::none_of(commands.begin(), commands.end(), [&](const cli::Command& c) { return c.name == arg; })) {
+      std::string names;
+      for (const auto& c : commands) names += (names.empty() ? "" : ", ") + c.name;
+      std::cerr << "stormscope: unknown subcommand \"" << arg << "\" (subcommands: " << names
+                << "; stormscope --help)\n";
+      return 2;
+    }
+    break;
+  }
+  if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
 
   cli::Globals g;
   if (!config_path.empty()) {

@@ -29,10 +29,18 @@ std::string labels_text(const json& labels) {
   return "{" + out + "}";
 }
 
+// Counters reach millions: whole numbers print in full (4448213, not 4.4482e+06), others with up to six decimals;
+// only the very large and the very small fall back to exponents.
 std::string value_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   double d = v.get<double>();
-  return fmt::format("{:.6g}", d);
+  if (!std::isfinite(d) || std::abs(d) >= 1e15) return fmt::format("{:.6g}", d);
+  if (d == std::floor(d)) return fmt::format("{:.0f}", d);
+  std::string s = fmt::format("{:.6f}", d);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  if (s == "0" || s == "-0") return fmt::format("{:.6g}", d);
+  return s;
 }
 
 int run(const QueryArgs& a, const Globals& g) {
@@ -63,7 +71,7 @@ int run(const QueryArgs& a, const Globals& g) {
   }
   auto r = (*client)->Get(path, params, httplib::Headers{});
   if (!r || r->status != 200) {
-    std::cerr << "stormscope query: " << g.collector << path << ": " << describe_failure(r) << "\n";
+    std::cerr << "stormscope query: " << describe_failure(r, g.collector, path) << "\n";
     return 1;
   }
   if (a.as_json) {

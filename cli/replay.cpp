@@ -81,7 +81,7 @@ int run(const ReplayArgs& a, const Globals& g) {
       bool retryable = !r || r->status >= 500 || r->status == 429;
       if (!retryable || attempt >= a.retries) {
         std::cerr << (progress ? "\n" : "")
-                  << fmt::format("{}:{}: {}{}\n", a.file, line_no, describe_failure(r),
+                  << fmt::format("{}:{}: {}{}\n", a.file, line_no, describe_failure(r, g.collector, "/api/v1/ingest"),
                                  retryable ? fmt::format(" (gave up after {} retries)", a.retries) : "");
         if (!a.keep_going || retryable) return 1;
         ++t.skipped;
@@ -106,7 +106,7 @@ int run(const ReplayArgs& a, const Globals& g) {
 Command replay_command() {
   return {"replay", "Send a JSON-lines file of ingest batches to a collector", [](CLI::App& sub) -> CommandRun {
             auto a = std::make_shared<ReplayArgs>();
-            sub.add_option("file", a->file, "JSON-lines file, one batch (DESIGN.md §4) per line; - for stdin")
+            sub.add_option("file", a->file, "JSON-lines file, one ingest batch (docs/ingest.md) per line; - for stdin")
                 ->required();
             sub.add_option("--retries", a->retries, "retries per batch on 5xx or no answer, with backoff (default 10)");
             sub.add_flag("--keep-going", a->keep_going, "skip invalid or rejected batches instead of stopping");

@@ -22,8 +22,8 @@ struct SimulateArgs {
 
 int run(const SimulateArgs& a, const Globals& g) {
   collector::sim::SimOptions o = a.o;
-  auto d = parse_duration_ms(a.duration);
-  auto i = parse_duration_ms(a.interval);
+  auto d = parse_duration_ms(a.duration, BareNumber::Refused);
+  auto i = parse_duration_ms(a.interval, BareNumber::Refused);
   if (!d || !i) {
     std::cerr << "stormscope simulate: " << (!d ? "--duration: " + d.error().message : "--interval: " + i.error().message) << "\n";
     return 2;
@@ -62,7 +62,7 @@ int run(const SimulateArgs& a, const Globals& g) {
     sim.run([&](const Batch& b) {
       if (!failure.empty()) return;
       auto r = (*client)->Post("/api/v1/ingest", encode_batch(b), "application/json");
-      if (!r || r->status != 200) failure = describe_failure(r);
+      if (!r || r->status != 200) failure = describe_failure(r, g.collector, "/api/v1/ingest");
       ++batches;
       points += b.point_count();
     });

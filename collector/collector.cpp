@@ -5,7 +5,11 @@
 #include <httplib.h>
 #include <prometheus/registry.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <thread>
 
@@ -48,17 +52,36 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorConfig& confi
   auto impl = std::make_unique<Impl>();
   Impl& c = *impl;
   c.config = config;
+  // Every section is read before anything happens: a bad key fails here, before the database is made.
+  if (auto checked = check_module_sections(config); !checked) return checked.error();
   StoreOptions store_options;
   store_options.path = config.db_path;
   if (config.root["retention"]) {
     if (auto r = read_retention(config::Section(config.root["retention"], "retention"), store_options); !r.ok())
       return r.error();
   }
+
+  const HttpOptions& h = config.http;
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second collector bind the same port and take part of
+  // the requests. SO_REUSEADDR alone still allows a restart while old connections sit in TIME_WAIT.
+  c.server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // Bound before the store opens, so that a port in use fails before the database is touched.
+  if (h.port == 0) {
+    c.port = c.server.bind_to_any_port(h.host);
+  } else {
+    c.port = c.server.bind_to_port(h.host, h.port) ? h.port : -1;
+  }
+  if (c.port <= 0)
+    return errorf("cannot listen on {}:{}: {} (another collector running? --listen or listen: sets the address)",
+                  h.host, h.port, std::strerror(errno));
+
   auto store = open_store(store_options);
   if (!store) return store.error();
   c.store = std::move(*store);
 
-  const HttpOptions& h = config.http;
   int threads = h.threads;
   c.server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   c.server.set_tcp_nodelay(true);  // without it keep-alive answers wait 40 ms for delayed ACKs
@@ -94,13 +117,6 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorConfig& confi
   });
   std::unique_ptr<Collector> collector(new Collector(std::move(impl)));
   if (!started) return started.error();
-
-  if (h.port == 0) {
-    c.port = c.server.bind_to_any_port(h.host);
-  } else {
-    c.port = c.server.bind_to_port(h.host, h.port) ? h.port : -1;
-  }
-  if (c.port <= 0) return errorf("cannot listen on {}:{} (address in use or not available)", h.host, h.port);
   c.thread = std::thread([&c] {
     c.server.listen_after_bind();
     c.listen_returned = true;

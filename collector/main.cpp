@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "collector/collector.h"
+#include "collector/modules.h"
+#include "common/command_line.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -21,7 +23,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "HTTP worker threads: one per open agent connection (default 64)");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
   app.set_version_flag("--version", std::string("stormscope-collector ") + STORMSCOPE_VERSION);
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
 
   YAML::Node root(YAML::NodeType::Map);
   if (!config_path.empty()) {
@@ -42,6 +44,10 @@ int main(int argc, char** argv) {
     log::error("{}{}", config_path.empty() ? "" : config_path + ": ", cfg.error().message);
     return 2;
   }
+  if (auto checked = collector::check_module_sections(*cfg); !checked) {
+    log::error("{}{}", config_path.empty() ? "" : config_path + ": ", checked.error().message);
+    return 2;
+  }
   log::Level level;
   log::parse_level(cfg->log_level, level);
   log::set_level(level);
@@ -54,10 +60,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Every failure to start is the operator's to fix (a bad key in any section, a port in use, a database
+  // that cannot be opened): status 2, as for a bad flag. Configuration errors fail before anything is made.
   auto collector = collector::Collector::start(*cfg);
   if (!collector) {
     log::error("{}", collector.error().message);
-    return 1;
+    return 2;
   }
   std::string url = (*collector)->url();
   log::info("stormscope-collector {} listening on {}:{} (database {})", STORMSCOPE_VERSION, cfg->http.host,

@@ -1,6 +1,9 @@
 #include "collector/modules.h"
 
+#include "collector/api/ingest.h"
 #include "collector/cost/cost_module.h"
+#include "collector/cost/prices.h"
+#include "collector/detect/config.h"
 #include "collector/store/chunk_store.h"
 #include "collector/incidents/detect_module.h"
 #include "collector/remote/remote_write.h"
@@ -8,26 +11,58 @@
 namespace ss::collector {
 
 namespace {
-Result<std::unique_ptr<RunningModule>> check_retention(const config::Section& section, CollectorContext&) {
+// The checks: each reads its section the way its module's start does, and keeps nothing.
+template <class Read>
+std::function<Result<void>(const config::Section&)> check_by(Read read) {
+  return [read](const config::Section& s) -> Result<void> {
+    if (auto r = read(s); !r) return r.error();
+    return ok();
+  };
+}
+Result<void> check_ingest(const config::Section& s) {
+  read_ingest_options(s);  // throws config::Invalid
+  return ok();
+}
+Result<void> check_retention(const config::Section& s) {
   StoreOptions ignored;
-  if (auto r = read_retention(section, ignored); !r.ok()) return r.error();
+  return read_retention(s, ignored);
+}
+Result<std::unique_ptr<RunningModule>> nothing_to_start(const config::Section&, CollectorContext&) {
   return std::unique_ptr<RunningModule>();
 }
 }  // namespace
 
 const std::vector<Module>& collector_modules() {
   static const std::vector<Module> modules{
-      {"ingest", start_ingest_api},  // POST /api/v1/ingest
-      {"", start_query_api},         // GET /api/v1/series, /api/v1/query_range
-      {"", start_ops_api},           // GET /metrics, /healthz
-      {"remote_read", start_remote_read_api},  // POST /api/v1/read (Prometheus remote read)
-      {"cost", start_cost},          // GET /api/v1/cost
-      {"retention", check_retention},  // applied when the store opens (collector.cpp); validated here
-      {"detect", start_detect},      // detectors, incidents: GET /api/v1/incidents, alerts
+      {"ingest", start_ingest_api, check_ingest},                        // POST /api/v1/ingest
+      {"", start_query_api, {}},                                         // GET /api/v1/series, /api/v1/query_range
+      {"", start_ops_api, {}},                                           // GET /metrics, /healthz
+      {"remote_read", start_remote_read_api, check_remote_read_section},  // POST /api/v1/read (Prometheus remote read)
+      {"cost", start_cost, check_by(cost::read_cost_config)},            // GET /api/v1/cost
+      {"retention", nothing_to_start, check_retention},                  // applied when the store opens (collector.cpp)
+      {"detect", start_detect, check_by(detect::read_detect_config)},    // detectors, incidents: /api/v1/incidents, alerts
       // remote_write: a list (Prometheus' format), read by the module from the whole configuration
-      {"", [](const config::Section&, CollectorContext& ctx) { return remote::start_remote_write(ctx); }},
+      {"", [](const config::Section&, CollectorContext& ctx) { return remote::start_remote_write(ctx); },
+       [](const config::Section& root) -> Result<void> {
+         remote::read_remote_write(root.node()["remote_write"]);  // throws config::Invalid
+         return ok();
+       }},
   };
   return modules;
+}
+
+Result<void> check_module_sections(const CollectorConfig& config) {
+  auto read = config::read([&]() -> bool {
+    for (const auto& m : collector_modules()) {
+      if (!m.check) continue;
+      config::Section section = m.section.empty() ? config::Section(config.root, "")
+                                                  : config::Section(config.root[std::string(m.section)], std::string(m.section));
+      if (auto r = m.check(section); !r) throw config::Invalid{r.error().message};
+    }
+    return true;
+  });
+  if (!read) return read.error();
+  return ok();
 }
 
 }  // namespace ss::collector

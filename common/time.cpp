@@ -16,7 +16,7 @@ int64_t monotonic_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-Result<int64_t> parse_duration_ms(std::string_view text) {
+Result<int64_t> parse_duration_ms(std::string_view text, BareNumber bare_number) {
   if (text.empty()) return Error{"empty duration"};
   int64_t total = 0;
   size_t i = 0;
@@ -33,7 +33,8 @@ Result<int64_t> parse_duration_ms(std::string_view text) {
     std::string_view unit = text.substr(ustart, i - ustart);
     double mult;
     if (unit.empty()) {
-      if (i != text.size() || !bare) return errorf("duration \"{}\": missing unit (ms, s, m, h, d)", text);
+      if (i != text.size() || !bare || bare_number == BareNumber::Refused)
+        return errorf("duration \"{}\": missing unit (ms, s, m, h, d: \"{}m\")", text, text);
       mult = 1000;
     } else if (unit == "ms") mult = 1;
     else if (unit == "s") mult = 1000;
@@ -66,11 +67,11 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 Result<int64_t> parse_time_ms(std::string_view text, int64_t now) {
-  if (text.empty()) return Error{"empty time"};
+  if (text.empty()) return Error{"empty time (now, now-1h, RFC 3339 or milliseconds since the epoch)"};
   if (text == "now") return now;
   if (text.starts_with("now-") || text.starts_with("now+")) {
-    auto d = parse_duration_ms(text.substr(4));
-    if (!d) return d.error();
+    auto d = parse_duration_ms(text.substr(4), BareNumber::Refused);
+    if (!d) return errorf("time \"{}\": {} (now-1h, now-30m, now-2d)", text, d.error().message);
     return text[3] == '-' ? now - *d : now + *d;
   }
   bool all_digits = true;
@@ -92,7 +93,8 @@ Result<int64_t> parse_time_ms(std::string_view text, int64_t now) {
       (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !num(11, 2, h) || text[13] != ':' ||
       !num(14, 2, m) || text[16] != ':' || !num(17, 2, s) || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
       m > 59 || s > 60)
-    return errorf("time \"{}\" is neither milliseconds since the epoch nor RFC 3339", text);
+    return errorf("time \"{}\" is none of now, now-1h (now minus a duration), RFC 3339 (2025-11-21T04:00:00Z) "
+                  "or milliseconds since the epoch", text);
   size_t i = 19;
   int64_t frac_ms = 0;
   if (i < text.size() && text[i] == '.') {

@@ -57,7 +57,11 @@ Result<int64_t> time_param(const httplib::Request& req, const char* name, int64_
   return *t;
 }
 
-bool truthy(const std::string& v) { return v == "true" || v == "1" || v == "yes"; }
+Result<bool> flag_value(const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no" || v.empty()) return false;
+  return Error{"expected true or false"};
+}
 
 class QueryApi final : public RunningModule {
  public:
@@ -111,7 +115,11 @@ class QueryApi final : public RunningModule {
         return reply_error(res, 400, fmt::format("more than {} steps per series; use a larger step", kMaxSteps));
       spec.lookback_ms = std::max<int64_t>(spec.lookback_ms, spec.step_ms);
     }
-    spec.rate = req.has_param("rate") && truthy(req.get_param_value("rate"));
+    if (req.has_param("rate")) {
+      auto rate = flag_value(req.get_param_value("rate"));
+      if (!rate) return reply_error(res, 400, "rate=" + req.get_param_value("rate") + ": " + rate.error().message);
+      spec.rate = *rate;
+    }
     if (spec.rate)
       for (const auto& s : selected)
         if (s.type != SeriesType::Counter)

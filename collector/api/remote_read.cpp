@@ -123,15 +123,24 @@ class RemoteReadApi final : public RunningModule {
   prometheus::Family<prometheus::Counter>& samples_;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<RunningModule>> start_remote_read_api(const config::Section& s, CollectorContext& ctx) {
+RemoteReadOptions read_remote_read_options(const config::Section& s) {
   s.allow_only({"instance_from_node", "max_samples"});
   RemoteReadOptions o;
   o.instance_from_node = s.boolean("instance_from_node", o.instance_from_node);
   o.max_samples = s.integer("max_samples", o.max_samples);
   if (o.max_samples < 1) s.fail("max_samples", "must be positive");
-  return std::unique_ptr<RunningModule>(std::make_unique<RemoteReadApi>(o, ctx));
+  return o;
+}
+
+}  // namespace
+
+Result<void> check_remote_read_section(const config::Section& s) {
+  read_remote_read_options(s);  // throws config::Invalid
+  return ok();
+}
+
+Result<std::unique_ptr<RunningModule>> start_remote_read_api(const config::Section& s, CollectorContext& ctx) {
+  return std::unique_ptr<RunningModule>(std::make_unique<RemoteReadApi>(read_remote_read_options(s), ctx));
 }
 
 }  // namespace ss::collector

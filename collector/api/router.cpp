@@ -13,7 +13,19 @@ Router::Router(httplib::Server& server, prometheus::Registry& registry)
       latency_(prometheus::BuildHistogram()
                    .Name("stormscope_collector_http_request_duration_seconds")
                    .Help("Time from the start of handling to the answer, by handler.")
-                   .Register(registry)) {}
+                   .Register(registry)) {
+  // An answer httplib makes itself (no route: 404; a malformed request: 400) has an empty body: give it the
+  // API's JSON error too, so that a client reads every failure the same way.
+  server_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string what = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path + " (docs/api.md)"
+                       : res.status == 400 ? "malformed request"
+                       : res.status == 413 ? "request too large"
+                                           : "HTTP " + std::to_string(res.status);
+    reply_error(res, res.status, what);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+}
 
 void Router::observe(const std::string& name, int status, double seconds) {
   if (status == -1) status = 200;  // httplib fills in 200 after the handler when it was left unset

@@ -3,9 +3,10 @@
 # acknowledged batch exactly once (resent batches are duplicates), SIGTERM exits cleanly.
 # Usage: collector_lifecycle.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=$1
 bin=$build/collector/stormscope-collector
-command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
+command -v curl >/dev/null || skip "curl not installed"
 [ -x "$bin" ] || { echo "missing $bin: build it first"; exit 1; }
 dir=$(mktemp -d /tmp/ss_collector_life.XXXXXX)
 pid=
@@ -21,6 +22,15 @@ grep -q 'listen_adress: unknown key' "$dir/err" || fail "unknown key message: $(
 printf 'ingest: {max_body: 1}\n' >"$dir/bad2.yml"
 if "$bin" --config "$dir/bad2.yml" --listen 127.0.0.1:0 --db "$dir/x.db" 2>"$dir/err"; then fail "unknown ingest key accepted"; fi
 grep -q 'ingest.max_body: unknown key' "$dir/err" || fail "ingest key message: $(cat "$dir/err")"
+# A module's section is read before anything is made: status 2 and no database.
+for section in 'detect: {metadata_storm: {kk: 1}}' 'cost: {pricing: banana}' 'retention: {raw: forever}'; do
+  printf '%s\n' "$section" >"$dir/bad3.yml"
+  rc=0; "$bin" --config "$dir/bad3.yml" --listen 127.0.0.1:0 --db "$dir/sub/never.db" 2>"$dir/err" || rc=$?
+  [ "$rc" = 2 ] || fail "'$section': exit status $rc, not 2: $(cat "$dir/err")"
+  [ ! -e "$dir/sub" ] || fail "'$section': the database directory was made before the error"
+done
+rc=0; "$bin" --bogus-flag 2>"$dir/err" || rc=$?
+[ "$rc" = 2 ] || fail "a bad flag exits $rc, not 2"
 
 start() {
   : >"$dir/log"
@@ -38,6 +48,15 @@ post() { curl -s -XPOST --data "$1" "$url/api/v1/ingest"; }
 batch() { printf '{"node":"n1","seq":%d,"series":[{"name":"m_total","type":"counter","labels":{},"points":[[%d,%d]]}]}' "$1" $((1763700000000 + $1 * 1000)) "$1"; }
 
 start
+# A second collector on the same port fails (status 2, saying why) instead of sharing it.
+port=${url##*:}
+rc=0; "$bin" --listen "127.0.0.1:$port" --db "$dir/other.db" >"$dir/err2" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "a second collector on port $port: exit status $rc, not 2: $(cat "$dir/err2")"
+grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$dir/err2" || fail "port in use: $(cat "$dir/err2")"
+[ ! -e "$dir/other.db" ] || fail "the second collector made its database before failing"
+# Unknown routes answer JSON too.
+body=$(curl -s -w ' %{http_code}' "$url/no/such/route")
+[ "$body" = '{"error":"no such endpoint: GET /no/such/route (docs/api.md)"} 404' ] || fail "unknown route: $body"
 for s in 1 2 3 4 5; do [ "$(post "$(batch $s)")" = '{"accepted":1,"duplicate":false}' ] || fail "batch $s"; done
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=
 start
