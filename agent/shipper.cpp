@@ -10,6 +10,7 @@
 
 #include "common/batch_writer.h"
 #include "common/codec.h"
+#include "common/http_failure.h"
 #include "common/log.h"
 #include "common/time.h"
 
@@ -310,11 +311,12 @@ bool Shipper::wait_until_drained(int64_t timeout_ms) {
   return true;
 }
 
-Shipper::Outcome Shipper::send(Target& t, uint64_t seq, const std::string& body, uint64_t& accepted) {
+Shipper::Outcome Shipper::send(Target& t, uint64_t seq, const std::string& body, uint64_t& accepted, std::string& why) {
   httplib::Headers headers{{"Content-Encoding", "gzip"}};
   auto res = t.client->Post(t.ingest_path, headers, body, "application/json");
   if (!res) {
-    log::debug("batch {}: {}{}: {}", seq, t.base, t.ingest_path, httplib::to_string(res.error()));
+    why = transport_failure(res.error(), t.base);
+    log::debug("batch {}: {}{}: {}", seq, t.base, t.ingest_path, why);
     return Outcome::Retry;
   }
   if (res->status == 200) {
@@ -331,6 +333,7 @@ Shipper::Outcome Shipper::send(Target& t, uint64_t seq, const std::string& body,
     return Outcome::Rejected;
   }
   log::debug("batch {}: collector answered {} {}", seq, res->status, detail);
+  why = fmt::format("HTTP {}{}{}", res->status, detail.empty() ? "" : ": ", detail.substr(0, 200));
   if (res->status == 401 || res->status == 403)
     log::warn("collector {} refused the agent's token ({}): check the token; retrying", t.base, res->status);
   return Outcome::Retry;
@@ -340,6 +343,11 @@ void Shipper::run(Target& t) {
   std::mt19937_64 rng(std::random_device{}());
   int64_t backoff_ms = 0;
   uint64_t streak = 0;  // consecutive failed attempts
+  // While the collector is down the log says so once, then when the cause changes, and every
+  // kDownSummaryMs a summary; and once when it is up again, with what waited.
+  constexpr int64_t kDownSummaryMs = 60'000;
+  int64_t down_since_ms = 0, last_summary_ms = 0;
+  std::string last_why;
   for (;;) {
     std::optional<SpoolEntry> entry;
     {
@@ -355,15 +363,18 @@ void Shipper::run(Target& t) {
       continue;
     }
     uint64_t accepted = 0;
-    Outcome outcome = send(t, entry->seq, *body, accepted);
+    std::string why;
+    Outcome outcome = send(t, entry->seq, *body, accepted, why);
     if (outcome == Outcome::Stored) {
+      size_t waiting = spool_.batches_after(entry->seq - 1);  // this batch among them
       spool_.done(t.reader, entry->seq, false);
       ++t.shipped_batches;
       t.shipped_points += accepted;
       t.last_success_ms = now_ms();
       if (streak > 0)
-        log::info("collector {} reachable again after {} failed attempts; {} batches waiting for it in the spool",
-                  t.base, streak, spool_.batches_after(entry->seq));
+        log::info("collector {} is up again after {} down ({} failed attempts); {} batches waited in the spool "
+                  "for it and are being shipped",
+                  t.base, format_duration((monotonic_ms() - down_since_ms) / 1000 * 1000), streak, waiting);
       streak = 0;
       backoff_ms = 0;
       continue;
@@ -378,9 +389,21 @@ void Shipper::run(Target& t) {
     // ±20 % jitter so that a fleet of agents does not return to a restarted collector in lockstep.
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
     auto wait_ms = std::min<int64_t>(options_.max_backoff_ms, static_cast<int64_t>(backoff_ms * jitter(rng)));
-    if (streak == 1 || streak % 20 == 0)
-      log::warn("cannot ship batch {} to {} (attempt {}); {} batches spooled for it; retrying in {} ms", entry->seq,
-                t.base, streak, spool_.batches_after(entry->seq - 1), wait_ms);
+    int64_t now = monotonic_ms();
+    if (streak == 1) {
+      down_since_ms = last_summary_ms = now;
+      log::warn("collector {} is down: {}; batch {} and {} more wait for it in the spool ({}); retrying with "
+                "backoff up to {}", t.base, why, entry->seq, spool_.batches_after(entry->seq), spool_.dir(),
+                format_duration(options_.max_backoff_ms));
+    } else if (why != last_why) {
+      log::warn("collector {} still down, now: {}", t.base, why);
+    } else if (now - last_summary_ms >= kDownSummaryMs) {
+      last_summary_ms = now;
+      log::warn("collector {} down for {}: {} failed attempts, {} batches waiting for it in the spool ({} bytes "
+                "spooled in all); last: {}", t.base, format_duration((now - down_since_ms) / 1000 * 1000), streak,
+                spool_.batches_after(entry->seq - 1), spool_.stats().bytes, why);
+    }
+    last_why = why;
     std::unique_lock lk(mu_);
     cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stop_; });
     if (stop_) return;

@@ -92,7 +92,8 @@ class Shipper {
   Shipper(Spool& spool, ShipperOptions options);
   void run(Target& t);
   enum class Outcome { Stored, Rejected, Retry };
-  Outcome send(Target& t, uint64_t seq, const std::string& body, uint64_t& accepted);
+  // `why` gets the cause of a Retry (the transport failure or the collector's answer).
+  Outcome send(Target& t, uint64_t seq, const std::string& body, uint64_t& accepted, std::string& why);
 
   Spool& spool_;
   ShipperOptions options_;
