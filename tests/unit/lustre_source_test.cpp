@@ -289,7 +289,8 @@ TEST(LustreSourceServer, MdsOssTreeEndToEnd) {
   EXPECT_EQ(value(c, "lustre_job_ops_total", job("other", "open")), 4);
   EXPECT_EQ(value(c, "lustre_job_ops_total", job("other", "getattr")), 6);
   EXPECT_EQ(value(c, "lustre_job_ops_total",
-                  with_op({{"fs", "ai0"}, {"target", "ai0-OST0000"}, {"job", "4711"}}, "write_bytes")), 64575);
+                  with_op({{"fs", "ai0"}, {"target", "ai0-OST0000"}, {"job", "4711"}}, "write")), 64575)
+      << "2.10's OST job_stats has only write_bytes: its samples are the writes";
   EXPECT_EQ(series_count(c, "lustre_client_rpcs_total"), 0u);  // not a client
 
   // Second read: the MDT service saw 1000 more requests with a summed queue depth of 3000 → mean 3;
@@ -357,7 +358,8 @@ TEST(LustreSourceServer, ExportsGiveTopClientsPerTargetAndOther) {
   EXPECT_EQ(ops(second, "10.0.0.1@tcp", "open"), 100);
   EXPECT_EQ(ops(second, "10.0.0.1@tcp", "getattr"), 50);
   EXPECT_EQ(ops(second, "other", "open"), 5) << "the client outside the top 1 goes into other";
-  EXPECT_FALSE(ops(second, "10.0.0.1@tcp", "read_bytes")) << "bytes are not operations";
+  EXPECT_EQ(ops(second, "10.0.0.1@tcp", "read"), 3) << "a read_bytes line without a read line counts as reads";
+  EXPECT_FALSE(ops(second, "10.0.0.1@tcp", "read_bytes"));
   EXPECT_FALSE(ops(second, "clear", "open"));
 
   client("10.0.0.2@tcp", 505, 0);  // now the busiest: it takes the place
@@ -562,4 +564,29 @@ TEST(LustreJobTopK, IdleTopJobsKeepTheirSeriesAndOtherNeverDrops) {
   auto r5 = read({job("c", 1)}, 4 + 31 * 60 * 1000);  // a and b vanished; c is new
   EXPECT_EQ(r5, (std::map<std::string, double>{{"c", 1}, {"other", 6}}));
   EXPECT_EQ(top.tracked_jobs(), 1u);  // a and b forgotten after 30 minutes unseen
+}
+
+TEST(LustreJobTopK, BytesLinesCountAsReadsAndWritesOnlyWithoutTheirOwnLine) {
+  using lustre::Job;
+  using lustre::JobCounter;
+  auto job = [](std::string id, std::vector<std::pair<std::string, uint64_t>> counters) {
+    Job j;
+    j.id = std::move(id);
+    for (auto& [op, n] : counters) {
+      JobCounter c;
+      c.op = op;
+      c.samples = n;
+      j.counters.push_back(c);
+    }
+    return j;
+  };
+  lustre::JobTopK top(2);
+  // 2.16: write (6) and write_bytes (6 samples) are the same six writes. 2.10: write_bytes alone.
+  top.add(job("new", {{"write", 6}, {"write_bytes", 6}, {"read_bytes", 0}, {"read", 0}, {"punch", 1}}), 1);
+  top.add(job("old", {{"write_bytes", 25}, {"read_bytes", 3}, {"punch", 2}}), 1);
+  std::map<std::pair<std::string, std::string>, double> rows;
+  for (auto& r : top.finish(1)) rows[{r.job, r.op}] = r.value;
+  EXPECT_EQ(rows, (std::map<std::pair<std::string, std::string>, double>{
+                      {{"new", "write"}, 6}, {{"new", "punch"}, 1}, {{"old", "write"}, 25}, {{"old", "read"}, 3},
+                      {{"old", "punch"}, 2}}));
 }

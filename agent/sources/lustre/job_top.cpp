@@ -24,7 +24,16 @@ void JobTopK::add(const Job& job, int64_t now_ms) {
   std::vector<uint64_t> cur(s.samples.size(), 0);
   std::vector<bool> present(s.samples.size(), false);
   for (const auto& c : job.counters) {
-    size_t i = op_index(c.op);
+    // One rule for job_stats and exports: a read_bytes/write_bytes line's samples are the reads/writes that
+    // moved the bytes. They count as op "read"/"write" where the job has no read/write line of its own (Lustre
+    // 2.10's OST job_stats, exports' stats); where it has one (2.12+ job_stats), they are the same operations
+    // again and do not count, or I/O-heavy jobs would rank twice as busy.
+    std::string op = c.op;
+    if (op == "read_bytes" || op == "write_bytes") {
+      op.resize(op.size() - 6);
+      if (job.find(op)) continue;
+    }
+    size_t i = op_index(op);
     if (s.samples.size() < ops_.size()) {
       s.samples.resize(ops_.size(), 0);
       s.increase.resize(ops_.size(), 0);

@@ -210,7 +210,7 @@ void LustreSource::describe(Collection& out) const {
       {"lustre_job_ops_total", K::Counter, "Operations per job on the target (job_stats; top-K jobs by recent ops, the rest as job=\"other\")"},
       {"stormscope_lustre_skipped_lines_total", K::Counter, "Lines of Lustre statistics the parsers did not understand (skipped, not fatal)"},
       {"stormscope_lustre_job_stats_truncated_total", K::Counter, "job_stats reads cut short by the per-cycle work cap (max_jobs)"},
-      {"stormscope_lustre_lctl_runs_total", K::Counter, "lctl get_param runs for parameters whose files were not readable"},
+      {"stormscope_lustre_lctl_runs_total", K::Counter, "lctl get_param runs for parameters whose files were not readable (the cycle's one run and each job_stats directory's)"},
       {"stormscope_lustre_open_files", K::Gauge, "Lustre parameter files kept open between cycles (keep_open)"},
   };
   for (const auto& d : kFamilies) out.describe(d.name, d.kind, d.help);
@@ -269,7 +269,6 @@ Result<void> LustreSource::collect(Collection& out) {
   if (client || server) want("ldlm/namespaces", "lock_count", What::Locks, &state_slice);
 
   const auto& batch = reader_.read(reqs);
-  lctl_runs_ += static_cast<uint64_t>(batch.lctl_runs);
   // Capacity, import, rpc_stats and lock counts go through caches re-exported between reads.
   std::vector<CachedGauge> capacity_fresh, state_fresh, exports_fresh;
   std::vector<std::pair<std::string, std::string>> server_targets;
@@ -531,13 +530,12 @@ Result<void> LustreSource::collect(Collection& out) {
           Stats st = parse(v.text);
           lustre::Job client;
           client.id = v.device;
-          for (const auto& c : st.counters)
-            if (c.name != "read_bytes"sv && c.name != "write_bytes"sv) {  // bytes, not operations
-              lustre::JobCounter op;
-              op.op = c.name;
-              op.samples = static_cast<uint64_t>(c.count);
-              client.counters.push_back(std::move(op));
-            }
+          for (const auto& c : st.counters) {  // read_bytes/write_bytes: JobTopK::add's rule
+            lustre::JobCounter op;
+            op.op = c.name;
+            op.samples = static_cast<uint64_t>(c.count);
+            client.counters.push_back(std::move(op));
+          }
           top->add(client, now);
         }
         for (auto& row : top->finish(now))
@@ -567,7 +565,7 @@ Result<void> LustreSource::collect(Collection& out) {
 
   const LabelSet none = set({});
   emit.add("stormscope_lustre_skipped_lines_total", none, static_cast<double>(skipped_lines_));
-  emit.add("stormscope_lustre_lctl_runs_total", none, static_cast<double>(lctl_runs_));
+  emit.add("stormscope_lustre_lctl_runs_total", none, static_cast<double>(reader_.lctl_runs()));
   emit.add("stormscope_lustre_open_files", none, static_cast<double>(reader_.open_files()));
   if (config_.job_stats.enabled)
     emit.add("stormscope_lustre_job_stats_truncated_total", none, static_cast<double>(jobs_truncated_));

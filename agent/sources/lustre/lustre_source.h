@@ -100,7 +100,6 @@ class LustreSource : public Source {
   size_t last_sample_count_ = 0;  // to reserve the next cycle's samples at once
   uint64_t skipped_lines_ = 0;
   uint64_t jobs_truncated_ = 0;
-  uint64_t lctl_runs_ = 0;
 };
 
 // nullptr when switched off, or when `enabled: auto` and no Lustre tree is found.

@@ -218,6 +218,7 @@ void ParamReader::for_each_file(const ParamRequest& req, bool& denied,
 Result<std::string> ParamReader::run_lctl(const std::vector<std::string>& patterns) {
   if (options_.lctl.empty())
     return errorf("{} not readable (debugfs needs root) and the lctl fallback is off", patterns.front());
+  ++lctl_runs_;
   std::vector<std::string> argv{options_.lctl, "get_param"};
   argv.insert(argv.end(), patterns.begin(), patterns.end());
   ExecOptions eo;
@@ -233,7 +234,6 @@ Result<std::string> ParamReader::run_lctl(const std::vector<std::string>& patter
 const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& requests) {
   Batch& batch = batch_;
   batch.errors.clear();
-  batch.lctl_runs = 0;
   batch.values.resize(requests.size());
   // values[i] holds last cycle's entries: the first used[i] are this cycle's, assigned in place.
   std::vector<size_t> used(requests.size(), 0);
@@ -269,7 +269,6 @@ const ParamReader::Batch& ParamReader::read(const std::vector<ParamRequest>& req
   if (!need_lctl.empty()) {
     std::vector<std::string> patterns;
     for (size_t i : need_lctl) patterns.push_back(requests[i].lctl_pattern());
-    ++batch.lctl_runs;
     auto out = run_lctl(patterns);
     if (!out) batch.errors.push_back(out.error().message);
     for (auto& p : out ? parse_lctl_get_param(*out) : std::vector<LctlParam>{}) {

@@ -69,7 +69,6 @@ class ParamReader {
   struct Batch {
     std::vector<std::vector<ParamValue>> values;  // one list per request, in request order
     std::vector<std::string> errors;              // unreadable files, lctl failures (partial results kept)
-    int lctl_runs = 0;
   };
 
   // Reads every request, files first, then one lctl call for what the files could not give. The batch is
@@ -90,6 +89,9 @@ class ParamReader {
 
   // Files kept open between reads now.
   size_t open_files() const { return kept_.size(); }
+
+  // lctl runs since the start, by read() and stream() alike.
+  uint64_t lctl_runs() const { return lctl_runs_; }
 
   const ReaderOptions& options() const { return options_; }
 
@@ -124,6 +126,7 @@ class ParamReader {
   std::map<std::string, size_t> preferred_;  // request key → base index that had it last time
   std::map<std::string, Listing> listings_;  // path → entries
   Batch batch_;
+  uint64_t lctl_runs_ = 0;
   struct KeptFile {
     int fd;
     uint64_t read;  // the read() that last used it
