@@ -8,6 +8,7 @@
 
 #include "collector/cost/prices.h"
 #include "common/config.h"
+#include "common/duration_flag.h"
 #include "common/time.h"
 
 namespace ss::cli {
@@ -103,7 +104,7 @@ Result<cost::PlanInput> plan_input(const PlanOptions& o) {
     in.price_per_gpu_hour = cfg.prices.per_gpu_hour(o.gpu_model, *pricing);
   }
 
-  auto interval = parse_duration_ms(o.interval, BareNumber::Refused);
+  auto interval = parse_duration_with_unit_ms(o.interval);
   if (!interval) return errorf("--interval: {}", interval.error().message);
   in.interval_seconds = static_cast<double>(*interval) / 1000.0;
   for (const auto& w : o.write) {
@@ -112,7 +113,7 @@ Result<cost::PlanInput> plan_input(const PlanOptions& o) {
     in.write_bytes_per_second.push_back(*r);
   }
   if (!o.target.empty()) {
-    auto t = parse_duration_ms(o.target, BareNumber::Refused);
+    auto t = parse_duration_with_unit_ms(o.target);
     if (!t) return errorf("--target: {}", t.error().message);
     in.target_checkpoint_seconds = static_cast<double>(*t) / 1000.0;
   }

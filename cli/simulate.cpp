@@ -9,6 +9,7 @@
 #include "tools/sim/openmetrics.h"
 #include "tools/sim/simulator.h"
 #include "common/codec.h"
+#include "common/duration_flag.h"
 #include "common/time.h"
 
 namespace ss::cli {
@@ -22,8 +23,8 @@ struct SimulateArgs {
 
 int run(const SimulateArgs& a, const Globals& g) {
   collector::sim::SimOptions o = a.o;
-  auto d = parse_duration_ms(a.duration, BareNumber::Refused);
-  auto i = parse_duration_ms(a.interval, BareNumber::Refused);
+  auto d = parse_duration_with_unit_ms(a.duration);
+  auto i = parse_duration_with_unit_ms(a.interval);
   if (!d || !i) {
     std::cerr << "stormscope simulate: " << (!d ? "--duration: " + d.error().message : "--interval: " + i.error().message) << "\n";
     return 2;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "common/duration_flag.h"
 #include "common/time.h"
 #include "cli/command.h"
 
@@ -28,7 +29,7 @@ void add_storm_flags(CLI::App& app, StormCommand& cmd) {
 }
 
 int run_storm_command(StormCommand& cmd) {
-  auto duration = parse_duration_ms(cmd.duration, BareNumber::Refused);
+  auto duration = parse_duration_with_unit_ms(cmd.duration);
   if (!duration || *duration <= 0) {
     fmt::print(stderr, "storm: --duration: {}\n", duration ? "must be positive" : duration.error().message);
     return 2;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "collector/modules.h"
+#include "collector/section_checks.h"
 #include "common/log.h"
 
 namespace ss::collector {

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "collector/collector.h"
-#include "collector/modules.h"
+#include "collector/section_checks.h"
 #include "common/command_line.h"
 #include "common/config.h"
 #include "common/log.h"

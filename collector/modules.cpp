@@ -1,5 +1,7 @@
 #include "collector/modules.h"
 
+#include "collector/section_checks.h"
+
 #include "collector/api/ingest.h"
 #include "collector/cost/cost_module.h"
 #include "collector/cost/prices.h"
@@ -34,31 +36,36 @@ Result<std::unique_ptr<RunningModule>> nothing_to_start(const config::Section&, 
 
 const std::vector<Module>& collector_modules() {
   static const std::vector<Module> modules{
-      {"ingest", start_ingest_api, check_ingest},                        // POST /api/v1/ingest
-      {"", start_query_api, {}},                                         // GET /api/v1/series, /api/v1/query_range
-      {"", start_ops_api, {}},                                           // GET /metrics, /healthz
-      {"remote_read", start_remote_read_api, check_remote_read_section},  // POST /api/v1/read (Prometheus remote read)
-      {"cost", start_cost, check_by(cost::read_cost_config)},            // GET /api/v1/cost
-      {"retention", nothing_to_start, check_retention},                  // applied when the store opens (collector.cpp)
-      {"detect", start_detect, check_by(detect::read_detect_config)},    // detectors, incidents: /api/v1/incidents, alerts
+      {"ingest", start_ingest_api},              // POST /api/v1/ingest
+      {"", start_query_api},                     // GET /api/v1/series, /api/v1/query_range
+      {"", start_ops_api},                       // GET /metrics, /healthz
+      {"remote_read", start_remote_read_api},    // POST /api/v1/read (Prometheus remote read)
+      {"cost", start_cost},                      // GET /api/v1/cost
+      {"retention", nothing_to_start},           // applied when the store opens (collector.cpp); checked below
+      {"detect", start_detect},                  // detectors, incidents: GET /api/v1/incidents, alerts
       // remote_write: a list (Prometheus' format), read by the module from the whole configuration
-      {"", [](const config::Section&, CollectorContext& ctx) { return remote::start_remote_write(ctx); },
-       [](const config::Section& root) -> Result<void> {
-         remote::read_remote_write(root.node()["remote_write"]);  // throws config::Invalid
-         return ok();
-       }},
+      {"", [](const config::Section&, CollectorContext& ctx) { return remote::start_remote_write(ctx); }},
   };
   return modules;
 }
 
 Result<void> check_module_sections(const CollectorConfig& config) {
+  // One line per module that has a section: it is read here, before anything is made, the way start reads it.
+  using Check = std::function<Result<void>(const config::Section&)>;
+  static const std::vector<std::pair<std::string, Check>> checks{
+      {"ingest", check_ingest},
+      {"cost", check_by(cost::read_cost_config)},
+      {"retention", check_retention},
+      {"detect", check_by(detect::read_detect_config)},
+      {"remote_read", check_remote_read_section},
+      {"remote_write", [](const config::Section& s) -> Result<void> {
+         remote::read_remote_write(s.node());  // a list; throws config::Invalid
+         return ok();
+       }},
+  };
   auto read = config::read([&]() -> bool {
-    for (const auto& m : collector_modules()) {
-      if (!m.check) continue;
-      config::Section section = m.section.empty() ? config::Section(config.root, "")
-                                                  : config::Section(config.root[std::string(m.section)], std::string(m.section));
-      if (auto r = m.check(section); !r) throw config::Invalid{r.error().message};
-    }
+    for (const auto& [name, check] : checks)
+      if (auto r = check(config::Section(config.root[name], name)); !r) throw config::Invalid{r.error().message};
     return true;
   });
   if (!read) return read.error();

@@ -40,17 +40,10 @@ struct Module {
   // Gets its section (an empty mapping when absent). Throwing config::Invalid (Section helpers do) or
   // returning an Error stops the collector with that message. May return nullptr when nothing runs.
   std::function<Result<std::unique_ptr<RunningModule>>(const config::Section& section, CollectorContext& ctx)> start;
-  // Reads its section without doing anything, so that every section is validated before the collector makes
-  // its database or binds its port (same error conventions as start). Empty when the module has no section.
-  // A module with section "" that reads the whole configuration gets the whole file here.
-  std::function<Result<void>(const config::Section& section)> check;
 };
 
 // Every module of the collector, in start order.
 const std::vector<Module>& collector_modules();
-
-// Runs every module's check on its section of the configuration: the first error, naming its key.
-Result<void> check_module_sections(const CollectorConfig& config);
 
 // The module start functions of the collector's own API.
 Result<std::unique_ptr<RunningModule>> start_ingest_api(const config::Section& section, CollectorContext& ctx);

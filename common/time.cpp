@@ -1,5 +1,7 @@
 #include "common/time.h"
 
+#include "common/duration_flag.h"
+
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -16,7 +18,7 @@ int64_t monotonic_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-Result<int64_t> parse_duration_ms(std::string_view text, BareNumber bare_number) {
+Result<int64_t> parse_duration_ms(std::string_view text) {
   if (text.empty()) return Error{"empty duration"};
   int64_t total = 0;
   size_t i = 0;
@@ -33,8 +35,7 @@ Result<int64_t> parse_duration_ms(std::string_view text, BareNumber bare_number)
     std::string_view unit = text.substr(ustart, i - ustart);
     double mult;
     if (unit.empty()) {
-      if (i != text.size() || !bare || bare_number == BareNumber::Refused)
-        return errorf("duration \"{}\": missing unit (ms, s, m, h, d: \"{}m\")", text, text);
+      if (i != text.size() || !bare) return errorf("duration \"{}\": missing unit (ms, s, m, h, d)", text);
       mult = 1000;
     } else if (unit == "ms") mult = 1;
     else if (unit == "s") mult = 1000;
@@ -47,6 +48,12 @@ Result<int64_t> parse_duration_ms(std::string_view text, BareNumber bare_number)
     total += static_cast<int64_t>(num * mult + 0.5);
   }
   return total;
+}
+
+Result<int64_t> parse_duration_with_unit_ms(std::string_view text) {
+  if (!text.empty() && ((text.back() >= '0' && text.back() <= '9') || text.back() == '.'))
+    return errorf("duration \"{}\": missing unit (ms, s, m, h, d: \"{}m\")", text, text);
+  return parse_duration_ms(text);
 }
 
 std::string format_duration(int64_t ms) {
@@ -70,7 +77,7 @@ Result<int64_t> parse_time_ms(std::string_view text, int64_t now) {
   if (text.empty()) return Error{"empty time (now, now-1h, RFC 3339 or milliseconds since the epoch)"};
   if (text == "now") return now;
   if (text.starts_with("now-") || text.starts_with("now+")) {
-    auto d = parse_duration_ms(text.substr(4), BareNumber::Refused);
+    auto d = parse_duration_with_unit_ms(text.substr(4));
     if (!d) return errorf("time \"{}\": {} (now-1h, now-30m, now-2d)", text, d.error().message);
     return text[3] == '-' ? now - *d : now + *d;
   }

@@ -12,10 +12,8 @@ namespace ss {
 int64_t now_ms();
 int64_t monotonic_ms();
 
-// "250ms", "10s", "5m", "1h30m", "2d"; a bare number is seconds unless `bare` is BareNumber::Refused (command-line
-// flags, where "10" could as well mean minutes).
-enum class BareNumber { Seconds, Refused };
-Result<int64_t> parse_duration_ms(std::string_view text, BareNumber bare = BareNumber::Seconds);
+// "250ms", "10s", "5m", "1h30m", "2d"; a bare number is seconds.
+Result<int64_t> parse_duration_ms(std::string_view text);
 std::string format_duration(int64_t ms);
 
 // Integer milliseconds since the epoch, RFC 3339 ("2025-11-21T04:00:00Z", offsets and fractions allowed),

@@ -45,7 +45,6 @@ struct Culprit {
 
 // A detector's verdict on one phenomenon in one bucket. `key` identifies the phenomenon
 // (one incident per key at a time): "metadata_storm/ai0", "waittime_spike/ai0-OST0003", ...
-// (finding_key below).
 struct Finding {
   std::string kind, key, fs, target;
   State state = State::Quiet;
@@ -56,12 +55,6 @@ struct Finding {
   std::vector<Culprit> culprits;
   double score = 0;  // magnitude used to keep the incident's peak
 };
-
-// "kind/subject"; a subject that is a mount point (the eBPF probes' file systems) joins with ':' instead, so
-// a storm on / is "metadata_storm:/" rather than "metadata_storm//".
-inline std::string finding_key(std::string_view kind, std::string_view subject) {
-  return std::string(kind) + (subject.starts_with('/') ? ":" : "/") + std::string(subject);
-}
 
 class Detector {
  public:

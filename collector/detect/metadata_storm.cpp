@@ -1,4 +1,5 @@
 #include "collector/detect/metadata_storm.h"
+#include "collector/detect/finding_key.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "collector/detect/metadata_storm.h"
+#include "collector/detect/finding_key.h"
 #include "detect_test_util.h"
 
 using namespace ss;
