@@ -46,8 +46,9 @@ int run(const ReportArgs& a, const Globals& g) {
   if (!client) return fail(client.error().message);
 
   if (!a.id.empty()) {
-    auto r = (*client)->Get("/api/v1/incidents/" + a.id + "/view");
-    if (!r || r->status != 200) return fail(describe_failure(r), r && r->status == 404 ? 1 : 2);
+    const std::string path = "/api/v1/incidents/" + a.id + "/view";
+    auto r = (*client)->Get(path);
+    if (!r || r->status != 200) return fail(describe_failure(r, g.collector, path), r && r->status == 404 ? 1 : 2);
     auto j = nlohmann::json::parse(r->body, nullptr, false);
     auto view = report::view_from_json(j);
     if (!view) return fail("unexpected answer: " + view.error().message);
@@ -70,7 +71,7 @@ int run(const ReportArgs& a, const Globals& g) {
   if (!a.kind.empty()) q.emplace("kind", a.kind);
   if (!a.fs.empty()) q.emplace("fs", a.fs);
   auto r = (*client)->Get("/api/v1/incidents", q, httplib::Headers{});
-  if (!r || r->status != 200) return fail(describe_failure(r));
+  if (!r || r->status != 200) return fail(describe_failure(r, g.collector, "/api/v1/incidents"));
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   if (!j.is_object() || !j.contains("incidents") || !j["incidents"].is_array())
     return fail("unexpected answer: " + r->body.substr(0, 200));
