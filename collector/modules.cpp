@@ -58,14 +58,11 @@ Result<void> check_module_sections(const CollectorConfig& config) {
       {"retention", check_retention},
       {"detect", check_by(detect::read_detect_config)},
       {"remote_read", check_remote_read_section},
-      {"remote_write", [](const config::Section& s) -> Result<void> {
-         remote::read_remote_write(s.node());  // a list; throws config::Invalid
-         return ok();
-       }},
   };
   auto read = config::read([&]() -> bool {
     for (const auto& [name, check] : checks)
       if (auto r = check(config::Section(config.root[name], name)); !r) throw config::Invalid{r.error().message};
+    remote::read_remote_write(config.root["remote_write"]);  // a list, not a section
     return true;
   });
   if (!read) return read.error();

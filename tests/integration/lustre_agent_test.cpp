@@ -187,11 +187,14 @@ TEST(LustreAgentBinary, MdsOssTreeWithJobStats) {
   fs::path root = fs::path(SS_FIXTURES_DIR) / "lustre/tree_mds_oss";
   Agent agent;
   agent.dir = tmp.path;
-  agent.start(fmt::format("sources:\n  lustre:\n    root: {}\n    lctl: ''\n    job_stats: {{enabled: true, top_k: 1}}\n",
+  agent.start(fmt::format("sources:\n  lustre:\n    root: {}\n    lctl: ''\n    job_stats: {{enabled: true, top_k: 1}}\n"
+                          "    exports: {{mdt: true, top_k: 1, interval: 0s}}\n",
                           root.string()));
   ASSERT_GT(agent.port, 0) << agent.log_text();
-  // Two cycles (200 ms apart) give the queue-depth gauge its first interval.
+  // Two cycles (200 ms apart) give the queue-depth gauge its first interval; the exports are read from the
+  // second cycle on, once the targets are known.
   std::string text = fetch_metrics(agent.port, "lustre_service_queue_depth");
+  if (text.find("lustre_export_ops_total") == std::string::npos) text = fetch_metrics(agent.port, "lustre_export_ops_total");
   ASSERT_FALSE(text.empty()) << agent.log_text();
   ss::test::keep_metrics("agent_lustre_server", text);
   auto m = parse_metrics(text);
@@ -201,6 +204,11 @@ TEST(LustreAgentBinary, MdsOssTreeWithJobStats) {
   EXPECT_EQ(at("stormscope_agent_source_up", {{"source", "lustre"}}), 1);
   EXPECT_EQ(at("lustre_mdt_ops_total", {{"fs", "ai0"}, {"op", "open"}, {"target", "ai0-MDT0000"}}), 45);
   EXPECT_EQ(at("lustre_ost_bytes_total", {{"fs", "ai0"}, {"op", "write"}, {"target", "ai0-OST0000"}}), 32854);
+  EXPECT_EQ(at("lustre_mdt_bytes_total", {{"fs", "ai0"}, {"op", "read"}, {"target", "ai0-MDT0000"}}), 69632);
+  EXPECT_EQ(at("lustre_mdt_bytes_total", {{"fs", "ai0"}, {"op", "write"}, {"target", "ai0-MDT0000"}}), 8192);
+  // Exports, top 1 client by ops: 10.0.0.1@tcp (130); 10.0.0.2@tcp (45) goes into "other".
+  EXPECT_EQ(at("lustre_export_ops_total", {{"client", "10.0.0.1@tcp"}, {"fs", "ai0"}, {"op", "getattr"}, {"target", "ai0-MDT0000"}}), 90);
+  EXPECT_EQ(at("lustre_export_ops_total", {{"client", "other"}, {"fs", "ai0"}, {"op", "open"}, {"target", "ai0-MDT0000"}}), 5);
   EXPECT_EQ(at("lustre_service_requests_total", {{"service", "ost_io"}}), 4298835);
   EXPECT_EQ(at("lustre_service_queue_depth", {{"service", "mdt"}}), 0);  // unchanged file: no requests in between
   EXPECT_EQ(at("lustre_target_available_bytes", {{"fs", "ai0"}, {"target", "ai0-OST0000"}}), 4038040 * 1024.0);

@@ -94,10 +94,24 @@ expect 'weka_op_latency_seconds{op="read"}' 0.0003125
 expect 'weka_fs_capacity_bytes{fs="default"}' 2420000000000
 expect 'weka_protection_ratio{failures="1"}' 0.195
 expect 'weka_hanging_ios{kind="driver_frontend"}' 1
+expect 'weka_frontend_io_bytes_per_second{op="read"}' 31457280
 wait_metric '^gpu_utilization_ratio\{'
 promtool check metrics <"$work/metrics" || { echo "FAIL: promtool check metrics"; exit 1; }
 keep_metrics agent_beegfs_weka "$work/metrics"
 stop_agent
+
+# --- 1b. The BeeGFS 8 tool (`beegfs`), whose server stats have the network bytes too.
+sed -i 's|tool: beegfs-ctl|tool: beegfs\n    cli_path: '"$fake"'/beegfs|' "$work/agent.yaml"
+start_agent ok
+wait_metric '^beegfs_server_network_bytes_total\{'
+# The sums of meta01's history (tests/fixtures/beegfs/cli_stats_server_m1_history.ndjson), as with beegfs-ctl.
+expect 'beegfs_server_requests_total{nodetype="meta",server="meta01"}' 1045
+expect 'beegfs_server_network_bytes_total{nodetype="meta",op="received",server="meta01"}' 46080
+expect 'beegfs_server_network_bytes_total{nodetype="meta",op="sent",server="meta01"}' 92160
+promtool check metrics <"$work/metrics" || { echo "FAIL: promtool check metrics (BeeGFS 8)"; exit 1; }
+keep_metrics agent_beegfs8 "$work/metrics"
+stop_agent
+sed -i 's|tool: beegfs$|tool: beegfs-ctl|' "$work/agent.yaml"
 
 # --- 2. Tools that hang: cut off, reported down with the reason, /metrics still served.
 start_agent hang

@@ -63,12 +63,15 @@ NOT_METRICS = {
     "gpu_idle_seconds": "a field of incidents and /api/v1/cost",
     "vfs_hot_dirs": "an event kind, not a metric",
 }
+# The kernel functions docs/ebpf.md names (what fentry would attach to) look like vfs_ metrics but are not.
+KERNEL_FUNCTION = re.compile(r"vfs_(getattr|open|read|write|readv|writev|fsync_range|create|mkdir|mknod|link|symlink"
+                             r"|unlink|rmdir|rename)")
 METRIC = re.compile(r"`((?:lustre|beegfs|weka|vfs|gpu|stormscope)_[a-z0-9_]+)(?:\{[^`]*\})?`")
 if seen_dir:
     documented = {}
     for page in pages:
         for name in METRIC.findall(open(page, encoding="utf-8").read()):
-            if name not in NOT_METRICS:
+            if name not in NOT_METRICS and not KERNEL_FUNCTION.fullmatch(name):
                 documented.setdefault(name, os.path.relpath(page, src))
     served = set()
     scrapes = sorted(glob.glob(os.path.join(seen_dir, "*.prom")))

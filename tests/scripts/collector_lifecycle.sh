@@ -23,7 +23,8 @@ printf 'ingest: {max_body: 1}\n' >"$dir/bad2.yml"
 if "$bin" --config "$dir/bad2.yml" --listen 127.0.0.1:0 --db "$dir/x.db" 2>"$dir/err"; then fail "unknown ingest key accepted"; fi
 grep -q 'ingest.max_body: unknown key' "$dir/err" || fail "ingest key message: $(cat "$dir/err")"
 # A module's section is read before anything is made: status 2 and no database.
-for section in 'detect: {metadata_storm: {kk: 1}}' 'cost: {pricing: banana}' 'retention: {raw: forever}'; do
+for section in 'detect: {metadata_storm: {kk: 1}}' 'cost: {pricing: banana}' 'retention: {raw: forever}' \
+               'remote_read: {max_samples: 0}' 'remote_write: [{url: "http://127.0.0.1:9/w", bogus: 1}]'; do
   printf '%s\n' "$section" >"$dir/bad3.yml"
   rc=0; "$bin" --config "$dir/bad3.yml" --listen 127.0.0.1:0 --db "$dir/sub/never.db" 2>"$dir/err" || rc=$?
   [ "$rc" = 2 ] || fail "'$section': exit status $rc, not 2: $(cat "$dir/err")"

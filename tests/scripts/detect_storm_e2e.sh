@@ -14,8 +14,9 @@ command -v curl >/dev/null || skip "curl not installed"
 command -v python3 >/dev/null || skip "python3 not installed"
 for b in "$collector" "$agent" "$cli"; do [ -x "$b" ] || { echo "missing $b: build it first"; exit 1; }; done
 dir=$(mktemp -d /tmp/ss_detect_e2e.XXXXXX)
-cpid= apid=
+cpid= apid= spid=
 cleanup() {
+  [ -z "$spid" ] || kill "$spid" 2>/dev/null || true
   [ -n "$apid" ] && kill "$apid" 2>/dev/null
   [ -n "$cpid" ] && kill "$cpid" 2>/dev/null
   wait 2>/dev/null || true
@@ -76,6 +77,16 @@ done
 
 echo "baseline: 25 s of normal activity on $mountpoint ($fstype)"
 sleep 25
+# While the incident is open the collector serves it as stormscope_incident_info and its cost so far: keep
+# the last scrape that has it (docs/incidents.md; the docs test checks these names are served).
+(
+  while :; do
+    curl -sf "$url/metrics" >"$dir/scrape.prom" && grep -q '^stormscope_incident_info{.*kind="metadata_storm"' "$dir/scrape.prom" &&
+      mv "$dir/scrape.prom" "$dir/collector_open.prom"
+    sleep 1
+  done
+) &
+spid=$!
 echo "storm: 15 s of stat/open in $storm_dir"
 "$cli" storm --dir "$storm_dir" --threads 2 --duration 15s --ops stat,open >"$dir/storm.out" 2>&1 || fail "storm failed: $(cat "$dir/storm.out")"
 cat "$dir/storm.out"
@@ -112,6 +123,9 @@ for _ in $(seq 40); do
   sleep 0.5
 done
 [ -n "$closed" ] || fail "the incident did not close after the storm stopped"
+kill "$spid"; wait "$spid" 2>/dev/null || true; spid=
+[ -s "$dir/collector_open.prom" ] || fail "no stormscope_incident_info{kind=\"metadata_storm\"} on the collector's /metrics while the incident was open"
+grep -q '^stormscope_incident_cost_dollars{' "$dir/collector_open.prom" || fail "no stormscope_incident_cost_dollars beside stormscope_incident_info"
 echo "closed at $closed, $(( $(date +%s) - storm_end )) s after the check began: ok"
 
 # The scrapes of this run (the vfs source's metrics, the detector's) for the docs test.
@@ -121,3 +135,4 @@ curl -sf "$agent_metrics" >"$dir/agent.prom" || fail "cannot scrape $agent_metri
 curl -sf "$url/metrics" >"$dir/collector.prom" || fail "cannot scrape $url/metrics"
 keep_metrics agent_vfs "$dir/agent.prom"
 keep_metrics collector_detect "$dir/collector.prom"
+keep_metrics collector_incident_open "$dir/collector_open.prom"

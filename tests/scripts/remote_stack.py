@@ -110,6 +110,14 @@ def metrics(url):
     return out
 
 
+def keep_metrics(stack, name, url):
+    """Keeps a /metrics scrape for the docs test, which checks that every documented metric is served
+    (tests/scripts/docs.sh; keep_metrics in lib.sh does the same for the shell tests)."""
+    os.makedirs(os.path.join(stack.build, "metrics-seen"), exist_ok=True)
+    with open(os.path.join(stack.build, "metrics-seen", name + ".prom"), "wb") as f:
+        f.write(http(url + "/metrics"))
+
+
 def metric_sum(ms, name, **want):
     return sum(v for (n, l), v in ms.items() if n == name and all((k, w) in l for k, w in want.items()))
 
@@ -250,6 +258,7 @@ def test_write(stack):
     if sent_after != n_second:
         problems.append(f"after the restart the collector sent {sent_after} samples to Prometheus, expected {n_second} "
                         "(more: sent twice; fewer: lost)")
+    keep_metrics(stack, "collector_remote_write", col)
     dropped = metric_sum(ms, "stormscope_remote_write_samples_dropped_total")
     if dropped:
         problems.append(f"{dropped} samples dropped")
@@ -346,6 +355,7 @@ remote_read:
     points = r["data"]["result"][0]["values"] if r.get("status") == "success" and r["data"]["result"] else []
     if len(points) < 120:
         problems.append(f"range query over the history: {len(points)} points, expected about 130")
+    keep_metrics(stack, "collector_remote_read", col)
     print(f"read: {len(batches)} batches of {len(shipped)} metric names shipped; {ran} dashboard expressions on raw "
           f"series run through remote read, {len(skipped)} left out (recording-rule outputs or series Prometheus scrapes "
           f"itself: {'; '.join(skipped)})")
