@@ -50,14 +50,21 @@ Result<CollectorConfig> read_collector_config(const YAML::Node& root) {
     log::Level level;
     if (!log::parse_level(c.log_level, level)) top.fail("log_level", "expected debug, info, warn or error");
     auto http = top.child("http");
-    http.allow_only({"threads", "read_timeout", "write_timeout", "keepalive_timeout", "keepalive_max"});
+    http.allow_only({"threads", "header_timeout", "body_timeout", "write_timeout", "keepalive_timeout",
+                     "keepalive_max", "max_connections"});
     c.http.threads = static_cast<int>(http.integer("threads", c.http.threads));
     if (c.http.threads < 2 || c.http.threads > 4096) http.fail("threads", "must be between 2 and 4096");
-    c.http.read_timeout_ms = http.duration_ms("read_timeout", c.http.read_timeout_ms);
+    c.http.header_timeout_ms = http.duration_ms("header_timeout", c.http.header_timeout_ms);
+    c.http.body_timeout_ms = http.duration_ms("body_timeout", c.http.body_timeout_ms);
     c.http.write_timeout_ms = http.duration_ms("write_timeout", c.http.write_timeout_ms);
     c.http.keepalive_timeout_ms = http.duration_ms("keepalive_timeout", c.http.keepalive_timeout_ms);
     c.http.keepalive_max = static_cast<int>(http.integer("keepalive_max", c.http.keepalive_max));
     if (c.http.keepalive_max < 1) http.fail("keepalive_max", "must be at least 1");
+    c.http.max_connections = static_cast<int>(http.integer("max_connections", c.http.max_connections));
+    if (c.http.max_connections < 1) http.fail("max_connections", "must be at least 1");
+    for (auto [key, v] : {std::pair{"header_timeout", c.http.header_timeout_ms}, {"body_timeout", c.http.body_timeout_ms},
+                          {"write_timeout", c.http.write_timeout_ms}, {"keepalive_timeout", c.http.keepalive_timeout_ms}})
+      if (v <= 0) http.fail(key, "must be positive");
     return c;
   });
 }

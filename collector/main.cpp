@@ -1,6 +1,7 @@
 // stormscope-collector: ingest, store, query API and /metrics (docs/collector.md).
 #include <CLI/CLI.hpp>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <iostream>
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "YAML configuration file (every flag is also a key in it)");
   app.add_option("--listen", listen, "HTTP address HOST:PORT (default 0.0.0.0:9480)");
   app.add_option("--db", db, "SQLite database file (default ./data/stormscope.db)");
-  app.add_option("--threads", threads, "HTTP worker threads: one per open agent connection (default 64)");
+  app.add_option("--threads", threads, "threads running request handlers (default 8; connections need none of their own)");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
   app.set_version_flag("--version", std::string("stormscope-collector ") + STORMSCOPE_VERSION);
   if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
@@ -59,6 +60,16 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Every agent keeps a connection open: take all the descriptors the hard limit allows (often 1,024 soft).
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < rlim_t(cfg->http.max_connections) + 256)
+    log::warn("the open-file limit ({}) is below http.max_connections ({}): raise LimitNOFILE / ulimit -n",
+              nofile.rlim_cur, cfg->http.max_connections);
 
   // Every failure to start is the operator's to fix (a bad key in any section, a port in use, a database
   // that cannot be opened): status 2, as for a bad flag. Configuration errors fail before anything is made.

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git ca-certificates curl procps iproute2 util-linux
   clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev linux-libc-dev
   prometheus-cpp-dev libcpp-httplib-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev zlib1g-dev libboost1.74-dev
   prometheus prometheus-alertmanager bpftrace python3 python3-yaml jsonnet
   chromium fonts-dejavu-core
   protobuf-compiler libprotobuf-dev libsnappy-dev victoria-metrics

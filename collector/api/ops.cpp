@@ -33,7 +33,7 @@ class OpsApi final : public RunningModule {
         .Register(ctx.registry)
         .Add({{"version", STORMSCOPE_VERSION}})
         .Set(1);
-    ctx.router.get("/metrics", "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    ctx.router.get("/metrics", "/metrics", [this](const http::Request&, http::Response& res) {
       StoreStats st = store_.stats();
       series_.Set(static_cast<double>(st.series));
       points_.Set(static_cast<double>(st.points));
@@ -41,7 +41,7 @@ class OpsApi final : public RunningModule {
       res.set_content(prometheus::TextSerializer().Serialize(registry_.Collect()),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
-    ctx.router.get("/healthz", "/healthz", [](const httplib::Request&, httplib::Response& res) {
+    ctx.router.get("/healthz", "/healthz", [](const http::Request&, http::Response& res) {
       reply_json(res, 200, {{"status", "ok"}});
     });
   }

@@ -31,7 +31,7 @@ json series_json(const SeriesInfo& s) {
 }
 
 // Every `match` parameter selects; the answer is their union (by series id), in id order.
-Result<std::vector<SeriesInfo>> select_all(Store& store, const httplib::Request& req) {
+Result<std::vector<SeriesInfo>> select_all(Store& store, const http::Request& req) {
   size_t n = req.get_param_value_count("match");
   if (n == 0) return Error{"parameter \"match\" is required, e.g. match=lustre_client_rpcs_total{fs=\"ai0\"}"};
   std::map<int64_t, SeriesInfo> found;
@@ -50,7 +50,7 @@ Result<std::vector<SeriesInfo>> select_all(Store& store, const httplib::Request&
   return out;
 }
 
-Result<int64_t> time_param(const httplib::Request& req, const char* name, int64_t def, int64_t now) {
+Result<int64_t> time_param(const http::Request& req, const char* name, int64_t def, int64_t now) {
   if (!req.has_param(name)) return def;
   auto t = parse_time_ms(req.get_param_value(name), now);
   if (!t) return errorf("parameter \"{}\": {}", name, t.error().message);
@@ -67,13 +67,13 @@ class QueryApi final : public RunningModule {
  public:
   explicit QueryApi(CollectorContext& ctx) : store_(ctx.store) {
     ctx.router.get("/api/v1/series", "/api/v1/series",
-                   [this](const httplib::Request& req, httplib::Response& res) { series(req, res); });
+                   [this](const http::Request& req, http::Response& res) { series(req, res); });
     ctx.router.get("/api/v1/query_range", "/api/v1/query_range",
-                   [this](const httplib::Request& req, httplib::Response& res) { query_range(req, res); });
+                   [this](const http::Request& req, http::Response& res) { query_range(req, res); });
   }
 
  private:
-  void series(const httplib::Request& req, httplib::Response& res) {
+  void series(const http::Request& req, http::Response& res) {
     auto found = select_all(store_, req);
     if (!found) return reply_error(res, 400, found.error().message);
     json list = json::array();
@@ -81,7 +81,7 @@ class QueryApi final : public RunningModule {
     reply_json(res, 200, {{"series", std::move(list)}});
   }
 
-  void query_range(const httplib::Request& req, httplib::Response& res) {
+  void query_range(const http::Request& req, http::Response& res) {
     std::vector<SeriesInfo> selected;
     if (req.has_param("id")) {
       int64_t id = std::atoll(req.get_param_value("id").c_str());

@@ -19,7 +19,7 @@ Result<std::unique_ptr<RunningModule>> start_cost(const config::Section& section
   }
   ctx.observers.add([gauges](const Batch& b) { gauges->observe(b); });
   ctx.router.get("/api/v1/cost", "/api/v1/cost",
-                 [&store, cfg = std::move(*config)](const httplib::Request& req, httplib::Response& res) {
+                 [&store, cfg = std::move(*config)](const http::Request& req, http::Response& res) {
                    std::map<std::string, std::string> params;
                    for (const auto& [k, v] : req.params) {
                      if (params.count(k)) {

@@ -221,7 +221,7 @@ class DetectModule : public RunningModule {
   std::thread worker_;
 };
 
-std::map<std::string, std::string> params_of(const httplib::Request& req) {
+std::map<std::string, std::string> params_of(const http::Request& req) {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : req.params) out[k] = v;
   return out;
@@ -249,18 +249,18 @@ Result<std::unique_ptr<RunningModule>> start_detect(const config::Section& secti
   auto module = std::make_unique<DetectModule>(std::move(*svc), dc->queue, ctx.registry);
   DetectModule* m = module.get();
   ctx.observers.add_shared([m](const std::shared_ptr<const Batch>& b) { m->enqueue(b); });
-  ctx.router.get("/api/v1/incidents", "/api/v1/incidents", [m](const httplib::Request& req, httplib::Response& res) {
+  ctx.router.get("/api/v1/incidents", "/api/v1/incidents", [m](const http::Request& req, http::Response& res) {
     auto r = m->service().list(params_of(req), now_ms());
     res.status = r.status;
     res.set_content(r.body, "application/json");
   });
   ctx.router.get(R"(/api/v1/incidents/([A-Za-z0-9_.-]+))", "/api/v1/incidents/:id",
-                 [m](const httplib::Request& req, httplib::Response& res) {
+                 [m](const http::Request& req, http::Response& res) {
                    auto r = m->service().get(req.matches[1]);
                    res.status = r.status;
                    res.set_content(r.body, "application/json");
                  });
-  ctx.router.get("/api/v1/detect/status", "/api/v1/detect/status", [m](const httplib::Request&, httplib::Response& res) {
+  ctx.router.get("/api/v1/detect/status", "/api/v1/detect/status", [m](const http::Request&, http::Response& res) {
     reply_json(res, 200, m->status());
   });
   ui::add_routes(ctx.router, ctx.store, m->service());

@@ -12,7 +12,9 @@
 
 #include "collector/collector.h"
 #include "common/codec.h"
+#include "collector/api/ingest.h"
 #include "common/config.h"
+#include "common/time.h"
 
 using namespace ss;
 using namespace ss::collector;
@@ -378,4 +380,36 @@ TEST(CollectorStart, ModuleSectionErrorsStopTheStart) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("ingest.max_body: unknown key"), std::string::npos) << c.error().message;
   std::filesystem::remove_all(tmpl);
+}
+
+TEST_F(CollectorHttp, PointsFromAClockAheadAreDroppedAndCounted) {
+  start("ingest: {max_future: 5m}\n");
+  int64_t now = now_ms();
+  Batch b = make_batch("ahead", 1, {{now - 1000, 1}, {now + 3 * 60'000, 2}, {now + 2 * 3'600'000, 3}});
+  Event e;
+  e.kind = "storm";
+  e.t_ms = now + 3'600'000;
+  b.events.push_back(e);
+  auto r = post(encode_batch(b));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  // Within max_future is taken; beyond it is not, and says so.
+  EXPECT_EQ(json::parse(r->body), (json{{"accepted", 2}, {"duplicate", false}, {"dropped_future", 2}}));
+  EXPECT_EQ(stored_points(), 2);
+  auto m = client_->Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("stormscope_collector_ingest_future_points_total 2"), std::string::npos);
+  // A batch entirely in the future still answers 200 (the agent must not retry it forever).
+  auto all = post(encode_batch(make_batch("ahead", 2, {{now + 2 * 3'600'000, 1}})));
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->status, 200) << all->body;
+  EXPECT_EQ(stored_points(), 2);
+}
+
+TEST(IngestOptions, MaxFutureIsReadAndChecked) {
+  auto root = config::load_string("max_future: 10m\n");
+  ASSERT_TRUE(root.ok());
+  auto o = config::read([&] { return read_ingest_options(config::Section(*root, "ingest")); });
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->max_future_ms, 600'000);
 }
