@@ -34,7 +34,7 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
   auto read = config::read([&]() -> bool {
     config::Section top(file, "");
     top.allow_only({"collector", "token", "token_file", "listen", "interval", "node", "spool", "spool_max_size",
-                    "source_timeout", "source_timeouts", "request_timeout", "max_backoff", "proc_root", "log_level",
+                    "source_timeout", "source_timeouts", "request_timeout", "max_backoff", "first_send_jitter", "proc_root", "log_level",
                     "sources"});
     // One URL, or a list of them (two collectors that both store everything, docs/remote.md).
     if (top.has("collector") && top.node()["collector"].IsSequence()) c.collectors = top.strings("collector", {});
@@ -52,6 +52,7 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
       c.source_timeouts_ms[kv.first.as<std::string>()] = per_source.duration_ms(kv.first.as<std::string>(), 0);
     c.request_timeout_ms = top.duration_ms("request_timeout", c.request_timeout_ms);
     c.max_backoff_ms = top.duration_ms("max_backoff", c.max_backoff_ms);
+    c.first_send_jitter_ms = top.duration_ms("first_send_jitter", c.first_send_jitter_ms);
     c.proc_root = top.string("proc_root", c.proc_root);
     c.log_level = top.string("log_level", c.log_level);
     auto sources = top.child("sources");  // throws unless a mapping
@@ -114,6 +115,7 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
                     describe_ms(ms), describe_ms(c.interval_ms));
   if (c.request_timeout_ms <= 0) return Error{"request_timeout: must be above 0"};
   if (c.max_backoff_ms < 100) return Error{"max_backoff: must be at least 100ms"};
+  if (c.first_send_jitter_ms < 0) return Error{"first_send_jitter: must not be negative"};
   log::Level level;
   if (!log::parse_level(c.log_level, level))
     return errorf("log_level: \"{}\" is not debug, info, warn or error", c.log_level);

@@ -25,6 +25,7 @@ struct AgentConfig {
   std::map<std::string, int64_t> source_timeouts_ms;  // per source
   int64_t request_timeout_ms = 10'000;
   int64_t max_backoff_ms = 60'000;
+  int64_t first_send_jitter_ms = 2'000;
   std::string proc_root = "/proc";
   std::string log_level = "info";
   YAML::Node sources = YAML::Node(YAML::NodeType::Map);  // the `sources:` mapping, read by the registry

@@ -82,7 +82,7 @@ int run(const AgentConfig& cfg) {
     }
     spool = std::move(*s);
     auto sh = Shipper::create(*spool, ShipperOptions{cfg.collectors, cfg.token, cfg.node, cfg.request_timeout_ms,
-                                                      500, cfg.max_backoff_ms});
+                                                      500, cfg.max_backoff_ms, cfg.first_send_jitter_ms});
     if (!sh) {
       log::error("configuration: {}", sh.error().message);
       return 2;

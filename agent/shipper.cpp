@@ -348,6 +348,11 @@ void Shipper::run(Target& t) {
   constexpr int64_t kDownSummaryMs = 60'000;
   int64_t down_since_ms = 0, last_summary_ms = 0;
   std::string last_why;
+  if (options_.first_send_jitter_ms > 0) {
+    auto wait_ms = std::uniform_int_distribution<int64_t>(0, options_.first_send_jitter_ms)(rng);
+    std::unique_lock lk(mu_);
+    if (cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stop_; })) return;
+  }
   for (;;) {
     std::optional<SpoolEntry> entry;
     {
@@ -386,9 +391,9 @@ void Shipper::run(Target& t) {
     ++t.failures;
     ++streak;
     backoff_ms = backoff_ms == 0 ? options_.min_backoff_ms : std::min(options_.max_backoff_ms, backoff_ms * 2);
-    // ±20 % jitter so that a fleet of agents does not return to a restarted collector in lockstep.
-    std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    auto wait_ms = std::min<int64_t>(options_.max_backoff_ms, static_cast<int64_t>(backoff_ms * jitter(rng)));
+    // Full jitter (a random 0..backoff): a fleet of agents that lost a restarted collector together comes
+    // back spread over the whole backoff, not in waves.
+    auto wait_ms = std::uniform_int_distribution<int64_t>(0, backoff_ms)(rng);
     int64_t now = monotonic_ms();
     if (streak == 1) {
       down_since_ms = last_summary_ms = now;

@@ -65,6 +65,9 @@ struct ShipperOptions {
   int64_t request_timeout_ms = 10'000;
   int64_t min_backoff_ms = 500;
   int64_t max_backoff_ms = 60'000;
+  // The first send waits a random 0..this: agents started together (a cluster boot, a fleet restart)
+  // reach the collector spread out.
+  int64_t first_send_jitter_ms = 0;
 };
 
 class Shipper {

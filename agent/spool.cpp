@@ -81,23 +81,29 @@ Result<void> write_file_durably(const std::string& dir, const std::string& name,
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      int err = n == 0 ? ENOSPC : errno;
       auto e = sys_error("cannot write", tmp);
       ::close(fd);
       ::unlink(tmp.c_str());
+      errno = err;
       return Error{e};
     }
     off += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
+    int err = errno;
     auto e = sys_error("cannot fsync", tmp);
     ::close(fd);
     ::unlink(tmp.c_str());
+    errno = err;
     return Error{e};
   }
   ::close(fd);
   if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
     auto e = sys_error("cannot rename into", final_path);
     ::unlink(tmp.c_str());
+    errno = err;
     return Error{e};
   }
   return fsync_dir(dir);
@@ -172,24 +178,42 @@ std::string Spool::batch_path(uint64_t seq) const { return dir_ + "/" + batch_na
 Result<uint64_t> Spool::next_seq() {
   std::lock_guard lk(mu_);
   uint64_t seq = last_seq_ + 1;
-  if (auto r = write_file_durably(dir_, "seq", fmt::format("{}\n", seq)); !r) return Error{"spool: " + r.error().message};
+  if (auto r = write_making_room("seq", fmt::format("{}\n", seq)); !r) return Error{"spool: " + r.error().message};
   last_seq_ = seq;
   return seq;
+}
+
+Result<bool> Spool::drop_oldest(const char* why) {
+  if (batches_.empty()) return false;
+  auto oldest = batches_.begin();
+  if (::unlink(batch_path(oldest->first).c_str()) != 0 && errno != ENOENT)
+    return Error{"spool: " + sys_error("cannot remove", batch_path(oldest->first))};
+  log::warn("spool {} {}: dropped batch {}", dir_, why, oldest->first);
+  bytes_ -= oldest->second;
+  batches_.erase(oldest);
+  ++dropped_;
+  return true;
+}
+
+Result<void> Spool::write_making_room(const std::string& name, std::string_view data) {
+  for (;;) {
+    auto r = write_file_durably(dir_, name, data);
+    if (r || (errno != ENOSPC && errno != EDQUOT)) return r;
+    auto dropped = drop_oldest("is on a full disk");
+    if (!dropped) return dropped.error();
+    if (!*dropped) return r;  // nothing left to make room with
+  }
 }
 
 Result<void> Spool::append(uint64_t seq, std::string_view body) {
   std::lock_guard lk(mu_);
   auto size = static_cast<int64_t>(body.size());
-  while (!batches_.empty() && bytes_ + size > options_.max_bytes) {
-    auto oldest = batches_.begin();
-    if (::unlink(batch_path(oldest->first).c_str()) != 0 && errno != ENOENT)
-      return Error{"spool: " + sys_error("cannot remove", batch_path(oldest->first))};
-    log::warn("spool {} is full ({} bytes): dropped batch {}", dir_, bytes_, oldest->first);
-    bytes_ -= oldest->second;
-    batches_.erase(oldest);
-    ++dropped_;
+  while (bytes_ + size > options_.max_bytes) {
+    auto dropped = drop_oldest(fmt::format("is full ({} bytes)", bytes_).c_str());
+    if (!dropped) return dropped.error();
+    if (!*dropped) break;
   }
-  if (auto r = write_file_durably(dir_, batch_name(seq), body); !r) return Error{"spool: " + r.error().message};
+  if (auto r = write_making_room(batch_name(seq), body); !r) return Error{"spool: " + r.error().message};
   batches_[seq] = size;
   bytes_ += size;
   last_seq_ = std::max(last_seq_, seq);

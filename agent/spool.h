@@ -86,6 +86,10 @@ class Spool {
   std::string batch_path(uint64_t seq) const;
   void remove_locked(uint64_t seq);
   void set_aside_locked(uint64_t seq);
+  // Drops the oldest batch (counted); false when there is none. Called with mu_ held.
+  Result<bool> drop_oldest(const char* why);
+  // write_file_durably; when the disk is full, drops the oldest batches until the write fits.
+  Result<void> write_making_room(const std::string& name, std::string_view data);
 
   std::string dir_;
   SpoolOptions options_;
@@ -103,7 +107,8 @@ class Spool {
   std::vector<uint64_t> rejected_by_one_;  // seqs a reader rejected, set aside once all are done
 };
 
-// Writes `data` to dir/name through a temporary file, fsync and rename, then fsyncs the directory.
+// Writes `data` to dir/name through a temporary file, fsync and rename, then fsyncs the directory. On
+// failure errno is that of the failed call (ENOSPC when the disk is full).
 Result<void> write_file_durably(const std::string& dir, const std::string& name, std::string_view data);
 
 }  // namespace ss::agent

@@ -135,3 +135,30 @@ TEST(AgentSpool, RefusesASecondAgentAndBadState) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("stream"), std::string::npos);
 }
+
+// The spool's disk fills (a 96 KiB tmpfs, far below spool_max_size): the oldest batches make room, are
+// counted, and every new batch is still taken.
+TEST(AgentSpool, DiskFullDropsOldestBatchesAndKeepsTakingNewOnes) {
+  TempDir d;
+  std::string mnt = d.str() + "/small";
+  fs::create_directories(mnt);
+  ASSERT_EQ(::system(("mount -t tmpfs -o size=96k tmpfs " + mnt).c_str()), 0) << "mounting a tmpfs needs root";
+  {
+    auto s = open_ok(mnt, SpoolOptions{1 << 30, 100});
+    ASSERT_TRUE(s);
+    std::string body(16 << 10, 'x');
+    uint64_t last = 0;
+    for (int i = 0; i < 20; ++i) last = append_next(*s, body);
+    auto st = s->stats();
+    EXPECT_GT(st.dropped_batches, 0u);
+    EXPECT_EQ(st.batches + st.dropped_batches, 20u);
+    auto entries = s->entries();
+    ASSERT_FALSE(entries.empty());
+    EXPECT_EQ(entries.back().seq, last);  // the newest is kept, the oldest went
+    EXPECT_GT(entries.front().seq, 1u);
+    auto newest = s->read(last);
+    ASSERT_TRUE(newest.ok());
+    EXPECT_EQ(*newest, body);
+  }
+  EXPECT_EQ(::system(("umount " + mnt).c_str()), 0);
+}
