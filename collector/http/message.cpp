@@ -60,6 +60,11 @@ void Response::set_content(std::string content, const std::string& content_type)
   set_header("Content-Type", content_type);
 }
 
+void Response::set_redirect(const std::string& location, int code) {
+  status = code;
+  set_header("Location", location);
+}
+
 bool parse_target(std::string_view target, std::string& path, Params& params) {
   if (target.empty() || target[0] != '/') return false;
   auto q = target.find('?');

@@ -41,6 +41,7 @@ struct Response {
   void set_header(const std::string& name, const std::string& value);
   std::string get_header_value(const std::string& name) const;
   void set_content(std::string content, const std::string& content_type);
+  void set_redirect(const std::string& location, int code = 302);
 };
 
 // Splits a request target into its decoded path and parameters ('+' is a space in the query).

@@ -13,14 +13,14 @@ namespace ss::collector::ui {
 
 namespace {
 
-void reply_html(httplib::Response& res, int status, const std::string& body) {
+void reply_html(http::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_content(body, "text/html; charset=utf-8");
 }
 
-void reply_error_page(httplib::Response& res, int status, const std::string& message) {
+void reply_error_page(http::Response& res, int status, const std::string& message) {
   std::string title = status == 404 ? "Not found" : status == 400 ? "Bad request" : "Error";
   reply_html(res, status,
              report::page(title + " — Stormscope",
@@ -28,7 +28,7 @@ void reply_error_page(httplib::Response& res, int status, const std::string& mes
                                       report::escape(message))));
 }
 
-std::map<std::string, std::string> params_of(const httplib::Request& req) {
+std::map<std::string, std::string> params_of(const http::Request& req) {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : req.params) out[k] = v;
   return out;
@@ -42,10 +42,10 @@ bool valid_id(const std::string& id) {
 }  // namespace
 
 void add_routes(Router& router, Store& store, incidents::DetectionService& service) {
-  router.get("/", "/", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ui/", 302); });
-  router.get("/ui", "/ui/", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ui/", 301); });
+  router.get("/", "/", [](const http::Request&, http::Response& res) { res.set_redirect("/ui/", 302); });
+  router.get("/ui", "/ui/", [](const http::Request&, http::Response& res) { res.set_redirect("/ui/", 301); });
 
-  router.get("/ui/", "/ui/", [&service](const httplib::Request& req, httplib::Response& res) {
+  router.get("/ui/", "/ui/", [&service](const http::Request& req, http::Response& res) {
     auto filters = report::parse_list_filters(params_of(req), now_ms());
     if (!filters) return reply_error_page(res, 400, filters.error().message);
     incidents::IncidentQuery q;
@@ -86,19 +86,19 @@ void add_routes(Router& router, Store& store, incidents::DetectionService& servi
     return std::move(*view);
   };
 
-  router.get(R"(/ui/incidents/([^/]*))", "/ui/incidents/:id", [view_of](const httplib::Request& req, httplib::Response& res) {
+  router.get(R"(/ui/incidents/([^/]*))", "/ui/incidents/:id", [view_of](const http::Request& req, http::Response& res) {
     int status = 200;
     std::string error;
     auto view = view_of(req.matches[1], status, error);
     if (!view) return reply_error_page(res, status, error);
     reply_html(res, 200, report::incident_html(*view, {"/ui/incidents/", "/ui/"}));
   });
-  router.get(R"(/ui/.*)", "/ui/*", [](const httplib::Request& req, httplib::Response& res) {
+  router.get(R"(/ui/.*)", "/ui/*", [](const http::Request& req, http::Response& res) {
     reply_error_page(res, 404, "no page " + req.path);
   });
 
   router.get(R"(/api/v1/incidents/([^/]+)/view)", "/api/v1/incidents/:id/view",
-             [view_of](const httplib::Request& req, httplib::Response& res) {
+             [view_of](const http::Request& req, http::Response& res) {
                int status = 200;
                std::string error;
                auto view = view_of(req.matches[1], status, error);
