@@ -29,11 +29,11 @@ class RemoteReadApi final : public RunningModule {
                      .Help("Samples answered to remote-read requests, by resolution (raw, minute, hour).")
                      .Register(ctx.registry)) {
     ctx.router.post("/api/v1/read", "/api/v1/read",
-                    [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
+                    [this](const http::Request& req, http::Response& res) { handle(req, res); });
   }
 
  private:
-  void handle(const httplib::Request& req, httplib::Response& res) {
+  void handle(const http::Request& req, http::Response& res) {
     prometheus::ReadRequest rr;
     if (auto r = remote::parse_snappy_message(req.body, rr); !r)
       return reply_error(res, 400, "remote read: " + r.error().message);
