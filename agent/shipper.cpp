@@ -372,10 +372,11 @@ void Shipper::run(Target& t) {
     Outcome outcome = send(t, entry->seq, *body, accepted, why);
     if (outcome == Outcome::Stored) {
       size_t waiting = spool_.batches_after(entry->seq - 1);  // this batch among them
-      spool_.done(t.reader, entry->seq, false);
+      // Counted before the cursor moves: whoever sees the batch done (wait_until_drained) sees it counted.
       ++t.shipped_batches;
       t.shipped_points += accepted;
       t.last_success_ms = now_ms();
+      spool_.done(t.reader, entry->seq, false);
       if (streak > 0)
         log::info("collector {} is up again after {} down ({} failed attempts); {} batches waited in the spool "
                   "for it and are being shipped",
