@@ -6,7 +6,11 @@ namespace ss::collector {
 
 namespace {
 constexpr size_t kMaxGetBody = 64 << 10;
+
+std::string not_found(const http::Request& req) {
+  return "no such endpoint: " + req.method + " " + req.path + " (docs/api.md)";
 }
+}  // namespace
 
 Router::Router(prometheus::Registry& registry)
     : requests_(prometheus::BuildCounter()
@@ -16,19 +20,7 @@ Router::Router(prometheus::Registry& registry)
       latency_(prometheus::BuildHistogram()
                    .Name("stormscope_collector_http_request_duration_seconds")
                    .Help("Time from the start of handling to the answer, by handler.")
-                   .Register(registry)) {
-  // An answer httplib makes itself (no route: 404; a malformed request: 400) has an empty body: give it the
-  // API's JSON error too, so that a client reads every failure the same way.
-  server_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string what = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path + " (docs/api.md)"
-                       : res.status == 400 ? "malformed request"
-                       : res.status == 413 ? "request too large"
-                                           : "HTTP " + std::to_string(res.status);
-    reply_error(res, res.status, what);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-}
+                   .Register(registry)) {}
 
 void Router::observe(const std::string& name, int status, double seconds) {
   requests_.Add({{"handler", name}, {"code", std::to_string(status)}}).Increment();
@@ -58,7 +50,7 @@ const Router::Route* Router::find(http::Request& req) const {
 bool Router::admit(http::Request& req, http::Response& early, size_t& max_body) {
   const Route* route = find(req);
   if (!route) {
-    reply_error(early, 404, "no route for " + req.method + " " + req.path);
+    reply_error(early, 404, not_found(req));
     return false;
   }
   if ((guard_ && !guard_(req, early)) || (route->options.check && !route->options.check(req, early))) {
@@ -71,7 +63,7 @@ bool Router::admit(http::Request& req, http::Response& early, size_t& max_body) 
 
 void Router::handle(http::Request& req, http::Response& res) {
   const Route* route = find(req);
-  if (!route) return reply_error(res, 404, "no route for " + req.method + " " + req.path);
+  if (!route) return reply_error(res, 404, not_found(req));
   auto start = std::chrono::steady_clock::now();
   route->handler(req, res);
   observe(route->name, res.status,
