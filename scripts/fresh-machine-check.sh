@@ -26,6 +26,7 @@ if [ -z "$work" ]; then
   work=$(mktemp -d /var/tmp/stormscope-fresh.XXXXXX)
   [ "${KEEP:-0}" = 1 ] || trap 'rm -rf --one-file-system "$work"' EXIT
 fi
+mkdir -p "$work"
 root=$work/root
 say() { printf '\n== fresh-machine-check %s: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
