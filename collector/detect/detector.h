@@ -68,6 +68,9 @@ class Detector {
   virtual bool wants_series(std::string_view /*metric_name*/, const Labels& /*labels*/) const { return true; }
   virtual bool wants_event(std::string_view /*kind*/) const { return false; }
   virtual void observe(const Observation& o) = 0;
+  // A counter's first point, which gives no increase yet (value is the counter, dt_s 0): a series that
+  // appears says something by its labels (a new job on a node).
+  virtual void observe_start(const Observation& /*o*/) {}
   virtual void observe_event(std::string_view /*node*/, const Event& /*e*/, int64_t /*bucket*/) {}
   // Called once per bucket, in time order, after the bucket's data arrived (or its lateness expired).
   virtual void evaluate(int64_t bucket, std::vector<Finding>& out) = 0;

@@ -73,16 +73,16 @@ void Engine::observe_series(const std::string& node, const Series& s, uint32_t w
   o.name = s.name;
   o.labels = &s.labels;
   o.counter = s.type == SeriesType::Counter;
-  auto deliver = [&](const Point& p) {
+  auto deliver = [&](const Point& p, bool start = false) {
     o.t_ms = p.t_ms;
     o.bucket = bucket_of(p.t_ms);
     if (next_bucket_ != INT64_MIN && o.bucket < next_bucket_) {
-      ++stats_.late_points;
+      if (!start) ++stats_.late_points;
       return;
     }
-    ++stats_.observations;
+    if (!start) ++stats_.observations;
     for (size_t i = 0; i < detectors_.size(); ++i)
-      if (wanted & (1u << i)) detectors_[i]->observe(o);
+      if (wanted & (1u << i)) start ? detectors_[i]->observe_start(o) : detectors_[i]->observe(o);
   };
   if (o.counter) {
     auto [state, fresh] = counters_.try_emplace(key);
@@ -94,7 +94,12 @@ void Engine::observe_series(const std::string& node, const Series& s, uint32_t w
       CounterState prev = st;
       st = {p.t_ms, p.value};
       fresh = false;
-      if (!had) continue;  // the first point only sets the base
+      if (!had) {  // the first point only sets the base
+        o.value = p.value;
+        o.dt_s = 0;
+        deliver(p, true);
+        continue;
+      }
       if (p.value < prev.value) {
         ++stats_.counter_resets;  // never an unsigned wrap or a negative rate: skip the interval
         continue;

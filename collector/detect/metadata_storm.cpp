@@ -109,6 +109,7 @@ void MetadataStorm::observe(const Observation& o) {
     Culprit who;
     who.node = node;
     who.job = std::string(o.label("job"));
+    if (!who.job.empty()) at(o.bucket).jobs[node].insert(who.job);
     add_party(at(o.bucket), fs, "jobs", std::move(who), o.rate());
   } else if (n == "lustre_client_ops_total") {
     std::string target(o.label("target"));
@@ -145,6 +146,13 @@ void MetadataStorm::observe(const Observation& o) {
     auto& mine = w.by_node[node];
     (wait ? mine.first : mine.second) += o.value;
   }
+}
+
+// A job's probes series start with its first point: the job is on the node from that bucket on.
+void MetadataStorm::observe_start(const Observation& o) {
+  if (o.name != "vfs_ops_total") return;
+  std::string job(o.label("job"));
+  if (!job.empty()) at(o.bucket).jobs[std::string(o.node)].insert(std::move(job));
 }
 
 void MetadataStorm::observe_event(std::string_view node, const Event& e, int64_t bucket) {
@@ -184,6 +192,25 @@ void MetadataStorm::prune(int64_t bucket) {
   int64_t horizon = bucket - static_cast<int64_t>(window_buckets_) * interval_ms_;
   for (auto it = tracked_.begin(); it != tracked_.end();)
     it = it->second.last_bucket < horizon ? tracked_.erase(it) : std::next(it);
+  for (auto node = node_jobs_.begin(); node != node_jobs_.end();) {
+    std::erase_if(node->second, [&](const auto& job) { return job.second < horizon; });
+    node = node->second.empty() ? node_jobs_.erase(node) : std::next(node);
+  }
+}
+
+void MetadataStorm::restart_baselines_for_new_jobs(const Pending& p, int64_t bucket) {
+  for (const auto& [node, jobs] : p.jobs) {
+    auto& seen = node_jobs_[node];
+    bool fresh = false;
+    for (const auto& job : jobs) fresh = !seen.count(job) || fresh, seen[job] = bucket;
+    if (!fresh) continue;
+    const std::string suffix = "|" + node;
+    for (auto it = tracked_.begin(); it != tracked_.end();) {
+      const std::string& key = it->first;
+      bool client_signal = key.starts_with("s|vfs|") || key.starts_with("s|mdc|") || key.starts_with("s|llite|");
+      it = client_signal && key.ends_with(suffix) ? tracked_.erase(it) : std::next(it);
+    }
+  }
 }
 
 void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
@@ -191,6 +218,7 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
   if (auto it = pending_.find(bucket); it != pending_.end()) p = std::move(it->second);
   pending_.erase(pending_.begin(), pending_.upper_bound(bucket));
   if (++buckets_seen_ % 60 == 0) prune(bucket);
+  restart_baselines_for_new_jobs(p, bucket);
   const double interval_s = interval_ms_ / 1000.0;
 
   struct Judged {

@@ -16,6 +16,9 @@
 // excess is above min_excess and k · sqrt(Σ sigma²). Once storming it ends only below half those
 // thresholds (and min_ratio halfway to 1), so a storm hovering at a threshold stays one incident.
 // While a client node has too little history (a fresh collector), a rate above cold_min_rate storms.
+// A job the probes see on a node for the first time (vfs_ops_total's job label) starts that node's client
+// baselines afresh: its load is the node's new normal, not a storm against the idle node it replaced,
+// and until the new baselines have min_history the node is judged against cold_min_rate.
 // Culprits: per directory from vfs_hot_dirs (job, node, comm, path) by excess ops; else per job and node
 // from vfs_ops_total; else per job from lustre_job_ops_total; else per client and user from BeeGFS.
 #pragma once
@@ -56,6 +59,7 @@ class MetadataStorm : public Detector {
   bool wants_series(std::string_view name, const Labels& labels) const override;
   bool wants_event(std::string_view kind) const override { return kind == "vfs_hot_dirs"; }
   void observe(const Observation& o) override;
+  void observe_start(const Observation& o) override;
   void observe_event(std::string_view node, const Event& e, int64_t bucket) override;
   void evaluate(int64_t bucket, std::vector<Finding>& out) override;
 
@@ -78,6 +82,7 @@ class MetadataStorm : public Detector {
     std::map<std::string, Wait> waits;      // "fs|target"
     // culprit candidates per fs and source ("dirs", "jobs", "lustre_jobs", "beegfs_clients", "beegfs_users")
     std::map<std::string, std::map<std::string, std::map<std::string, Party>>> parties;
+    std::map<std::string, std::set<std::string>> jobs;  // node → jobs the probes saw on it
   };
   struct Tracked {
     History history;
@@ -89,6 +94,7 @@ class MetadataStorm : public Detector {
   History& history(const std::string& key, int64_t bucket);
   void add_party(Pending& p, const std::string& fs, const std::string& source, Culprit who, double rate);
   void prune(int64_t bucket);
+  void restart_baselines_for_new_jobs(const Pending& p, int64_t bucket);
 
   MetadataStormParams params_;
   int64_t interval_ms_;
@@ -97,6 +103,7 @@ class MetadataStorm : public Detector {
   std::unordered_map<std::string, Tracked> tracked_;  // per signal/node, per culprit identity
   std::map<std::string, std::string> mount_fs_;       // learned from vfs labels, for hot dir paths
   std::map<std::string, std::set<std::string>> storm_nodes_;  // fs → nodes of its last anomalous bucket
+  std::map<std::string, std::map<std::string, int64_t>> node_jobs_;  // node → job → last bucket seen
   std::set<std::string> storming_;  // file systems whose last judged bucket stormed (hysteresis)
   int64_t buckets_seen_ = 0;
 };
