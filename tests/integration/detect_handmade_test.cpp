@@ -177,6 +177,9 @@ void replay(Replay& run, bool batched) {
   run.collector = std::move(*c);
   httplib::Client cli(run.collector->url());
   cli.set_keep_alive(true);
+  // A busy machine (several builds at load 20+) answered some posts after httplib's 5 s default.
+  cli.set_read_timeout(60);
+  cli.set_write_timeout(60);
   auto post = [&](const Batch& b) {
     auto r = cli.Post("/api/v1/ingest", encode_batch(b), "application/json");
     ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
