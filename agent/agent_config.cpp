@@ -35,7 +35,7 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
     config::Section top(file, "");
     top.allow_only({"collector", "token", "token_file", "listen", "interval", "node", "spool", "spool_max_size",
                     "source_timeout", "source_timeouts", "request_timeout", "max_backoff", "first_send_jitter", "proc_root", "log_level",
-                    "sources"});
+                    "fs_names", "sources"});
     // One URL, or a list of them (two collectors that both store everything, docs/remote.md).
     if (top.has("collector") && top.node()["collector"].IsSequence()) c.collectors = top.strings("collector", {});
     else if (top.has("collector")) c.collectors = {top.string("collector", "")};
@@ -55,6 +55,16 @@ Result<AgentConfig> make_agent_config(const YAML::Node& file, const AgentFlags& 
     c.first_send_jitter_ms = top.duration_ms("first_send_jitter", c.first_send_jitter_ms);
     c.proc_root = top.string("proc_root", c.proc_root);
     c.log_level = top.string("log_level", c.log_level);
+    if (top.has("fs_names")) {
+      const auto& m = top.node()["fs_names"];
+      if (!m.IsMap()) top.fail("fs_names", "expected a mapping of mount point or derived name to file-system name");
+      for (const auto& kv : m) {
+        auto key = kv.first.as<std::string>();
+        if (!kv.second.IsScalar() || kv.second.as<std::string>().empty())
+          top.fail("fs_names", fmt::format("{}: expected a non-empty file-system name", key));
+        c.fs_names[key] = kv.second.as<std::string>();
+      }
+    }
     auto sources = top.child("sources");  // throws unless a mapping
     c.sources = sources.node();
     return true;

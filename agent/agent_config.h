@@ -28,6 +28,7 @@ struct AgentConfig {
   int64_t first_send_jitter_ms = 2'000;
   std::string proc_root = "/proc";
   std::string log_level = "info";
+  std::map<std::string, std::string> fs_names;  // renames of the `fs` label (agent/fs_names.h)
   YAML::Node sources = YAML::Node(YAML::NodeType::Map);  // the `sources:` mapping, read by the registry
 };
 

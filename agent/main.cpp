@@ -56,7 +56,7 @@ int run(const AgentConfig& cfg) {
   log::parse_level(cfg.log_level, level);
   log::set_level(level);
 
-  AgentContext ctx{cfg.node, cfg.interval_ms, cfg.proc_root};
+  AgentContext ctx{cfg.node, cfg.interval_ms, cfg.proc_root, FsNames{cfg.fs_names}};
   auto sources = make_sources(config::Section(cfg.sources, "sources"), ctx);
   if (!sources) {
     log::error("configuration: {}", sources.error().message);

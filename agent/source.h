@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/fs_names.h"
 #include "common/result.h"
 #include "common/sample.h"
 
@@ -95,6 +96,7 @@ struct AgentContext {
   std::string node;           // this node's name
   int64_t interval_ms = 10'000;
   std::string proc_root = "/proc";  // for tests that fake /proc/self/mountinfo
+  FsNames fs_names;                 // the `fs` label's renames (agent/fs_names.h)
 };
 
 class Source {

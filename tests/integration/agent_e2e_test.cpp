@@ -198,10 +198,11 @@ TEST(AgentEndToEnd, ExportedPointsArriveAndCanBeQueried) {
   })) << agent->log();
   ss::test::keep_metrics("agent_shipping", exported);
   std::set<std::string> exported_mounts;
-  std::regex mount_line("stormscope_mount_info\\{fstype=\"([^\"]*)\",mount=\"((?:[^\"\\\\]|\\\\.)*)\",source=\"([^\"]*)\"\\} 1");
+  std::regex mount_line(
+      "stormscope_mount_info\\{fs=\"([^\"]*)\",fstype=\"([^\"]*)\",mount=\"((?:[^\"\\\\]|\\\\.)*)\",source=\"([^\"]*)\"\\} 1");
   for (std::sregex_iterator it(exported.begin(), exported.end(), mount_line), end; it != end; ++it)
-    exported_mounts.insert("fstype=" + (*it)[1].str() + ",mount=" + std::regex_replace((*it)[2].str(), std::regex("\\\\\""), "\"") +
-                           ",source=" + (*it)[3].str() + ",");
+    exported_mounts.insert("fs=" + (*it)[1].str() + ",fstype=" + (*it)[2].str() + ",mount=" +
+                           std::regex_replace((*it)[3].str(), std::regex("\\\\\""), "\"") + ",source=" + (*it)[4].str() + ",");
   ASSERT_EQ(exported_mounts.size(), static_cast<size_t>(kMountSeries)) << exported;
 
   // ... arrives at the collector, under the same labels plus node, and can be queried.

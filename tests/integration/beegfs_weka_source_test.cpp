@@ -48,9 +48,10 @@ double value(const Collection& c, const std::string& name, const Labels& labels)
   return s ? s->value : -1;
 }
 
-std::unique_ptr<Source> make(const std::string& yaml, bool weka = false) {
+std::unique_ptr<Source> make(const std::string& yaml, bool weka = false, FsNames names = {}) {
   AgentContext ctx;
   ctx.node = "mgmt01";
+  ctx.fs_names = std::move(names);
   auto sources = section(yaml, "").child("sources");
   auto r = weka ? make_weka_source(sources.child("weka"), ctx) : make_beegfs_source(sources.child("beegfs"), ctx);
   EXPECT_TRUE(r) << r.error().message;
@@ -76,6 +77,13 @@ double sum_range(int from, int to, double scale = 1) {
 constexpr int64_t kNewestSecondMs = 1763700009000;
 
 void expect_beegfs_metrics(const Collection& c) {
+  // Every series names its BeeGFS instance; here the tools' default client configuration is absent, so the
+  // management host is unknown and the instance is "beegfs".
+  for (const auto& s : c.samples()) {
+    if (s.name.starts_with("beegfs_") && s.name != "beegfs_tool_info") {
+      EXPECT_EQ(label_value(*s.labels, "fs"), "beegfs") << s.name;
+    }
+  }
   // Servers: counters from the per-second history, stamped with the newest bucket.
   EXPECT_EQ(value(c, "beegfs_server_requests_total", {{"nodetype", "meta"}, {"server", "meta01"}}), sum_range(100, 109));
   EXPECT_EQ(find(c, "beegfs_server_requests_total", {{"nodetype", "meta"}, {"server", "meta01"}})->t_ms, kNewestSecondMs);
@@ -155,6 +163,51 @@ TEST(BeegfsSource, Beegfs8EndToEndAndAutoDetection) {
   EXPECT_EQ(value(c2, "beegfs_server_requests_total", {{"nodetype", "storage"}, {"server", "stor01"}}), sum_range(100, 114));
 }
 
+// Two instances, each with its own management host: every series carries its instance's fs, and each keeps
+// its own server history.
+TEST(BeegfsSource, SeveralInstancesEachWithItsFs) {
+  FakeEnv env;
+  std::string conf = std::string(SS_FIXTURES_DIR) + "/beegfs/beegfs-client_scratch.conf";  // sysMgmtdHost = mgmt01
+  auto src = make("sources:\n  beegfs:\n    tool: beegfs-ctl\n    ctl_path: " + kFake +
+                      "/beegfs-ctl\n    timeout: 5s\n    cycle_timeout: 20s\n    filesystems:\n"
+                      "      - args: [--cfgFile=" + conf + "]\n"
+                      "      - {fs: projects, args: [--cfgFile=/nonexistent/beegfs-client.conf]}\n",
+                  false, FsNames{{{"mgmt01", "scratch"}}});
+  ASSERT_TRUE(src);
+  Collection c(now_ms());
+  auto r = src->collect(c);
+  ASSERT_TRUE(r) << r.error().message;
+  for (const char* fs : {"scratch", "projects"}) {
+    EXPECT_EQ(value(c, "beegfs_server_requests_total", {{"fs", fs}, {"nodetype", "meta"}, {"server", "meta01"}}),
+              sum_range(100, 109)) << fs;
+    EXPECT_EQ(value(c, "beegfs_client_ops_total", {{"fs", fs}, {"nodetype", "meta"}, {"client", "10.0.0.12"}, {"op", "create"}}),
+              250000) << fs;
+    EXPECT_EQ(value(c, "beegfs_target_capacity_bytes", {{"fs", fs}, {"nodetype", "storage"}, {"target", "101"}}),
+              63000.0 * 1073741824) << fs;
+    EXPECT_EQ(value(c, "beegfs_server_bytes_total", {{"fs", fs}, {"server", "stor01"}, {"op", "write"}}),
+              sum_range(1000, 1009, 1024)) << fs;
+  }
+  setenv("SS_FAKE_CYCLE", "2", 1);
+  Collection c2(now_ms());
+  ASSERT_TRUE(src->collect(c2));
+  for (const char* fs : {"scratch", "projects"})  // each instance adds only its five new seconds
+    EXPECT_EQ(value(c2, "beegfs_server_requests_total", {{"fs", fs}, {"nodetype", "storage"}, {"server", "stor01"}}),
+              sum_range(50, 64)) << fs;
+
+  // BeeGFS 8: --mgmtd-addr names the management host; two instances that end up with one name are refused.
+  FakeEnv::clear();
+  auto both = make("sources:\n  beegfs:\n    tool: beegfs\n    cli_path: " + kFake +
+                       "/beegfs\n    timeout: 5s\n    cycle_timeout: 20s\n    filesystems:\n"
+                       "      - args: [--mgmtd-addr, 'mgmt02:8010']\n      - args: ['--mgmtd-addr=mgmt02:9010']\n");
+  ASSERT_TRUE(both);
+  Collection c3(now_ms());
+  auto r3 = both->collect(c3);
+  ASSERT_FALSE(r3);
+  EXPECT_NE(r3.error().message.find("two BeeGFS instances are both named \"mgmt02\""), std::string::npos) << r3.error().message;
+  EXPECT_EQ(value(c3, "beegfs_server_requests_total", {{"fs", "mgmt02"}, {"nodetype", "storage"}, {"server", "stor01"}}),
+            sum_range(100, 109));
+}
+
 TEST(BeegfsSource, HangIsCutOffAndRetriedNextCycle) {
   FakeEnv env;
   auto src = make("sources:\n  beegfs:\n    tool: beegfs-ctl\n    ctl_path: " + kFake + "/beegfs-ctl\n    timeout: 500ms\n");
@@ -209,11 +262,33 @@ TEST(BeegfsSource, Configuration) {
   EXPECT_EQ(*disabled, nullptr);
   for (const char* bad : {"sources:\n  beegfs:\n    colour: blue\n", "sources:\n  beegfs:\n    tool: beegfs9\n",
                           "sources:\n  beegfs:\n    node_types: [client]\n", "sources:\n  beegfs:\n    history: 2m\n",
-                          "sources:\n  beegfs:\n    collect: [everything]\n"}) {
+                          "sources:\n  beegfs:\n    collect: [everything]\n",
+                          "sources:\n  beegfs:\n    filesystems: []\n",
+                          "sources:\n  beegfs:\n    filesystems: [{fs: a, args: [x]}, {fs: a, args: [y]}]\n",
+                          "sources:\n  beegfs:\n    filesystems: [{name: a, args: [x]}]\n"}) {
     auto r = make_beegfs_source(section(bad, "").child("sources").child("beegfs"), ctx);
     ASSERT_FALSE(r) << bad;
     EXPECT_NE(r.error().message.find("sources.beegfs."), std::string::npos) << r.error().message;
   }
+}
+
+// The configured cluster name wins over the reported one, and fs_names renames it like any derived name.
+TEST(WekaSource, ClusterNameFromConfigurationAndRenames) {
+  FakeEnv env;
+  auto src = make("sources:\n  weka:\n    cli_path: " + kFake + "/weka\n    cluster: weka-a\n", true,
+                  FsNames{{{"weka-a", "prod"}}});
+  ASSERT_TRUE(src);
+  Collection c(now_ms());
+  ASSERT_TRUE(src->collect(c));
+  EXPECT_EQ(value(c, "weka_op_rate", {{"fs", "prod"}, {"op", "getattr"}}), 800);
+  EXPECT_EQ(value(c, "weka_cluster_status_ok", {{"fs", "prod"}}), 0);
+  EXPECT_EQ(value(c, "weka_fs_used_bytes", {{"fs", ".config_fs"}, {"cluster", "prod"}}), 172030);
+  // Without status, nothing names the cluster: "weka".
+  auto bare = make("sources:\n  weka:\n    cli_path: " + kFake + "/weka\n    collect: [stats]\n", true);
+  ASSERT_TRUE(bare);
+  Collection c2(now_ms());
+  ASSERT_TRUE(bare->collect(c2));
+  EXPECT_EQ(value(c2, "weka_op_rate", {{"fs", "weka"}, {"op", "getattr"}}), 800);
 }
 
 TEST(WekaSource, CliEndToEndWithMinuteTimestamps) {
@@ -247,6 +322,13 @@ TEST(WekaSource, CliEndToEndWithMinuteTimestamps) {
   EXPECT_EQ(value(c, "weka_hanging_ios", {{"kind", "backend"}}), 0);
   EXPECT_EQ(value(c, "weka_drives_active", {}), 35);
   EXPECT_EQ(value(c, "weka_info", {{"cluster", "gpu-weka"}, {"release", "4.4.2.157"}}), 1);
+  // Cluster-wide series carry the cluster's name in fs; each file system its own, and its cluster's.
+  for (const auto& s : c.samples()) {
+    if (!s.name.starts_with("weka_")) continue;
+    bool per_fs = s.name.starts_with("weka_fs_");
+    EXPECT_EQ(label_value(*s.labels, per_fs ? "cluster" : "fs"), "gpu-weka") << s.name;
+  }
+  EXPECT_EQ(value(c, "weka_fs_capacity_bytes", {{"fs", "default"}, {"cluster", "gpu-weka"}}), 2420000000000.0);
   EXPECT_EQ(value(c, "stormscope_agent_unknown_fields_total", {{"source", "weka"}, {"command", "weka stats"}}), 1);
   EXPECT_EQ(value(c, "stormscope_agent_unknown_fields_total", {{"source", "weka"}, {"command", "weka fs"}}), 1);
 }

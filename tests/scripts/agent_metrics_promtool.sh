@@ -35,9 +35,9 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/metrics" >"$work/metrics" && grep -q '^stormscope_mount_info' "$work/metrics" && break
   sleep 0.1
 done
-grep -q '^stormscope_mount_info{fstype="lustre",mount="/lustre/ai0",source="10.0.0.1@o2ib:10.0.0.2@o2ib:/ai0"} 1$' \
+grep -q '^stormscope_mount_info{fs="ai0",fstype="lustre",mount="/lustre/ai0",source="10.0.0.1@o2ib:10.0.0.2@o2ib:/ai0"} 1$' \
   "$work/metrics" || { echo "FAIL: no lustre mount in /metrics"; cat "$work/metrics"; exit 1; }
-grep -q '^stormscope_mount_info{fstype="lustre",mount="/mnt/scratch \\"q\\"",source="mgs@tcp:/scratch"} 1$' \
+grep -q '^stormscope_mount_info{fs="scratch",fstype="lustre",mount="/mnt/scratch \\"q\\"",source="mgs@tcp:/scratch"} 1$' \
   "$work/metrics" || { echo "FAIL: label value not escaped"; cat "$work/metrics"; exit 1; }
 grep -q '^stormscope_agent_source_up{source="mounts"} 1$' "$work/metrics" \
   || { echo "FAIL: mounts source not up"; cat "$work/metrics"; exit 1; }

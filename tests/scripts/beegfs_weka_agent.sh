@@ -23,10 +23,12 @@ trap cleanup EXIT
 cat > "$work/agent.yaml" <<YAML
 interval: 2s
 source_timeouts: {beegfs: 1500ms, weka: 1500ms}
+fs_names: {mgmt01: scratch}   # the BeeGFS instance's management host (from its client configuration) renamed
 sources:
   beegfs:
     tool: beegfs-ctl
     ctl_path: $fake/beegfs-ctl
+    args: [--cfgFile=$src/tests/fixtures/beegfs/beegfs-client_scratch.conf]
     timeout: 1s
     cycle_timeout: 1200ms
   weka:
@@ -81,37 +83,39 @@ expect() {  # expect 'exact line prefix' value
 start_agent ok
 wait_metric '^stormscope_agent_source_up\{source="beegfs"\} 1'
 wait_metric '^stormscope_agent_source_up\{source="weka"\} 1'
-expect 'beegfs_server_requests_total{nodetype="meta",server="meta01"}' 1045
-expect 'beegfs_server_requests_total{nodetype="storage",server="stor01"}' 545
-expect 'beegfs_server_bytes_total{op="write",server="stor01"}' $(( (1000+1001+1002+1003+1004+1005+1006+1007+1008+1009) * 1024 ))
-expect 'beegfs_server_busy_workers{nodetype="meta",server="meta01"}' 4
-expect 'beegfs_client_ops_total{client="10.0.0.12",nodetype="meta",op="create"}' 250000
-expect 'beegfs_user_ops_total{nodetype="meta",op="mkdir",user="1000"}' 1200
-expect 'beegfs_target_capacity_bytes{nodetype="storage",target="101"}' 67645734912000
-expect 'beegfs_target_reachable{nodetype="meta",target="2"}' 0
-expect 'weka_op_rate{op="getattr"}' 800
-expect 'weka_op_latency_seconds{op="read"}' 0.0003125
-expect 'weka_fs_capacity_bytes{fs="default"}' 2420000000000
-expect 'weka_protection_ratio{failures="1"}' 0.195
-expect 'weka_hanging_ios{kind="driver_frontend"}' 1
-expect 'weka_frontend_io_bytes_per_second{op="read"}' 31457280
+expect 'beegfs_server_requests_total{fs="scratch",nodetype="meta",server="meta01"}' 1045
+expect 'beegfs_server_requests_total{fs="scratch",nodetype="storage",server="stor01"}' 545
+expect 'beegfs_server_bytes_total{fs="scratch",op="write",server="stor01"}' $(( (1000+1001+1002+1003+1004+1005+1006+1007+1008+1009) * 1024 ))
+expect 'beegfs_server_busy_workers{fs="scratch",nodetype="meta",server="meta01"}' 4
+expect 'beegfs_client_ops_total{client="10.0.0.12",fs="scratch",nodetype="meta",op="create"}' 250000
+expect 'beegfs_user_ops_total{fs="scratch",nodetype="meta",op="mkdir",user="1000"}' 1200
+expect 'beegfs_target_capacity_bytes{fs="scratch",nodetype="storage",target="101"}' 67645734912000
+expect 'beegfs_target_reachable{fs="scratch",nodetype="meta",target="2"}' 0
+expect 'weka_op_rate{fs="gpu-weka",op="getattr"}' 800
+expect 'weka_op_latency_seconds{fs="gpu-weka",op="read"}' 0.0003125
+expect 'weka_fs_capacity_bytes{cluster="gpu-weka",fs="default"}' 2420000000000
+expect 'weka_protection_ratio{failures="1",fs="gpu-weka"}' 0.195
+expect 'weka_hanging_ios{fs="gpu-weka",kind="driver_frontend"}' 1
+expect 'weka_frontend_io_bytes_per_second{fs="gpu-weka",op="read"}' 31457280
 wait_metric '^gpu_utilization_ratio\{'
 promtool check metrics <"$work/metrics" || { echo "FAIL: promtool check metrics"; exit 1; }
 keep_metrics agent_beegfs_weka "$work/metrics"
 stop_agent
 
 # --- 1b. The BeeGFS 8 tool (`beegfs`), whose server stats have the network bytes too.
-sed -i 's|tool: beegfs-ctl|tool: beegfs\n    cli_path: '"$fake"'/beegfs|' "$work/agent.yaml"
+# BeeGFS 8 names its management host with --mgmtd-addr: the same instance, so the same fs.
+cp "$work/agent.yaml" "$work/agent7.yaml"
+sed -i 's|tool: beegfs-ctl|tool: beegfs\n    cli_path: '"$fake"'/beegfs|; s|args: \[--cfgFile=.*\]|args: [--mgmtd-addr, "mgmt01:8010"]|' "$work/agent.yaml"
 start_agent ok
 wait_metric '^beegfs_server_network_bytes_total\{'
 # The sums of meta01's history (tests/fixtures/beegfs/cli_stats_server_m1_history.ndjson), as with beegfs-ctl.
-expect 'beegfs_server_requests_total{nodetype="meta",server="meta01"}' 1045
-expect 'beegfs_server_network_bytes_total{nodetype="meta",op="received",server="meta01"}' 46080
-expect 'beegfs_server_network_bytes_total{nodetype="meta",op="sent",server="meta01"}' 92160
+expect 'beegfs_server_requests_total{fs="scratch",nodetype="meta",server="meta01"}' 1045
+expect 'beegfs_server_network_bytes_total{fs="scratch",nodetype="meta",op="received",server="meta01"}' 46080
+expect 'beegfs_server_network_bytes_total{fs="scratch",nodetype="meta",op="sent",server="meta01"}' 92160
 promtool check metrics <"$work/metrics" || { echo "FAIL: promtool check metrics (BeeGFS 8)"; exit 1; }
 keep_metrics agent_beegfs8 "$work/metrics"
 stop_agent
-sed -i 's|tool: beegfs$|tool: beegfs-ctl|' "$work/agent.yaml"
+cp "$work/agent7.yaml" "$work/agent.yaml"
 
 # --- 2. Tools that hang: cut off, reported down with the reason, /metrics still served.
 start_agent hang
@@ -119,9 +123,9 @@ wait_metric '^stormscope_agent_source_errors_total\{source="beegfs"\} [1-9]'
 wait_metric '^stormscope_agent_source_errors_total\{source="weka"\} [1-9]'
 grep -Eq '^stormscope_agent_source_up\{source="beegfs"\} 0' "$work/metrics" || { echo "FAIL: beegfs not down"; exit 1; }
 grep -Eq '^stormscope_agent_source_up\{source="weka"\} 0' "$work/metrics" || { echo "FAIL: weka not down"; exit 1; }
-grep -q 'source beegfs failed: .*beegfs-ctl --listnodes --nodetype=meta: timed out' "$work/log-hang" \
+grep -q 'source beegfs failed: .*beegfs-ctl .*--listnodes --nodetype=meta: timed out' "$work/log-hang" \
   || { echo "FAIL: no timeout reason for beegfs in the log"; cat "$work/log-hang"; exit 1; }
-grep -q 'source weka failed: .*weka stats .*timed out' "$work/log-hang" \
+grep -q 'source weka failed: .*weka .*timed out' "$work/log-hang" \
   || { echo "FAIL: no timeout reason for weka in the log"; cat "$work/log-hang"; exit 1; }
 # The next BeeGFS cycle runs again (it is retried, not stuck): a second error is counted.
 wait_metric '^stormscope_agent_source_errors_total\{source="beegfs"\} [2-9]'

@@ -17,7 +17,7 @@ BUILTINS = {"__rate_interval", "__interval", "__range", "__interval_ms", "__rang
             "__dashboard", "__from", "__to", "__name", "__org", "__user", "timeFilter", "__timeFilter"}
 # Values the variables take when expressions are parsed or run against the test data.
 SUBST = {"__rate_interval": "5m", "__interval": "15s", "__range": "1h", "fs": "ai0", "job": "4711",
-         "node": "gpu017:9479", "collector": "http://127.0.0.1:9480"}
+         "node": "gpu017:9479", "collector": "http://127.0.0.1:9480", "beegfs_fs": "scratch", "weka_cluster": "prod"}
 VAR_RE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 
 

@@ -17,8 +17,9 @@ YAML::Node yaml(const std::string& text) {
   return *n;
 }
 
-Result<std::vector<std::unique_ptr<Source>>> sources_from(const std::string& text, std::string proc_root = kProcRoot) {
-  AgentContext ctx{"n1", 10'000, std::move(proc_root)};
+Result<std::vector<std::unique_ptr<Source>>> sources_from(const std::string& text, std::string proc_root = kProcRoot,
+                                                           FsNames names = {}) {
+  AgentContext ctx{"n1", 10'000, std::move(proc_root), std::move(names)};
   return make_sources(config::Section(yaml(text), "sources"), ctx);
 }
 
@@ -31,8 +32,10 @@ Source* find_source(const std::vector<std::unique_ptr<Source>>& sources, std::st
 
 }  // namespace
 
-TEST(AgentMountsSource, ReportsParallelFileSystemsOnce) {
-  auto sources = sources_from("{}");
+TEST(AgentMountsSource, ReportsParallelFileSystemsOnceWithTheirFsNames) {
+  // The BeeGFS mount's client configuration does not exist: its instance is "beegfs", renamed here like a
+  // management host; /home is renamed by its mount point.
+  auto sources = sources_from("{}", kProcRoot, FsNames{{{"beegfs", "scratch"}, {"/home", "homes"}}});
   ASSERT_TRUE(sources.ok()) << sources.error().message;
   ASSERT_NE(find_source(*sources, "mounts"), nullptr);
   Source& mounts = *find_source(*sources, "mounts");
@@ -44,11 +47,13 @@ TEST(AgentMountsSource, ReportsParallelFileSystemsOnce) {
     EXPECT_EQ(s.name, "stormscope_mount_info");
     EXPECT_EQ(s.value, 1);
     got.push_back(std::string(label_value(*s.labels, "fstype")) + " " + std::string(label_value(*s.labels, "mount")) +
-                  " " + std::string(label_value(*s.labels, "source")));
+                  " " + std::string(label_value(*s.labels, "source")) + " fs=" +
+                  std::string(label_value(*s.labels, "fs")));
   }
-  EXPECT_EQ(got, (std::vector<std::string>{"lustre /lustre/ai0 10.0.0.1@o2ib:10.0.0.2@o2ib:/ai0",
-                                           "beegfs /mnt/beegfs beegfs_nodev", "wekafs /mnt/weka default",
-                                           "nfs4 /home filer:/export/home", "lustre /mnt/scratch \"q\" mgs@tcp:/scratch"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"lustre /lustre/ai0 10.0.0.1@o2ib:10.0.0.2@o2ib:/ai0 fs=ai0",
+                                           "beegfs /mnt/beegfs beegfs_nodev fs=scratch", "wekafs /mnt/weka default fs=default",
+                                           "nfs4 /home filer:/export/home fs=homes",
+                                           "lustre /mnt/scratch \"q\" mgs@tcp:/scratch fs=scratch"}));
   ASSERT_NE(c.families().count("stormscope_mount_info"), 0u);
 }
 
@@ -134,6 +139,8 @@ TEST(AgentConfig, ErrorsNameTheKey) {
   };
   expect_error("colector: http://x", "colector: unknown key");
   expect_error("interval: soon", "interval");
+  expect_error("fs_names: [a]", "fs_names: expected a mapping");
+  expect_error("fs_names: {mgmt01: ''}", "fs_names: mgmt01: expected a non-empty");
   expect_error("interval: 10ms", "interval: 10ms is too short");
   expect_error("node: 'bad node'", "node:");
   expect_error("listen: nowhere", "listen:");

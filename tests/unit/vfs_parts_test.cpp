@@ -43,24 +43,29 @@ TEST(VfsHotDirs, NormalizeAndParent) {
   EXPECT_EQ(parent_dir("/a"), "/");
 }
 
-TEST(VfsHotDirs, TopDirectoriesPerFstypeWithDominantJobAndComm) {
-  HotDirs hot(3);
-  hot.add("lustre", "/lustre/ai0/shard7", "4711", "python", 100);
-  hot.add("lustre", "/lustre/ai0/shard7", "4712", "cp", 10);
-  hot.add("lustre", "/lustre/ai0/ckpt", "4712", "torchrun", 50);
-  hot.add("tmpfs", "/dev/shm", "", "nccl", 5);
-  hot.add("lustre", "/lustre/ai0/overflow", "1", "x", 1);  // beyond max_dirs: dropped, counted
+TEST(VfsHotDirs, TopDirectoriesPerFileSystemWithDominantJobAndComm) {
+  HotDirs hot(4);
+  const FsKey ai0{"lustre", "ai0"}, scratch{"beegfs", "scratch"}, shm{"tmpfs", "shm"};
+  hot.add(ai0, "/lustre/ai0/shard7", "4711", "python", 100);
+  hot.add(ai0, "/lustre/ai0/shard7", "4712", "cp", 10);
+  hot.add(ai0, "/lustre/ai0/ckpt", "4712", "torchrun", 50);
+  hot.add(shm, "/dev/shm", "", "nccl", 5);
+  hot.add(scratch, "/mnt/scratch/in", "4713", "ls", 7);
+  hot.add(ai0, "/lustre/ai0/overflow", "1", "x", 1);  // beyond max_dirs: dropped, counted
   EXPECT_EQ(hot.dropped(), 1u);
   auto top = hot.take(1);
-  ASSERT_EQ(top["lustre"].size(), 1u);
-  EXPECT_EQ(top["lustre"][0].path, "/lustre/ai0/shard7");
-  EXPECT_EQ(top["lustre"][0].ops, 110u);
-  EXPECT_EQ(top["lustre"][0].job, "4711");
-  EXPECT_EQ(top["lustre"][0].comm, "python");
+  ASSERT_EQ(top[ai0].size(), 1u);
+  EXPECT_EQ(top[ai0][0].path, "/lustre/ai0/shard7");
+  EXPECT_EQ(top[ai0][0].ops, 110u);
+  EXPECT_EQ(top[ai0][0].job, "4711");
+  EXPECT_EQ(top[ai0][0].comm, "python");
   auto events = HotDirs::events(top, 1763700010000);
-  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events.size(), 3u);  // one per file system, in (fstype, fs) order
   EXPECT_EQ(events[0].kind, "vfs_hot_dirs");
-  auto f = nlohmann::json::parse(events[1].fields_json);
+  EXPECT_EQ(label_value(events[0].labels, "fstype"), "beegfs");
+  EXPECT_EQ(label_value(events[0].labels, "fs"), "scratch");
+  EXPECT_EQ(label_value(events[1].labels, "fs"), "ai0");
+  auto f = nlohmann::json::parse(events[2].fields_json);
   EXPECT_EQ(f["dirs"][0]["path"], "/dev/shm");
   EXPECT_FALSE(f["dirs"][0].contains("job"));  // unknown job: absent
   EXPECT_TRUE(hot.take(5).empty());             // a new interval starts empty
@@ -68,7 +73,7 @@ TEST(VfsHotDirs, TopDirectoriesPerFstypeWithDominantJobAndComm) {
 
 TEST(VfsHotDirs, InvalidUtf8DoesNotThrow) {
   HotDirs hot;
-  hot.add("tmpfs", std::string("/x/\xff\xfe"), "", "c\xff", 1);
+  hot.add({"tmpfs", "x"}, std::string("/x/\xff\xfe"), "", "c\xff", 1);
   auto events = HotDirs::events(hot.take(1), 1763700010000);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_NO_THROW(nlohmann::json::parse(events[0].fields_json));
@@ -96,7 +101,7 @@ double find(const Collection& c, std::string_view name, const Labels& want) {
 
 TEST(VfsAggregateTest, DeltasTopJobsAndOther) {
   VfsAggregate agg({.top_jobs = 1, .expire_intervals = 2});
-  MountLabel lustre{"lustre", "/lustre/ai0"};
+  MountLabel lustre{"lustre", "/lustre/ai0", "ai0"};
   auto mount_of = [&](uint32_t dev) -> const MountLabel* { return dev == 7 ? &lustre : nullptr; };
   auto job_of = [](uint64_t cg) -> std::string { return cg == 1 ? "" : "job" + std::to_string(cg); };
   agg.update({counts(10, 7, SS_OP_STAT, 100), counts(11, 7, SS_OP_STAT, 5), counts(1, 7, SS_OP_READ, 3, 300),
@@ -104,7 +109,7 @@ TEST(VfsAggregateTest, DeltasTopJobsAndOther) {
              job_of, mount_of);
   Collection c(1763700000000);
   agg.emit(c);
-  Labels stat{{"fstype", "lustre"}, {"mount", "/lustre/ai0"}, {"op", "stat"}};
+  Labels stat{{"fstype", "lustre"}, {"fs", "ai0"}, {"mount", "/lustre/ai0"}, {"op", "stat"}};
   auto with_job = [&](std::string job) {
     Labels l = stat;
     l.emplace_back("job", job);

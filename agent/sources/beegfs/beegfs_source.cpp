@@ -1,6 +1,7 @@
 #include "agent/sources/beegfs/beegfs_source.h"
 
 #include <algorithm>
+#include <set>
 
 #include "agent/sources/beegfs/clientstats.h"
 #include "agent/sources/beegfs/serverstats.h"
@@ -17,8 +18,8 @@ bool contains(const std::vector<std::string>& v, std::string_view s) { return st
 
 Result<std::optional<BeegfsConfig>> read_beegfs_config(const config::Section& s, const AgentContext& ctx) {
   return config::read([&]() -> std::optional<BeegfsConfig> {
-    s.allow_only({"enabled", "run_on", "tool", "ctl_path", "cli_path", "args", "timeout", "cycle_timeout", "history",
-                  "node_types", "collect"});
+    s.allow_only({"enabled", "run_on", "tool", "ctl_path", "cli_path", "args", "filesystems", "timeout", "cycle_timeout",
+                  "history", "node_types", "collect"});
     // A present section switches the source on unless it says enabled: false.
     bool present = s.node().IsDefined() && s.node().IsMap() && s.node().size() > 0;
     if (!s.boolean("enabled", present)) return std::nullopt;
@@ -31,6 +32,24 @@ Result<std::optional<BeegfsConfig>> read_beegfs_config(const config::Section& s,
     c.ctl_path = s.string("ctl_path", c.ctl_path);
     c.cli_path = s.string("cli_path", c.cli_path);
     c.args = s.strings("args", {});
+    c.fs_names = ctx.fs_names;
+    if (s.has("filesystems")) {
+      const auto& list = s.node()["filesystems"];
+      if (!list.IsSequence() || list.size() == 0)
+        s.fail("filesystems", "expected a list of BeeGFS instances, each {fs: NAME, args: [...]}");
+      c.filesystems.clear();
+      std::set<std::string> names;
+      for (size_t i = 0; i < list.size(); ++i) {
+        config::Section e(list[i], s.path_of("filesystems") + fmt::format("[{}]", i));
+        e.allow_only({"fs", "args"});
+        BeegfsInstance instance{e.string("fs", ""), e.strings("args", {})};
+        if (instance.fs.empty() && instance.args.empty())
+          e.fail("args", "an instance needs args that point the tools at it (--cfgFile=... or --mgmtd-addr HOST:PORT)");
+        if (!instance.fs.empty() && !names.insert(instance.fs).second)
+          e.fail("fs", fmt::format("\"{}\" names two instances", instance.fs));
+        c.filesystems.push_back(std::move(instance));
+      }
+    }
     c.timeout_ms = s.duration_ms("timeout", c.timeout_ms);
     if (c.timeout_ms < 100) s.fail("timeout", "must be at least 100ms");
     c.cycle_timeout_ms = s.duration_ms("cycle_timeout", std::max(c.cycle_timeout_ms, c.timeout_ms));
@@ -52,10 +71,23 @@ BeegfsSource::BeegfsSource(BeegfsConfig config) : config_(std::move(config)), ru
 
 bool BeegfsSource::wants(std::string_view what) const { return contains(config_.collect, what); }
 
-std::vector<std::string> BeegfsSource::base(Tool tool) const {
-  std::vector<std::string> argv{tool == Tool::Ctl ? config_.ctl_path : config_.cli_path};
+std::vector<std::string> BeegfsSource::base(const Query& q) const {
+  std::vector<std::string> argv{q.tool == Tool::Ctl ? config_.ctl_path : config_.cli_path};
   argv.insert(argv.end(), config_.args.begin(), config_.args.end());
+  argv.insert(argv.end(), q.instance->args.begin(), q.instance->args.end());
   return argv;
+}
+
+// The instance's given name, else its management host (from the arguments, or the client configuration they
+// or the tools' default name), renamed by fs_names; "beegfs" when the host cannot be found.
+std::string BeegfsSource::fs_name(const BeegfsInstance& instance) const {
+  if (!instance.fs.empty()) return instance.fs;
+  std::vector<std::string> args = config_.args;
+  args.insert(args.end(), instance.args.begin(), instance.args.end());
+  BeegfsAddress a = beegfs_address_of_args(args);
+  std::string host = a.mgmt_host;
+  if (host.empty()) host = read_beegfs_mgmt_host(a.conf_path.empty() ? std::string(kBeegfsClientConf) : a.conf_path);
+  return config_.fs_names.name(host.empty() ? kUnknownBeegfs : host);
 }
 
 void BeegfsSource::count_unknown(const std::string& command, size_t n) { unknown_fields_[command] += static_cast<double>(n); }
@@ -94,12 +126,20 @@ Result<void> BeegfsSource::collect(Collection& out) {
   out.add("beegfs_tool_info", {{"tool", tool == Tool::Ctl ? "beegfs-ctl" : "beegfs"}, {"version", tool == Tool::Ctl ? "7" : "8"}}, 1);
 
   std::vector<std::string> errors;
-  for (const auto& type : config_.node_types) {
-    if (wants("servers")) collect_servers(tool, type, out, errors);
-    if (wants("clients")) collect_clients(tool, type, false, out, errors);
-    if (wants("users")) collect_clients(tool, type, true, out, errors);
+  std::set<std::string> seen;
+  for (const auto& instance : config_.filesystems) {
+    Query q{tool, &instance, fs_name(instance)};
+    if (!seen.insert(q.fs).second) {
+      errors.push_back(fmt::format("two BeeGFS instances are both named \"{}\": give them fs names", q.fs));
+      continue;
+    }
+    for (const auto& type : config_.node_types) {
+      if (wants("servers")) collect_servers(q, type, out, errors);
+      if (wants("clients")) collect_clients(q, type, false, out, errors);
+      if (wants("users")) collect_clients(q, type, true, out, errors);
+    }
+    if (wants("targets")) collect_targets(q, config_.node_types, out, errors);
   }
-  if (wants("targets")) collect_targets(tool, config_.node_types, out, errors);
 
   for (const auto& [command, n] : unknown_fields_)
     out.add("stormscope_agent_unknown_fields_total", {{"source", "beegfs"}, {"command", command}}, n);
@@ -109,11 +149,12 @@ Result<void> BeegfsSource::collect(Collection& out) {
   return Error{message};
 }
 
-void BeegfsSource::collect_servers(Tool tool, const std::string& type, Collection& out, std::vector<std::string>& errors) {
+void BeegfsSource::collect_servers(const Query& q, const std::string& type, Collection& out, std::vector<std::string>& errors) {
+  const Tool tool = q.tool;
   // 1. The server list. 2. Each server's history, so every server gets its own counters.
   std::vector<NodeRef> nodes;
   if (tool == Tool::Ctl) {
-    auto argv = base(tool);
+    auto argv = base(q);
     argv.insert(argv.end(), {"--listnodes", "--nodetype=" + type});
     auto r = runner_.run(argv);
     if (r.error) return errors.push_back(*r.error);
@@ -121,7 +162,7 @@ void BeegfsSource::collect_servers(Tool tool, const std::string& type, Collectio
     if (!parsed) return errors.push_back(parsed.error().message);
     nodes = std::move(*parsed);
   } else {
-    auto argv = base(tool);
+    auto argv = base(q);
     argv.insert(argv.end(), {"stats", "server", "--node-type", type, "--interval", "0", "--output", "ndjson", "--raw"});
     auto r = runner_.run(argv);
     if (r.error) return errors.push_back(*r.error);
@@ -132,7 +173,7 @@ void BeegfsSource::collect_servers(Tool tool, const std::string& type, Collectio
       if (!row.node.empty()) nodes.push_back({row.alias.empty() ? row.node : row.alias, row.node});
   }
   for (const auto& node : nodes) {
-    auto argv = base(tool);
+    auto argv = base(q);
     if (tool == Tool::Ctl)
       argv.insert(argv.end(), {"--serverstats", "--nodetype=" + type, fmt::format("--history={}", config_.history_s), node.id});
     else
@@ -157,29 +198,32 @@ void BeegfsSource::collect_servers(Tool tool, const std::string& type, Collectio
       continue;
     }
     std::string server = node.alias.empty() ? node.id : node.alias;
-    auto& h = history_[{type, server}];
+    auto& h = history_[{q.fs, type, server}];
     auto newest = h.absorb(std::move(rows));
     int64_t t = newest->time_s * 1000;  // the servers' own clock: the bucket the values belong to
     const auto& tot = h.totals();
-    Labels l{{"nodetype", type}, {"server", server}};
+    Labels l{{"fs", q.fs}, {"nodetype", type}, {"server", server}};
     out.add_at("beegfs_server_requests_total", l, tot.requests, t);
     out.add_at("beegfs_server_queue_length", l, newest->queue_length, t);
     out.add_at("beegfs_server_busy_workers", l, newest->busy_workers, t);
     out.add_at("beegfs_server_stats_missed_seconds_total", l, tot.missed_seconds, t);
     if (newest->has_disk && type == "storage") {
-      out.add_at("beegfs_server_bytes_total", {{"server", server}, {"op", "read"}}, tot.read_bytes, t);
-      out.add_at("beegfs_server_bytes_total", {{"server", server}, {"op", "write"}}, tot.write_bytes, t);
+      out.add_at("beegfs_server_bytes_total", {{"fs", q.fs}, {"server", server}, {"op", "read"}}, tot.read_bytes, t);
+      out.add_at("beegfs_server_bytes_total", {{"fs", q.fs}, {"server", server}, {"op", "write"}}, tot.write_bytes, t);
     }
     if (newest->has_net) {
-      out.add_at("beegfs_server_network_bytes_total", {{"nodetype", type}, {"server", server}, {"op", "received"}}, tot.recv_bytes, t);
-      out.add_at("beegfs_server_network_bytes_total", {{"nodetype", type}, {"server", server}, {"op", "sent"}}, tot.send_bytes, t);
+      out.add_at("beegfs_server_network_bytes_total", {{"fs", q.fs}, {"nodetype", type}, {"server", server}, {"op", "received"}},
+                 tot.recv_bytes, t);
+      out.add_at("beegfs_server_network_bytes_total", {{"fs", q.fs}, {"nodetype", type}, {"server", server}, {"op", "sent"}},
+                 tot.send_bytes, t);
     }
   }
 }
 
-void BeegfsSource::collect_clients(Tool tool, const std::string& type, bool users, Collection& out,
+void BeegfsSource::collect_clients(const Query& q, const std::string& type, bool users, Collection& out,
                                    std::vector<std::string>& errors) {
-  auto argv = base(tool);
+  const Tool tool = q.tool;
+  auto argv = base(q);
   if (tool == Tool::Ctl)
     argv.insert(argv.end(), {users ? "--userstats" : "--clientstats", "--nodetype=" + type, "--interval=0", "--perinterval"});
   else
@@ -196,20 +240,21 @@ void BeegfsSource::collect_clients(Tool tool, const std::string& type, bool user
   std::string ops = users ? "beegfs_user_ops_total" : "beegfs_client_ops_total";
   std::string bytes = users ? "beegfs_user_bytes_total" : "beegfs_client_bytes_total";
   for (const auto& e : parsed->entries) {
-    for (const auto& [op, v] : e.ops) out.add(ops, {{"nodetype", type}, {key, e.id}, {"op", op}}, v);
+    for (const auto& [op, v] : e.ops) out.add(ops, {{"fs", q.fs}, {"nodetype", type}, {key, e.id}, {"op", op}}, v);
     if (e.has_bytes) {
-      out.add(bytes, {{key, e.id}, {"op", "read"}}, e.read_bytes);
-      out.add(bytes, {{key, e.id}, {"op", "write"}}, e.write_bytes);
+      out.add(bytes, {{"fs", q.fs}, {key, e.id}, {"op", "read"}}, e.read_bytes);
+      out.add(bytes, {{"fs", q.fs}, {key, e.id}, {"op", "write"}}, e.write_bytes);
     }
   }
 }
 
-void BeegfsSource::collect_targets(Tool tool, const std::vector<std::string>& types, Collection& out,
+void BeegfsSource::collect_targets(const Query& q, const std::vector<std::string>& types, Collection& out,
                                    std::vector<std::string>& errors) {
+  const Tool tool = q.tool;
   std::vector<TargetRow> rows;
   if (tool == Tool::Ctl) {
     for (const auto& type : types) {
-      auto argv = base(tool);
+      auto argv = base(q);
       argv.insert(argv.end(), {"--listtargets", "--nodetype=" + type, "--state", "--spaceinfo"});
       auto r = runner_.run(argv);
       if (r.error) {
@@ -226,7 +271,7 @@ void BeegfsSource::collect_targets(Tool tool, const std::vector<std::string>& ty
       rows.insert(rows.end(), parsed->rows.begin(), parsed->rows.end());
     }
   } else {
-    auto argv = base(tool);
+    auto argv = base(q);
     argv.insert(argv.end(), {"target", "list", "--state", "--capacity", "--output", "ndjson", "--raw"});
     auto r = runner_.run(argv);
     if (r.error) return errors.push_back(*r.error);
@@ -237,7 +282,7 @@ void BeegfsSource::collect_targets(Tool tool, const std::vector<std::string>& ty
       if (contains(types, row.nodetype)) rows.push_back(std::move(row));
   }
   for (const auto& row : rows) {
-    Labels l{{"nodetype", row.nodetype}, {"target", row.target}};
+    Labels l{{"fs", q.fs}, {"nodetype", row.nodetype}, {"target", row.target}};
     if (row.total_bytes) out.add("beegfs_target_capacity_bytes", l, *row.total_bytes);
     if (row.free_bytes) out.add("beegfs_target_free_bytes", l, *row.free_bytes);
     if (row.inodes) out.add("beegfs_target_inodes", l, *row.inodes);

@@ -1,5 +1,5 @@
 // The mount table source: reports which parallel file systems this node has mounted, as
-// stormscope_mount_info{fstype,mount,source} 1, from the table read_mount_table() reads.
+// stormscope_mount_info{fstype,mount,source,fs} 1 (fs as agent/fs_names.h derives it), from the table read_mount_table() reads.
 #pragma once
 
 #include <memory>

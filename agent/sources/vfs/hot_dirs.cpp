@@ -36,9 +36,9 @@ std::string parent_dir(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
-void HotDirs::add(const std::string& fstype, const std::string& dir, const std::string& job, const std::string& comm,
+void HotDirs::add(const FsKey& fs, const std::string& dir, const std::string& job, const std::string& comm,
                   uint64_t weight) {
-  auto& dirs = by_fstype_[fstype];
+  auto& dirs = by_fs_[fs];
   auto it = dirs.find(dir);
   if (it == dirs.end()) {
     if (dirs_ >= max_dirs_) {
@@ -55,9 +55,9 @@ void HotDirs::add(const std::string& fstype, const std::string& dir, const std::
   it->second.by_who[who] += weight;
 }
 
-std::map<std::string, std::vector<HotDir>> HotDirs::take(size_t n) {
-  std::map<std::string, std::vector<HotDir>> out;
-  for (auto& [fstype, dirs] : by_fstype_) {
+std::map<FsKey, std::vector<HotDir>> HotDirs::take(size_t n) {
+  std::map<FsKey, std::vector<HotDir>> out;
+  for (auto& [fs, dirs] : by_fs_) {
     std::vector<HotDir> list;
     for (auto& [path, d] : dirs) {
       HotDir h{path, d.ops, "", ""};
@@ -75,16 +75,16 @@ std::map<std::string, std::vector<HotDir>> HotDirs::take(size_t n) {
       return a.ops != b.ops ? a.ops > b.ops : a.path < b.path;
     });
     if (list.size() > n) list.resize(n);
-    if (!list.empty()) out[fstype] = std::move(list);
+    if (!list.empty()) out[fs] = std::move(list);
   }
-  by_fstype_.clear();
+  by_fs_.clear();
   dirs_ = 0;
   return out;
 }
 
-std::vector<Event> HotDirs::events(const std::map<std::string, std::vector<HotDir>>& top, int64_t t_ms) {
+std::vector<Event> HotDirs::events(const std::map<FsKey, std::vector<HotDir>>& top, int64_t t_ms) {
   std::vector<Event> events;
-  for (const auto& [fstype, dirs] : top) {
+  for (const auto& [fs, dirs] : top) {
     nlohmann::json list = nlohmann::json::array();
     for (const HotDir& d : dirs) {
       nlohmann::json j = {{"path", d.path}, {"ops", d.ops}, {"comm", d.comm}};
@@ -94,7 +94,7 @@ std::vector<Event> HotDirs::events(const std::map<std::string, std::vector<HotDi
     Event e;
     e.kind = "vfs_hot_dirs";
     e.t_ms = t_ms;
-    e.labels = {{"fstype", fstype}};
+    e.labels = {{"fs", fs.second}, {"fstype", fs.first}};
     // Paths and commands are bytes, not necessarily UTF-8: replace what is not.
     e.fields_json = nlohmann::json{{"dirs", list}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     events.push_back(std::move(e));

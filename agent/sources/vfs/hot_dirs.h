@@ -1,5 +1,5 @@
 // Hot directories: path samples of metadata ops, aggregated per interval into the top directories per
-// file-system type with estimated op counts and the dominant job and command (the `vfs_hot_dirs` events
+// file system (fstype and fs name) with estimated op counts and the dominant job and command (the `vfs_hot_dirs` events
 // of DESIGN.md §4). Pure: paths arrive resolved and absolute.
 #pragma once
 
@@ -26,18 +26,20 @@ struct HotDir {
   std::string comm;
 };
 
+// A file system: its type and its name (the `fstype` and `fs` labels).
+using FsKey = std::pair<std::string, std::string>;
+
 class HotDirs {
  public:
   explicit HotDirs(size_t max_dirs = 4096) : max_dirs_(max_dirs) {}
 
-  void add(const std::string& fstype, const std::string& dir, const std::string& job, const std::string& comm,
-           uint64_t weight);
+  void add(const FsKey& fs, const std::string& dir, const std::string& job, const std::string& comm, uint64_t weight);
 
-  // The top `n` directories per file-system type since the previous take(), then starts a new interval.
-  std::map<std::string, std::vector<HotDir>> take(size_t n);
+  // The top `n` directories per file system since the previous take(), then starts a new interval.
+  std::map<FsKey, std::vector<HotDir>> take(size_t n);
 
-  // Events for `take(n)`, one per file-system type.
-  static std::vector<Event> events(const std::map<std::string, std::vector<HotDir>>& top, int64_t t_ms);
+  // Events for `take(n)`, one per file system, labelled fstype and fs.
+  static std::vector<Event> events(const std::map<FsKey, std::vector<HotDir>>& top, int64_t t_ms);
 
   uint64_t dropped() const { return dropped_; }
 
@@ -49,7 +51,7 @@ class HotDirs {
   size_t max_dirs_;
   size_t dirs_ = 0;
   uint64_t dropped_ = 0;
-  std::map<std::string, std::unordered_map<std::string, Dir>> by_fstype_;
+  std::map<FsKey, std::unordered_map<std::string, Dir>> by_fs_;
 };
 
 }  // namespace ss::agent::vfs

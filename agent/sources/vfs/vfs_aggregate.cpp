@@ -71,12 +71,12 @@ void VfsAggregate::update(const std::vector<OpCounts>& counts, const std::functi
   for (const Delta& x : deltas) {
     std::string job = x.job.empty() || keep.count(x.job) ? x.job : "other";
     if (x.d.count || x.d.bytes) {
-      OpsValue& o = ops_[{x.mount->fstype, x.mount->mount, x.op, job}];
+      OpsValue& o = ops_[{x.mount->fstype, x.mount->fs, x.mount->mount, x.op, job}];
       o.ops += x.d.count;
       o.bytes += x.d.bytes;
       o.idle = 0;
     }
-    HistValue& h = hist_[{x.mount->fstype, x.mount->mount, x.op}];
+    HistValue& h = hist_[{x.mount->fstype, x.mount->fs, x.mount->mount, x.op}];
     h.errors += x.d.errors;
     h.sum_ns += x.d.sum_ns;
     for (int i = 0; i < SS_HIST_BUCKETS; i++) h.hist[i] += x.d.hist[i];
@@ -97,15 +97,15 @@ void VfsAggregate::emit(Collection& out) const {
   out.describe("vfs_op_duration_seconds", MetricKind::Histogram,
                "Duration of file-system system calls (timed on a sample at very high rates).");
   for (const auto& [k, v] : ops_) {
-    const auto& [fstype, mount, op, job] = k;
-    Labels labels{{"fstype", fstype}, {"mount", mount}, {"op", op}};
+    const auto& [fstype, fs, mount, op, job] = k;
+    Labels labels{{"fstype", fstype}, {"fs", fs}, {"mount", mount}, {"op", op}};
     if (!job.empty()) labels.emplace_back("job", job);
     out.add("vfs_ops_total", labels, static_cast<double>(v.ops));
     if (op == "read" || op == "write") out.add("vfs_bytes_total", labels, static_cast<double>(v.bytes));
   }
   for (const auto& [k, v] : hist_) {
-    const auto& [fstype, mount, op] = k;
-    Labels labels{{"fstype", fstype}, {"mount", mount}, {"op", op}};
+    const auto& [fstype, fs, mount, op] = k;
+    Labels labels{{"fstype", fstype}, {"fs", fs}, {"mount", mount}, {"op", op}};
     out.add("vfs_op_errors_total", labels, static_cast<double>(v.errors));
     std::vector<uint64_t> cumulative;
     uint64_t below = 0;

@@ -1,6 +1,6 @@
 // Turns the probes' cumulative per-(cgroup, mount, op) counts into the exported series (DESIGN.md §3):
-// vfs_ops_total{fstype,mount,op,job}, vfs_bytes_total{fstype,mount,op,job}, vfs_op_errors_total{fstype,mount,op}
-// and the histogram vfs_op_duration_seconds{fstype,mount,op}. Pure: no BPF, no files.
+// vfs_ops_total{fstype,fs,mount,op,job}, vfs_bytes_total{fstype,fs,mount,op,job}, vfs_op_errors_total{fstype,fs,mount,op}
+// and the histogram vfs_op_duration_seconds{fstype,fs,mount,op}. Pure: no BPF, no files.
 //
 // The kernel keys come and go (dead cgroups are dropped from the map), so this works on deltas and keeps its
 // own cumulative counters. Job cardinality is bounded: per interval the top_jobs jobs by ops keep their label,
@@ -23,6 +23,7 @@ namespace ss::agent::vfs {
 struct MountLabel {
   std::string fstype;
   std::string mount;  // the mount point
+  std::string fs;     // the file system's name (agent/fs_names.h)
 };
 
 struct AggregateOptions {
@@ -51,8 +52,8 @@ class VfsAggregate {
   size_t series_count() const { return ops_.size() + hist_.size(); }
 
  private:
-  using OpsKey = std::tuple<std::string, std::string, std::string, std::string>;  // fstype, mount, op, job
-  using HistKey = std::tuple<std::string, std::string, std::string>;              // fstype, mount, op
+  using OpsKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;  // fstype, fs, mount, op, job
+  using HistKey = std::tuple<std::string, std::string, std::string, std::string>;              // fstype, fs, mount, op
   struct OpsValue {
     uint64_t ops = 0, bytes = 0;
     int idle = 0;

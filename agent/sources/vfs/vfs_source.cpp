@@ -122,9 +122,13 @@ class VfsSource final : public Source {
       uint32_t dev = kernel_dev(m.major, m.minor);
       mounts.push_back({dev, m.mount_point, watched});
       if (!watched) continue;
-      // One label per file system: the shortest mount point of its root, else its first mount.
-      auto [it, fresh] = labeling->mounts.try_emplace(dev, MountLabel{m.fstype, m.mount_point});
-      if (!fresh && m.root == "/" && m.mount_point.size() < it->second.mount.size()) it->second.mount = m.mount_point;
+      // One label per file system: the shortest mount point of its root, else its first mount; `fs` follows
+      // the mount point chosen, since fs_names may rename a mount point.
+      auto [it, fresh] = labeling->mounts.try_emplace(dev, MountLabel{m.fstype, m.mount_point, ""});
+      if (fresh || (m.root == "/" && m.mount_point.size() < it->second.mount.size())) {
+        it->second.mount = m.mount_point;
+        it->second.fs = fs_of_mount(m, ctx_.fs_names);
+      }
     }
     if (mounts != last_mounts_) {
       if (auto r = probe_->set_mounts(mounts); !r) return r;
@@ -234,7 +238,7 @@ class VfsSource final : public Source {
     auto m = labeling_->mounts.find(s.dev);
     if (m == labeling_->mounts.end()) return;  // unmounted meanwhile
     auto j = labeling_->jobs.find(s.cgroup_id);
-    hot_.add(m->second.fstype, dir, j == labeling_->jobs.end() ? "" : j->second, comm, s.weight);
+    hot_.add({m->second.fstype, m->second.fs}, dir, j == labeling_->jobs.end() ? "" : j->second, comm, s.weight);
   }
 
   VfsOptions options_;

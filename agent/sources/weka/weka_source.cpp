@@ -29,7 +29,7 @@ constexpr Category kCategories[] = {{"ops_driver", "weka_"}, {"ops", "weka_front
 Result<std::optional<WekaConfig>> read_weka_config(const config::Section& s, const AgentContext& ctx) {
   return config::read([&]() -> std::optional<WekaConfig> {
     s.allow_only({"enabled", "run_on", "mode", "cli_path", "args", "url", "token", "token_file", "tls_verify", "timeout",
-                  "cycle_timeout", "interval", "collect"});
+                  "cycle_timeout", "interval", "collect", "cluster"});
     bool present = s.node().IsDefined() && s.node().IsMap() && s.node().size() > 0;
     if (!s.boolean("enabled", present)) return std::nullopt;
     auto run_on = s.strings("run_on", {});
@@ -57,6 +57,8 @@ Result<std::optional<WekaConfig>> read_weka_config(const config::Section& s, con
     c.interval_ms = s.duration_ms("interval", c.interval_ms);
     if (c.interval_ms < 60'000)
       s.fail("interval", "must be at least 60s: Weka keeps one-minute statistics, polling faster only repeats them");
+    c.cluster = s.string("cluster", "");
+    c.fs_names = ctx.fs_names;
     c.collect = s.strings("collect", c.collect);
     for (const auto& w : c.collect)
       if (w != "stats" && w != "status" && w != "filesystems")
@@ -136,11 +138,17 @@ Result<void> WekaSource::collect(Collection& out) {
   out.describe("weka_drives", MetricKind::Gauge, "Weka drives, active or not.");
   out.describe("weka_io_processes_active", MetricKind::Gauge, "Active Weka IO processes (io_nodes).");
   out.describe("weka_io_processes", MetricKind::Gauge, "Weka IO processes (io_nodes), active or not.");
-  out.describe("weka_info", MetricKind::Gauge, "Weka cluster name and release (value 1).");
+  out.describe("weka_info", MetricKind::Gauge, "Weka cluster name and release (value 1); fs is the name its statistics carry.");
   out.describe("stormscope_agent_unknown_fields_total", MetricKind::Counter,
                "Fields a parser did not understand and skipped, by source and command.");
 
   std::vector<std::string> errors;
+  // Status first: it names the cluster that labels the cluster-wide statistics.
+  if (contains(config_.collect, "status")) {
+    auto r = fetch({"status", "-J"}, "/cluster");
+    if (r) emit_status(*r, out, errors);
+    else errors.push_back(r.error().message);
+  }
   if (contains(config_.collect, "stats")) {
     std::string categories;
     for (const auto& c : kCategories) categories += (categories.empty() ? "" : ",") + std::string(c.name);
@@ -157,11 +165,6 @@ Result<void> WekaSource::collect(Collection& out) {
       }
     }
   }
-  if (contains(config_.collect, "status")) {
-    auto r = fetch({"status", "-J"}, "/cluster");
-    if (r) emit_status(*r, out, errors);
-    else errors.push_back(r.error().message);
-  }
   if (contains(config_.collect, "filesystems")) {
     auto r = fetch({"fs", "-J"}, "/fileSystems");
     if (r) emit_filesystems(*r, out, errors);
@@ -175,10 +178,16 @@ Result<void> WekaSource::collect(Collection& out) {
   return Error{message};
 }
 
+std::string WekaSource::cluster_fs() const {
+  const std::string& name = config_.cluster.empty() ? reported_cluster_ : config_.cluster;
+  return config_.fs_names.name(name.empty() ? kUnknownWeka : name);
+}
+
 void WekaSource::emit_stats(const std::string& text, Collection& out, std::vector<std::string>& errors) {
   auto parsed = parse_stats(text);
   if (!parsed) return errors.push_back(parsed.error().message);
   size_t unknown = parsed->unknown_fields;
+  const std::string fs = cluster_fs();
   for (const auto& v : newest_values(*parsed)) {
     const Category* cat = nullptr;
     for (const auto& c : kCategories)
@@ -187,10 +196,12 @@ void WekaSource::emit_stats(const std::string& text, Collection& out, std::vecto
     std::string op;
     std::string prefix = cat->prefix;
     switch (classify_stat(v.stat, op)) {
-      case StatKind::OpRate: out.add_at(prefix + "op_rate", {{"op", op}}, v.value, v.t_ms); break;
-      case StatKind::OpLatency: out.add_at(prefix + "op_latency_seconds", {{"op", op}}, v.value / 1e6, v.t_ms); break;
-      case StatKind::Bytes: out.add_at(prefix + "io_bytes_per_second", {{"op", op}}, v.value, v.t_ms); break;
-      case StatKind::Total: out.add_at(prefix + "ops_rate", {}, v.value, v.t_ms); break;
+      case StatKind::OpRate: out.add_at(prefix + "op_rate", {{"fs", fs}, {"op", op}}, v.value, v.t_ms); break;
+      case StatKind::OpLatency:
+        out.add_at(prefix + "op_latency_seconds", {{"fs", fs}, {"op", op}}, v.value / 1e6, v.t_ms);
+        break;
+      case StatKind::Bytes: out.add_at(prefix + "io_bytes_per_second", {{"fs", fs}, {"op", op}}, v.value, v.t_ms); break;
+      case StatKind::Total: out.add_at(prefix + "ops_rate", {{"fs", fs}}, v.value, v.t_ms); break;
       case StatKind::Ignored: break;
       case StatKind::Unknown: ++unknown; break;
     }
@@ -202,28 +213,34 @@ void WekaSource::emit_status(const std::string& text, Collection& out, std::vect
   auto parsed = parse_status(text);
   if (!parsed) return errors.push_back(parsed.error().message);
   const auto& s = *parsed;
-  out.add("weka_info", {{"cluster", s.name}, {"release", s.release}}, 1);
-  out.add("weka_cluster_status_ok", {}, s.status == "OK" ? 1 : 0);
-  if (!s.io_status.empty()) out.add("weka_io_started", {}, s.io_status == "STARTED" ? 1 : 0);
+  if (!s.name.empty()) reported_cluster_ = s.name;
+  const std::string fs = cluster_fs();
+  const Labels l{{"fs", fs}};
+  out.add("weka_info", {{"fs", fs}, {"cluster", s.name}, {"release", s.release}}, 1);
+  out.add("weka_cluster_status_ok", l, s.status == "OK" ? 1 : 0);
+  if (!s.io_status.empty()) out.add("weka_io_started", l, s.io_status == "STARTED" ? 1 : 0);
   for (const auto& p : s.protection)
-    out.add("weka_protection_ratio", {{"failures", std::to_string(p.failures)}}, p.percent / 100);
-  if (s.rebuild_progress_percent) out.add("weka_rebuild_progress_ratio", {}, *s.rebuild_progress_percent / 100);
-  if (s.unavailable_percent) out.add("weka_unavailable_data_ratio", {}, *s.unavailable_percent / 100);
-  for (const auto& h : s.hanging_ios) out.add("weka_hanging_ios", {{"kind", h.kind}}, h.detected ? 1 : 0);
-  if (s.active_alerts) out.add("weka_active_alerts", {}, *s.active_alerts);
-  if (s.drives_active) out.add("weka_drives_active", {}, *s.drives_active);
-  if (s.drives_total) out.add("weka_drives", {}, *s.drives_total);
-  if (s.io_nodes_active) out.add("weka_io_processes_active", {}, *s.io_nodes_active);
-  if (s.io_nodes_total) out.add("weka_io_processes", {}, *s.io_nodes_total);
+    out.add("weka_protection_ratio", {{"fs", fs}, {"failures", std::to_string(p.failures)}}, p.percent / 100);
+  if (s.rebuild_progress_percent) out.add("weka_rebuild_progress_ratio", l, *s.rebuild_progress_percent / 100);
+  if (s.unavailable_percent) out.add("weka_unavailable_data_ratio", l, *s.unavailable_percent / 100);
+  for (const auto& h : s.hanging_ios) out.add("weka_hanging_ios", {{"fs", fs}, {"kind", h.kind}}, h.detected ? 1 : 0);
+  if (s.active_alerts) out.add("weka_active_alerts", l, *s.active_alerts);
+  if (s.drives_active) out.add("weka_drives_active", l, *s.drives_active);
+  if (s.drives_total) out.add("weka_drives", l, *s.drives_total);
+  if (s.io_nodes_active) out.add("weka_io_processes_active", l, *s.io_nodes_active);
+  if (s.io_nodes_total) out.add("weka_io_processes", l, *s.io_nodes_total);
 }
 
 void WekaSource::emit_filesystems(const std::string& text, Collection& out, std::vector<std::string>& errors) {
   auto parsed = parse_filesystems(text);
   if (!parsed) return errors.push_back(parsed.error().message);
   unknown_fields_["weka fs"] += static_cast<double>(parsed->unknown_fields);
+  // Each file system is labelled with its own name and, in `cluster`, the `fs` of the cluster-wide statistics.
+  const std::string cluster = cluster_fs();
   for (const auto& fs : parsed->items) {
-    if (fs.capacity_bytes) out.add("weka_fs_capacity_bytes", {{"fs", fs.name}}, *fs.capacity_bytes);
-    if (fs.used_bytes) out.add("weka_fs_used_bytes", {{"fs", fs.name}}, *fs.used_bytes);
+    Labels l{{"fs", config_.fs_names.name(fs.name)}, {"cluster", cluster}};
+    if (fs.capacity_bytes) out.add("weka_fs_capacity_bytes", l, *fs.capacity_bytes);
+    if (fs.used_bytes) out.add("weka_fs_used_bytes", l, *fs.used_bytes);
   }
 }
 

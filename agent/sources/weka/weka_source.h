@@ -1,6 +1,7 @@
 // The Weka source: reads `weka stats` (ops_driver and ops categories), `weka status -J` and `weka fs -J` through
 // the CLI, or the same data through the REST API v2 when a URL is configured. Weka keeps one-minute statistics,
-// so the source runs once a minute and stamps the values with the minute they describe.
+// so the source runs once a minute and stamps the values with the minute they describe. Every series carries `fs`
+// (agent/fs_names.h): the file system's name for per-file-system series, the cluster's name for cluster-wide ones.
 // Configured by `sources.weka` (docs/sources/weka.md).
 #pragma once
 
@@ -27,6 +28,8 @@ struct WekaConfig {
   int64_t cycle_timeout_ms = 4'500;  // all of one cycle (below the agent's source timeout, 5 s by default)
   int64_t interval_ms = 60'000;
   std::vector<std::string> collect = {"stats", "status", "filesystems"};
+  std::string cluster;  // the cluster's name; empty: the name `weka status` reports
+  FsNames fs_names;
 };
 
 Result<std::optional<WekaConfig>> read_weka_config(const config::Section& section, const AgentContext& ctx);
@@ -42,6 +45,8 @@ class WekaSource : public Source {
  private:
   // Fetches one document: `cli_args` through the CLI, or `rest_path` through the REST API.
   Result<std::string> fetch(const std::vector<std::string>& cli_args, const std::string& rest_path);
+  // The `fs` of cluster-wide series: the configured or reported cluster name, renamed; "weka" while unknown.
+  std::string cluster_fs() const;
   void emit_stats(const std::string& text, Collection& out, std::vector<std::string>& errors);
   void emit_status(const std::string& text, Collection& out, std::vector<std::string>& errors);
   void emit_filesystems(const std::string& text, Collection& out, std::vector<std::string>& errors);
@@ -49,6 +54,7 @@ class WekaSource : public Source {
   WekaConfig config_;
   ToolRunner runner_;
   std::map<std::string, double> unknown_fields_;
+  std::string reported_cluster_;  // from the last `weka status`
 };
 
 Result<std::unique_ptr<Source>> make_weka_source(const config::Section& section, const AgentContext& ctx);
