@@ -14,25 +14,33 @@ OstImbalance::OstImbalance(OstImbalanceParams params, int64_t interval_ms)
 
 bool OstImbalance::wants(std::string_view n) const {
   return n == "lustre_target_capacity_bytes" || n == "lustre_target_available_bytes" ||
-         n == "lustre_target_free_bytes" || n == "lustre_ost_bytes_total" || n == "lustre_client_bytes_total";
+         n == "lustre_target_free_bytes" || n == "lustre_ost_bytes_total" || n == "lustre_client_bytes_total" ||
+         n == "beegfs_target_capacity_bytes" || n == "beegfs_target_free_bytes" || n == "beegfs_server_bytes_total";
 }
 
 void OstImbalance::observe(const Observation& o) {
+  const bool beegfs = o.name.starts_with("beegfs_");
+  FsKey fs{beegfs, std::string(o.label("fs"))};
+  if (beegfs && o.name == "beegfs_server_bytes_total") {
+    if (o.label("op") == "write") writes_[o.bucket][fs].server[std::string(o.label("server"))] += o.rate();
+    return;
+  }
   std::string target(o.label("target"));
-  if (!is_ost(target)) return;  // MDTs hold inodes, not stripes
-  std::string fs(o.label("fs"));
+  if (beegfs ? o.label("nodetype") != "storage" : !is_ost(target)) return;  // metadata targets hold inodes
   if (o.counter) {
     if (o.label("op") != "write") return;
     Writes& w = writes_[o.bucket][fs];
     (o.name == "lustre_ost_bytes_total" ? w.server : w.client)[target] += o.rate();
     return;
   }
-  // Many clients report the same target: the newest value wins.
+  // Many clients (or query nodes) report the same target: the newest value wins. BeeGFS's free space is
+  // what users can still write, as Lustre's available.
   Fill& f = fs_[fs].targets[target];
-  if (o.name == "lustre_target_capacity_bytes" && o.t_ms >= f.t_capacity) {
+  if ((o.name == "lustre_target_capacity_bytes" || o.name == "beegfs_target_capacity_bytes") && o.t_ms >= f.t_capacity) {
     f.capacity = o.value;
     f.t_capacity = o.t_ms;
-  } else if (o.name == "lustre_target_available_bytes" && o.t_ms >= f.t_available) {
+  } else if ((o.name == "lustre_target_available_bytes" || o.name == "beegfs_target_free_bytes") &&
+             o.t_ms >= f.t_available) {
     f.available = o.value;
     f.t_available = o.t_ms;
   } else if (o.name == "lustre_target_free_bytes" && o.t_ms >= f.t_free) {
@@ -42,12 +50,15 @@ void OstImbalance::observe(const Observation& o) {
 }
 
 void OstImbalance::evaluate(int64_t bucket, std::vector<Finding>& out) {
-  std::map<std::string, Writes> writes;
+  std::map<FsKey, Writes> writes;
   if (auto it = writes_.find(bucket); it != writes_.end()) writes = std::move(it->second);
   writes_.erase(writes_.begin(), writes_.upper_bound(bucket));
   int64_t end = bucket + interval_ms_;
 
-  for (auto& [fs, st] : fs_) {
+  for (auto& [fs_key, st] : fs_) {
+    const auto& [beegfs, fs] = fs_key;
+    // What the targets are called in this file system's words.
+    const char* what = beegfs ? "BeeGFS storage target" : "OST";
     struct T {
       std::string name;
       double fill, capacity, used;
@@ -63,7 +74,7 @@ void OstImbalance::evaluate(int64_t bucket, std::vector<Finding>& out) {
     }
     Finding finding;
     finding.kind = "ost_imbalance";
-    finding.key = "ost_imbalance/" + fs;
+    finding.key = beegfs ? "ost_imbalance/beegfs/" + fs : "ost_imbalance/" + fs;
     finding.fs = fs;
     if (fresh.size() < params_.min_targets) {
       if (st.anomalous) {
@@ -85,7 +96,7 @@ void OstImbalance::evaluate(int64_t bucket, std::vector<Finding>& out) {
 
     // Write skew, from the servers' own counters when present, else summed over the clients.
     std::map<std::string, double> rates;
-    if (auto it = writes.find(fs); it != writes.end()) rates = it->second.server.empty() ? it->second.client : it->second.server;
+    if (auto it = writes.find(fs_key); it != writes.end()) rates = it->second.server.empty() ? it->second.client : it->second.server;
     double total = 0, busiest_rate = 0;
     std::string busiest;
     std::vector<double> per_ost;
@@ -114,18 +125,21 @@ void OstImbalance::evaluate(int64_t bucket, std::vector<Finding>& out) {
     double to_move = std::max(0.0, (fullest.fill - med) * fullest.capacity);
     if (fill_fires) {
       finding.summary = fmt::format(
-          "OST fill imbalance on {}: {} {:.0f}% full, median {:.0f}%, {} {:.0f}%; move ~{} from {} to {}", fs,
+          "{} fill imbalance on {}: {} {:.0f}% full, median {:.0f}%, {} {:.0f}%; move ~{} from {} to {}", what, fs,
           fullest.name, 100 * fullest.fill, 100 * med, emptiest.name, 100 * emptiest.fill, format_bytes(to_move),
           fullest.name, emptiest.name);
     } else {
-      finding.summary = fmt::format("OST write skew on {}: {} takes {}/s, {:.0f}x the median OST ({}/s)", fs, busiest,
-                                    format_bytes(busiest_rate), busiest_rate / std::max(median_rate, 1.0),
-                                    format_bytes(median_rate));
+      const char* writer = beegfs ? "storage server" : "OST";
+      finding.summary = fmt::format("{} write skew on {}: {} takes {}/s, {:.0f}x the median {} ({}/s)",
+                                    beegfs ? "BeeGFS" : "OST", fs, busiest, format_bytes(busiest_rate),
+                                    busiest_rate / std::max(median_rate, 1.0), writer, format_bytes(median_rate));
     }
     nlohmann::json targets = nlohmann::json::object();
     for (const auto& t : fresh) targets[t.name] = {{"fill", t.fill}, {"capacity_bytes", t.capacity}, {"used_bytes", t.used}};
     finding.evidence = {{"bucket", bucket},
-                        {"series", "1 - lustre_target_available_bytes / lustre_target_capacity_bytes"},
+                        {"series", beegfs ? "1 - beegfs_target_free_bytes / beegfs_target_capacity_bytes"
+                                          : "1 - lustre_target_available_bytes / lustre_target_capacity_bytes"},
+                        {"file_system", beegfs ? "beegfs" : "lustre"},
                         {"fill", targets},
                         {"median_fill", med},
                         {"fullest", fullest.name},

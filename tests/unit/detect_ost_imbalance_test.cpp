@@ -95,3 +95,73 @@ TEST(OstImbalance, ManyClientsReportingTheSameTargetDoNotMultiply) {
   }
   EXPECT_EQ(r.rec.count(State::Anomalous), 0u);
 }
+
+// BeeGFS storage targets are judged like OSTs, per instance (fs); meta targets never count, and a Lustre
+// file system of the same name is another file system.
+TEST(OstImbalance, BeegfsStorageTargetsPerInstance) {
+  Rig r;
+  auto step = [&](const std::map<std::string, double>& scratch, double meta_fill) {
+    r.t += kI;
+    std::vector<Series> s;
+    auto add = [&](const std::string& fs, const std::string& type, const std::string& target, double fill) {
+      Labels l{{"fs", fs}, {"nodetype", type}, {"target", target}};
+      s.push_back(gauge("beegfs_target_capacity_bytes", l, r.t, 50e12));
+      s.push_back(gauge("beegfs_target_free_bytes", l, r.t, 50e12 * (1 - fill)));
+    };
+    for (const auto& [target, fill] : scratch) add("scratch", "storage", target, fill);
+    for (const char* t : {"101", "102", "103"}) add("projects", "storage", t, 0.5);  // the same ids, balanced
+    add("scratch", "meta", "1", meta_fill);
+    add("projects", "meta", "1", meta_fill);
+    // A Lustre file system that happens to share the name stays balanced.
+    for (const char* t : {"scratch-OST0000", "scratch-OST0001"}) {
+      s.push_back(gauge("lustre_target_capacity_bytes", {{"fs", "scratch"}, {"target", t}}, r.t, 100e12));
+      s.push_back(gauge("lustre_target_available_bytes", {{"fs", "scratch"}, {"target", t}}, r.t, 50e12));
+    }
+    r.engine->ingest(batch("mgmt01", s));
+  };
+  std::map<std::string, double> even{{"101", 0.60}, {"102", 0.62}, {"103", 0.58}, {"104", 0.61}};
+  for (int i = 0; i < 5; ++i) step(even, 0.97);  // a full meta target is no imbalance
+  EXPECT_EQ(r.rec.count(State::Anomalous), 0u);
+  auto full = even;
+  full["104"] = 0.95;
+  step(full, 0.97);
+  step(full, 0.97);
+  auto hits = r.rec.of(State::Anomalous);
+  ASSERT_FALSE(hits.empty());
+  for (const auto& h : hits) EXPECT_EQ(h.key, "ost_imbalance/beegfs/scratch");  // not projects, not Lustre's scratch
+  EXPECT_EQ(hits[0].fs, "scratch");
+  EXPECT_EQ(hits[0].target, "104");
+  EXPECT_EQ(hits[0].evidence["fullest"], "104");
+  EXPECT_EQ(hits[0].evidence["emptiest"], "103");
+  EXPECT_EQ(hits[0].evidence["file_system"], "beegfs");
+  EXPECT_NEAR(hits[0].evidence["bytes_to_move"].get<double>(), (0.95 - 0.61) * 50e12  /* median of .58 .60 .62 .95 */, 1e11);
+  EXPECT_NE(hits[0].summary.find("BeeGFS storage target fill imbalance on scratch: 104 95% full"), std::string::npos)
+      << hits[0].summary;
+}
+
+// Write skew of a BeeGFS instance is judged per storage server (its disk bytes), sustained for skew_for.
+TEST(OstImbalance, BeegfsWriteSkewPerStorageServer) {
+  Rig r;
+  double written = 0;
+  for (int i = 0; i < 80; ++i) {
+    r.t += kI;
+    written += 1;
+    std::vector<Series> s;
+    for (const char* srv : {"stor01", "stor02", "stor03", "stor04"}) {
+      double per_s = std::string(srv) == "stor04" && i >= 10 ? 2e9 : 50e6;  // stor04 takes 40x the others
+      s.push_back(counter("beegfs_server_bytes_total", {{"fs", "scratch"}, {"op", "write"}, {"server", srv}}, r.t,
+                          per_s * written * kI / 1000.0));
+    }
+    for (const char* t : {"101", "102"}) {  // fills are even: only the write load is skewed
+      Labels l{{"fs", "scratch"}, {"nodetype", "storage"}, {"target", t}};
+      s.push_back(gauge("beegfs_target_capacity_bytes", l, r.t, 50e12));
+      s.push_back(gauge("beegfs_target_free_bytes", l, r.t, 25e12));
+    }
+    r.engine->ingest(batch("mgmt01", s));
+  }
+  auto hits = r.rec.of(State::Anomalous);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].key, "ost_imbalance/beegfs/scratch");
+  EXPECT_EQ(hits[0].target, "stor04");
+  EXPECT_NE(hits[0].summary.find("BeeGFS write skew on scratch: stor04"), std::string::npos) << hits[0].summary;
+}
