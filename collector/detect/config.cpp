@@ -62,7 +62,8 @@ Result<DetectConfig> read_detect_config(const config::Section& d) {
     if (m.min_history_ms > m.window_ms) ms.fail("min_history", "must not exceed window");
 
     auto ws = d.child("waittime_spike");
-    ws.allow_only({"window", "min_history", "floor", "k", "min_ratio", "min_rpcs"});
+    ws.allow_only({"window", "min_history", "floor", "k", "min_ratio", "min_rpcs", "weka_floor", "beegfs_floor",
+                   "beegfs_min_queue"});
     auto& w = c.waittime_spike;
     w.window_ms = ws.duration_ms("window", w.window_ms);
     w.min_history_ms = ws.duration_ms("min_history", w.min_history_ms);
@@ -70,7 +71,12 @@ Result<DetectConfig> read_detect_config(const config::Section& d) {
     w.k = ws.number("k", w.k);
     w.min_ratio = ws.number("min_ratio", w.min_ratio);
     w.min_rpcs = ws.number("min_rpcs", w.min_rpcs);
+    w.weka_floor_ms = ws.duration_ms("weka_floor", static_cast<int64_t>(w.weka_floor_ms));
+    w.beegfs_floor_ms = ws.duration_ms("beegfs_floor", static_cast<int64_t>(w.beegfs_floor_ms));
+    w.beegfs_min_queue = ws.number("beegfs_min_queue", w.beegfs_min_queue);
     positive(ws, "floor", w.floor_ms);
+    positive(ws, "weka_floor", w.weka_floor_ms);
+    positive(ws, "beegfs_floor", w.beegfs_floor_ms);
     if (w.min_history_ms > w.window_ms) ws.fail("min_history", "must not exceed window");
 
     auto os = d.child("ost_imbalance");
