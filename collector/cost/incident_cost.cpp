@@ -21,22 +21,29 @@ Result<IncidentCost> job_idle_cost(Store& store, const std::string& job, int64_t
 
 namespace {
 
-// Nodes with Lustre client RPCs to the file system (or the target) in the window; empty when the file
-// system is not Lustre (BeeGFS, Weka): every node may then be a victim.
+// Nodes with Lustre client RPCs to the file system (or the target) in the window; else the nodes whose
+// system calls reached the file system (the eBPF vfs_ops_total{fs}: BeeGFS, Weka, Lustre without
+// client statistics); empty when neither is known: every node may then be a victim.
 Result<std::set<std::string>> waiting_nodes(Store& store, const std::string& fs, const std::string& target,
                                             int64_t from_ms, int64_t to_ms) {
+  std::set<std::string> nodes;
+  auto add_nodes = [&](const std::string& name, const std::vector<Matcher>& m) -> Result<void> {
+    auto series = store.select(name, m);
+    if (!series) return series.error();
+    for (const auto& s : *series) {
+      std::string node(label_value(s.labels, "node"));
+      if (nodes.count(node)) continue;
+      auto points = store.read(s.id, from_ms, to_ms);
+      if (!points) return points.error();
+      if (!points->empty()) nodes.insert(node);
+    }
+    return ok();
+  };
   std::vector<Matcher> m = {{"fs", Matcher::Op::Eq, fs}};
   if (!target.empty()) m.push_back({"target", Matcher::Op::Eq, target});
-  auto series = store.select("lustre_client_rpcs_total", m);
-  if (!series) return series.error();
-  std::set<std::string> nodes;
-  for (const auto& s : *series) {
-    std::string node(label_value(s.labels, "node"));
-    if (nodes.count(node)) continue;
-    auto points = store.read(s.id, from_ms, to_ms);
-    if (!points) return points.error();
-    if (!points->empty()) nodes.insert(node);
-  }
+  if (auto r = add_nodes("lustre_client_rpcs_total", m); !r) return r.error();
+  if (nodes.empty())
+    if (auto r = add_nodes("vfs_ops_total", {{"fs", Matcher::Op::Eq, fs}}); !r) return r.error();
   return nodes;
 }
 

@@ -30,7 +30,11 @@ void CheckpointStall::observe(const Observation& o) {
   if (o.name == "vfs_bytes_total") {
     std::string job(o.label("job"));
     if (job.empty()) return;
-    pending_[o.bucket].job_fs[job][fs_of_mount(o.label("mount"))] += o.rate();
+    // The agents' fs label (Lustre, BeeGFS or Weka file system) unless `mounts` names the mount.
+    std::string_view fs = o.label("fs");
+    std::string name = fs.empty() || params_.mounts.count(std::string(o.label("mount"))) ? fs_of_mount(o.label("mount"))
+                                                                                          : std::string(fs);
+    pending_[o.bucket].job_fs[job][name] += o.rate();
   } else if (is_ost(o.label("target"))) {
     pending_[o.bucket].node_fs[std::string(o.node)][std::string(o.label("fs"))] += o.rate();
   }

@@ -42,7 +42,8 @@ MetadataStorm::MetadataStorm(MetadataStormParams params, int64_t interval_ms)
 bool MetadataStorm::wants(std::string_view n) const {
   return n == "vfs_ops_total" || n == "lustre_client_ops_total" || n == "lustre_client_llite_ops_total" ||
          n == "lustre_mdt_ops_total" || n == "lustre_job_ops_total" || n == "beegfs_server_requests_total" ||
-         n == "beegfs_client_ops_total" || n == "beegfs_user_ops_total" || n == "weka_op_rate" ||
+         n == "beegfs_client_ops_total" || n == "beegfs_user_ops_total" || n == "beegfs_server_queue_length" ||
+         n == "weka_op_rate" || n == "weka_fs_capacity_bytes" ||
          n == "lustre_client_rpc_wait_seconds_total" || n == "lustre_client_rpcs_total";
 }
 
@@ -54,7 +55,8 @@ bool MetadataStorm::wants_series(std::string_view n, const Labels& labels) const
       n == "lustre_client_rpcs_total")
     return is_mdt(label("target"));
   if (n == "lustre_client_llite_ops_total") return kLliteMetaOps.count(label("op")) > 0;
-  if (n == "beegfs_server_requests_total" || n == "beegfs_client_ops_total" || n == "beegfs_user_ops_total")
+  if (n == "beegfs_server_requests_total" || n == "beegfs_client_ops_total" || n == "beegfs_user_ops_total" ||
+      n == "beegfs_server_queue_length")
     return label("nodetype") == "meta";
   if (n == "weka_op_rate") return weka_metadata_op(label("op"));
   return true;
@@ -64,6 +66,19 @@ std::string MetadataStorm::fs_of_mount(std::string_view mount) const {
   auto it = params_.mounts.find(std::string(mount));
   if (it != params_.mounts.end()) return it->second;
   return last_component(mount);
+}
+
+std::string MetadataStorm::vfs_fs(std::string_view mount, std::string_view fs_label) const {
+  if (fs_label.empty() || params_.mounts.count(std::string(mount))) return fs_of_mount(mount);
+  return std::string(fs_label);
+}
+
+void MetadataStorm::add_vfs_party(Pending& p, std::string_view fstype, const std::string& fs,
+                                  const std::string& source, const Culprit& who, double rate) {
+  add_party(p, fs, source, who, rate);
+  if (fstype != "wekafs") return;
+  if (auto it = weka_cluster_.find(fs); it != weka_cluster_.end() && it->second != fs)
+    add_party(p, it->second, source, who, rate);
 }
 
 History& MetadataStorm::history(const std::string& key, int64_t bucket) {
@@ -103,14 +118,14 @@ void MetadataStorm::observe(const Observation& o) {
     std::string op(o.label("op"));
     if (!params_.vfs_ops.count(op)) return;
     std::string mount(o.label("mount"));
-    std::string fs = fs_of_mount(mount);
+    std::string fs = vfs_fs(mount, o.label("fs"));
     if (!mount.empty()) mount_fs_[mount] = fs;
     add_signal("vfs", fs, "", op, o.rate());
     Culprit who;
     who.node = node;
     who.job = std::string(o.label("job"));
     if (!who.job.empty()) at(o.bucket).jobs[node].insert(who.job);
-    add_party(at(o.bucket), fs, "jobs", std::move(who), o.rate());
+    add_vfs_party(at(o.bucket), o.label("fstype"), fs, "jobs", who, o.rate());
   } else if (n == "lustre_client_ops_total") {
     std::string target(o.label("target"));
     if (!is_mdt(target)) return;
@@ -125,18 +140,30 @@ void MetadataStorm::observe(const Observation& o) {
     Culprit who;
     who.job = std::string(o.label("job"));
     add_party(at(o.bucket), std::string(o.label("fs")), "lustre_jobs", std::move(who), o.rate());
-  } else if (n == "beegfs_server_requests_total") {
+  } else if (n == "beegfs_server_requests_total" || n == "beegfs_server_queue_length") {
+    // Per meta server of an instance ("beegfs" from agents that predate the fs label).
     if (o.label("nodetype") != "meta") return;
-    add_signal("beegfs", "beegfs", "", "requests", o.rate());
+    std::string fs(o.label("fs"));
+    if (fs.empty()) fs = "beegfs";
+    std::string server(o.label("server"));
+    if (n == "beegfs_server_queue_length") at(o.bucket).queues[fs][server] = o.value;
+    else add_signal("beegfs", fs, server, "meta requests", o.rate());
   } else if (n == "beegfs_client_ops_total" || n == "beegfs_user_ops_total") {
     if (o.label("nodetype") != "meta") return;
+    std::string fs(o.label("fs"));
     Culprit who;
     bool client = n == "beegfs_client_ops_total";
     (client ? who.node : who.user) = std::string(o.label(client ? "client" : "user"));
-    add_party(at(o.bucket), "beegfs", client ? "beegfs_clients" : "beegfs_users", std::move(who), o.rate());
+    add_party(at(o.bucket), fs.empty() ? "beegfs" : fs, client ? "beegfs_clients" : "beegfs_users", std::move(who),
+              o.rate());
+  } else if (n == "weka_fs_capacity_bytes") {
+    std::string fs(o.label("fs")), cluster(o.label("cluster"));
+    if (!fs.empty() && !cluster.empty()) weka_cluster_[fs] = cluster;
   } else if (n == "weka_op_rate") {
+    // Cluster-wide: the cluster's fs ("weka" from agents that predate the fs label).
     if (!weka_metadata_op(o.label("op"))) return;
-    add_signal("weka", "weka", "", o.label("op"), o.value);
+    std::string fs(o.label("fs"));
+    add_signal("weka", fs.empty() ? "weka" : fs, "", o.label("op"), o.value);
   } else if (n == "lustre_client_rpc_wait_seconds_total" || n == "lustre_client_rpcs_total") {
     std::string target(o.label("target"));
     if (!is_mdt(target)) return;
@@ -158,6 +185,9 @@ void MetadataStorm::observe_start(const Observation& o) {
 void MetadataStorm::observe_event(std::string_view node, const Event& e, int64_t bucket) {
   nlohmann::json fields = nlohmann::json::parse(e.fields_json, nullptr, false);
   if (!fields.is_object() || !fields.contains("dirs") || !fields["dirs"].is_array()) return;
+  // Agents that label events with fs send one event per file system; older ones one per fstype.
+  const std::string event_fs(label_value(e.labels, "fs"));
+  const std::string_view fstype = label_value(e.labels, "fstype");
   double interval_s = interval_ms_ / 1000.0;
   for (const auto& d : fields["dirs"]) {
     if (!d.is_object() || !d.contains("path") || !d["path"].is_string()) continue;
@@ -177,14 +207,19 @@ void MetadataStorm::observe_event(std::string_view node, const Event& e, int64_t
       }
     };
     for (const auto& [m, f] : params_.mounts) consider(m, f);
-    for (const auto& [m, f] : mount_fs_) consider(m, f);
+    if (!found && !event_fs.empty()) {
+      fs = event_fs;
+      found = true;
+    } else {
+      for (const auto& [m, f] : mount_fs_) consider(m, f);
+    }
     if (!found) continue;
     Culprit who;
     who.node = std::string(node);
     who.path = path;
     if (d.contains("job") && d["job"].is_string()) who.job = d["job"].get<std::string>();
     if (d.contains("comm") && d["comm"].is_string()) who.comm = d["comm"].get<std::string>();
-    add_party(at(bucket), fs, "dirs", std::move(who), ops / interval_s);
+    add_vfs_party(at(bucket), fstype, fs, "dirs", who, ops / interval_s);
   }
 }
 
@@ -412,6 +447,12 @@ void MetadataStorm::evaluate(int64_t bucket, std::vector<Finding>& out) {
       f.summary += fmt::format(" ({}): {} ops/s (baseline {})", top->signal->source, format_rate(top->S),
                                format_rate(top->B));
     if (worst_wait > 0) f.summary += fmt::format(", MDC req_waittime {:.0f} ms", worst_wait);
+    // BeeGFS: the meta server's queue beside its requests.
+    if (top && top->signal->source == "beegfs")
+      if (auto q = p.queues[fs].find(top->signal->target); q != p.queues[fs].end()) {
+        f.summary += fmt::format(", queue {:.0f}", q->second);
+        f.evidence["queue_length"] = q->second;
+      }
 
     // Culprits: the parties of the most specific source, by excess over their own baseline.
     for (const char* source : kPartySources) {

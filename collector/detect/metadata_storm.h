@@ -21,6 +21,12 @@
 // and until the new baselines have min_history the node is judged against cold_min_rate.
 // Culprits: per directory from vfs_hot_dirs (job, node, comm, path) by excess ops; else per job and node
 // from vfs_ops_total; else per job from lustre_job_ops_total; else per client and user from BeeGFS.
+//
+// File systems are the agents' `fs` labels (a Lustre fsname, a BeeGFS instance, a Weka cluster or file
+// system), so eBPF data joins the file system's own statistics; vfs series without `fs` (older agents) take
+// it from `mounts` or the mount point's last component. BeeGFS is judged per meta server of an instance;
+// Weka per cluster (its statistics are cluster-wide), where the eBPF parties of the cluster's file systems
+// (learned from weka_fs_capacity_bytes{fs,cluster}) are the culprits.
 #pragma once
 
 #include <map>
@@ -79,6 +85,7 @@ class MetadataStorm : public Detector {
   };
   struct Pending {
     std::map<std::string, Signal> signals;  // "source|fs|target"
+    std::map<std::string, std::map<std::string, double>> queues;  // BeeGFS: fs → meta server → queue length
     std::map<std::string, Wait> waits;      // "fs|target"
     // culprit candidates per fs and source ("dirs", "jobs", "lustre_jobs", "beegfs_clients", "beegfs_users")
     std::map<std::string, std::map<std::string, std::map<std::string, Party>>> parties;
@@ -90,6 +97,11 @@ class MetadataStorm : public Detector {
   };
 
   std::string fs_of_mount(std::string_view mount) const;
+  // The file system of a vfs series or event: `mounts`, else its `fs` label, else the mount's last component.
+  std::string vfs_fs(std::string_view mount, std::string_view fs_label) const;
+  // Adds a vfs party to its file system and, for a Weka file system, to its cluster.
+  void add_vfs_party(Pending& p, std::string_view fstype, const std::string& fs, const std::string& source,
+                     const Culprit& who, double rate);
   Pending& at(int64_t bucket) { return pending_[bucket]; }
   History& history(const std::string& key, int64_t bucket);
   void add_party(Pending& p, const std::string& fs, const std::string& source, Culprit who, double rate);
@@ -102,6 +114,7 @@ class MetadataStorm : public Detector {
   std::map<int64_t, Pending> pending_;
   std::unordered_map<std::string, Tracked> tracked_;  // per signal/node, per culprit identity
   std::map<std::string, std::string> mount_fs_;       // learned from vfs labels, for hot dir paths
+  std::map<std::string, std::string> weka_cluster_;   // Weka file system → its cluster's fs
   std::map<std::string, std::set<std::string>> storm_nodes_;  // fs → nodes of its last anomalous bucket
   std::map<std::string, std::map<std::string, int64_t>> node_jobs_;  // node → job → last bucket seen
   std::set<std::string> storming_;  // file systems whose last judged bucket stormed (hysteresis)

@@ -234,3 +234,119 @@ TEST(FindingKey, NamesAFileSystemAfterASlashAndAMountPointAfterAColon) {
   EXPECT_EQ(finding_key("metadata_storm", "/"), "metadata_storm:/");
   EXPECT_EQ(finding_key("metadata_storm", "/scratch"), "metadata_storm:/scratch");
 }
+
+namespace {
+
+// A BeeGFS site: three clients mount instance "scratch" (eBPF on), the query node mgmt01 reports the meta
+// servers and clients of "scratch" and of another instance, "projects", whose ids are the same.
+struct BeegfsSite {
+  Recorder rec;
+  std::unique_ptr<Engine> engine;
+  int64_t t = kT0;
+  std::map<std::string, double> cum;
+  bool ebpf;
+  explicit BeegfsSite(bool with_ebpf) : ebpf(with_ebpf) {
+    std::vector<std::unique_ptr<Detector>> d;
+    d.push_back(std::make_unique<MetadataStorm>(MetadataStormParams{}, kI));
+    engine = std::make_unique<Engine>(EngineOptions{}, std::move(d), rec.sink());
+  }
+  double& add(const std::string& key, double per_s) { return cum[key] += per_s * kI / 1000; }
+  void step(double storm = 0) {
+    t += kI;
+    for (std::string n : {"n1", "n2", "n3"}) {
+      double rate = 300 + (n == "n2" ? storm : 0);
+      std::vector<Series> s;
+      if (ebpf)
+        s.push_back(counter("vfs_ops_total", {{"fstype", "beegfs"}, {"fs", "scratch"}, {"mount", "/mnt/beegfs"}, {"op", "stat"}, {"job", "j-" + n}},
+                            t, add("vfs" + n, rate)));
+      else
+        s.push_back(gauge("gpu_utilization_ratio", {{"gpu", "0"}}, t, 0.9));  // the node is alive, without eBPF
+      engine->ingest(batch(n, s));
+    }
+    std::vector<Series> s;
+    for (std::string fs : {"scratch", "projects"}) {
+      double total = fs == "scratch" ? 900 + storm : 700;
+      Labels srv{{"fs", fs}, {"nodetype", "meta"}, {"server", "meta01"}};
+      s.push_back(counter("beegfs_server_requests_total", srv, t, add("req" + fs, total)));
+      s.push_back(gauge("beegfs_server_queue_length", srv, t, fs == "scratch" && storm > 0 ? 350 : 1));
+      for (std::string ip : {"10.0.0.11", "10.0.0.12", "10.0.0.13"}) {
+        double rate = 300 + (fs == "scratch" && ip == "10.0.0.12" ? storm : 0);
+        s.push_back(counter("beegfs_client_ops_total", {{"fs", fs}, {"nodetype", "meta"}, {"client", ip}, {"op", "stat"}}, t,
+                            add(fs + ip, rate)));
+      }
+    }
+    engine->ingest(batch("mgmt01", s));
+  }
+};
+
+}  // namespace
+
+// Each BeeGFS instance is judged on its own: the meta server of the storming one names its requests and
+// queue; culprits come from eBPF when it runs (jobs), else from the servers' client statistics (IPs).
+TEST(MetadataStorm, BeegfsPerInstanceWithCulprits) {
+  for (bool ebpf : {true, false}) {
+    BeegfsSite site(ebpf);
+    for (int i = 0; i < 40; ++i) site.step();
+    ASSERT_EQ(site.rec.count(State::Anomalous), 0u);
+    for (int i = 0; i < 3; ++i) site.step(30000);
+    auto hits = site.rec.of(State::Anomalous);
+    ASSERT_FALSE(hits.empty()) << ebpf;
+    for (const auto& h : hits) EXPECT_EQ(h.key, "metadata_storm/scratch") << ebpf;  // never "projects"
+    const Finding& f = hits.back();
+    ASSERT_FALSE(f.culprits.empty());
+    if (ebpf) {
+      EXPECT_EQ(f.culprits[0].job, "j-n2");
+      EXPECT_EQ(f.culprits[0].node, "n2");
+    } else {
+      EXPECT_EQ(f.culprits[0].node, "10.0.0.12");
+      EXPECT_EQ(f.evidence["culprit_source"], "beegfs_clients");
+    }
+    bool server_signal = false;
+    for (const auto& s : f.evidence["signals"])
+      if (s["source"] == "beegfs" && s["target"] == "meta01" && s["anomalous"] == true) server_signal = true;
+    EXPECT_TRUE(server_signal) << f.evidence.dump();
+    if (!ebpf) {
+      EXPECT_NE(f.summary.find("meta requests storm on meta01 (beegfs)"), std::string::npos) << f.summary;
+      EXPECT_NE(f.summary.find("queue 350"), std::string::npos) << f.summary;
+    }
+  }
+}
+
+// Weka: the cluster's metadata op rates (once a minute, fs = the cluster) storm; the culprits are the jobs
+// whose system calls reached the cluster's file systems (fs = the Weka file system, joined through
+// weka_fs_capacity_bytes{fs,cluster}).
+TEST(MetadataStorm, WekaClusterWithEbpfCulprits) {
+  Recorder rec;
+  std::vector<std::unique_ptr<Detector>> d;
+  d.push_back(std::make_unique<MetadataStorm>(MetadataStormParams{}, kI));
+  Engine engine(EngineOptions{}, std::move(d), rec.sink());
+  int64_t t = kT0;
+  std::map<std::string, double> cum;
+  auto step = [&](double storm) {
+    t += kI;
+    for (std::string n : {"n1", "n2"}) {
+      double rate = 200 + (n == "n1" ? storm : 0);
+      cum[n] += rate * kI / 1000;
+      engine.ingest(batch(n, {counter("vfs_ops_total", {{"fstype", "wekafs"}, {"fs", "default"}, {"mount", "/mnt/weka"}, {"op", "stat"}, {"job", "j-" + n}},
+                                      t, cum[n])}));
+    }
+    std::vector<Series> s{gauge("weka_fs_capacity_bytes", {{"fs", "default"}, {"cluster", "prod"}}, t, 1e15)};
+    if (t % 60'000 == 0) s.push_back(gauge("weka_op_rate", {{"fs", "prod"}, {"op", "getattr"}}, t, 600 + storm));
+    engine.ingest(batch("weka-mon", s));
+  };
+  for (int i = 0; i < 240; ++i) step(0);  // 40 minutes: the once-a-minute signal needs its history too
+  ASSERT_EQ(rec.count(State::Anomalous), 0u);
+  for (int i = 0; i < 12; ++i) step(25000);
+  bool cluster = false, fs = false;
+  for (const auto& h : rec.of(State::Anomalous)) {
+    if (h.key == "metadata_storm/prod") {
+      cluster = true;
+      ASSERT_FALSE(h.culprits.empty());
+      EXPECT_EQ(h.culprits[0].job, "j-n1");
+      EXPECT_NE(h.summary.find("getattr storm on prod (weka)"), std::string::npos) << h.summary;
+    }
+    if (h.key == "metadata_storm/default") fs = true;
+  }
+  EXPECT_TRUE(cluster);
+  EXPECT_TRUE(fs);  // the file system itself, from the clients' system calls
+}
