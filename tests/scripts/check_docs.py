@@ -62,6 +62,11 @@ NOT_METRICS = {
     "gpu_hours": "a field of /api/v1/cost",
     "gpu_idle_seconds": "a field of incidents and /api/v1/cost",
     "vfs_hot_dirs": "an event kind, not a metric",
+    "beegfs_floor": "a parameter of detect.waittime_spike",
+    "beegfs_min_queue": "a parameter of detect.waittime_spike",
+    "weka_floor": "a parameter of detect.waittime_spike",
+    "beegfs_fs": "a variable of the BeeGFS dashboard",
+    "weka_cluster": "a variable of the Weka dashboard",
 }
 # The kernel functions docs/ebpf.md names (what fentry would attach to) look like vfs_ metrics but are not.
 KERNEL_FUNCTION = re.compile(r"vfs_(getattr|open|read|write|readv|writev|fsync_range|create|mkdir|mknod|link|symlink"
