@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "collector/incidents/service.h"
 #include "collector/store/store.h"
@@ -221,21 +222,33 @@ int main(int argc, char** argv) {
           ks.dir_right += top && (e.kind == "checkpoint_stall" || top->path == e.path);
         }
       }
-      for (const auto& i : found) {
+      // One phenomenon is one incident: an injection explains at most one incident of each kind (its own, or
+      // one it causes), the earliest detected; a second incident of the same phenomenon counts as false.
+      std::vector<const incidents::Incident*> by_detection;
+      for (const auto& i : found) by_detection.push_back(&i);
+      std::stable_sort(by_detection.begin(), by_detection.end(),
+                       [](const auto* a, const auto* b) { return a->detected_ms < b->detected_ms; });
+      std::set<std::pair<size_t, std::string>> explained;  // (truth entry, incident kind)
+      for (const incidents::Incident* ip : by_detection) {
+        const incidents::Incident& i = *ip;
         KindScore& ks = score[i.kind];
         ++ks.incidents;
         total_cost += i.cost_usd;
-        bool real = false;
-        for (const auto& e : truth.entries) {
+        bool real = false, duplicate = false;
+        for (size_t k = 0; k < truth.entries.size() && !real; ++k) {
+          const auto& e = truth.entries[k];
           if (e.confounder) continue;
-          if (e.kind == i.kind && same_phenomenon(i, e, i.kind, slack)) real = true;
-          if (std::count(e.also.begin(), e.also.end(), i.kind) && same_phenomenon(i, e, "", slack) &&
-              (i.kind != "waittime_spike" || i.target == e.target))
-            real = true;
+          bool same = (e.kind == i.kind && same_phenomenon(i, e, i.kind, slack)) ||
+                      (std::count(e.also.begin(), e.also.end(), i.kind) && same_phenomenon(i, e, "", slack) &&
+                       (i.kind != "waittime_spike" || i.target == e.target));
+          if (!same) continue;
+          if (explained.insert({k, i.kind}).second) real = true;
+          else duplicate = true;
         }
         ks.true_incidents += real;
         if (!real)
-          fmt::print("{} seed {} FALSE {} {} {}\n", mode, so.seed, i.kind, format_rfc3339(i.start_ms), i.summary);
+          fmt::print("{} seed {} {} {} {} {}\n", mode, so.seed, duplicate ? "DUPLICATE" : "FALSE", i.kind,
+                     format_rfc3339(i.start_ms), i.summary);
       }
     }
 
