@@ -9,27 +9,17 @@
 #include "collector/remote/wire.h"
 #include "common/codec.h"
 #include "common/config.h"
+#include "tests/support/collector.h"
 #include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::collector;
+using ss::testing::start_collector;
 using ss::testing::TempDir;
 
 namespace {
 
 constexpr int64_t kT0 = 1763700000000;
-
-std::unique_ptr<Collector> start(const std::string& dir, const std::string& yaml = "") {
-  auto root = config::load_string(yaml);
-  EXPECT_TRUE(root.ok());
-  (*root)["listen"] = "127.0.0.1:0";
-  (*root)["db"] = dir + "/db.sqlite";
-  auto cfg = read_collector_config(*root);
-  EXPECT_TRUE(cfg.ok()) << cfg.error().message;
-  auto c = Collector::start(*cfg);
-  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
-  return c.ok() ? std::move(*c) : nullptr;
-}
 
 Batch batch(const std::string& node, uint64_t seq, int64_t from, int n, int64_t step = 10'000) {
   Batch b;
@@ -99,7 +89,7 @@ std::string labels_of(const prometheus::TimeSeries& ts) {
 
 TEST(RemoteRead, AnswersMatchersWithInstanceForNode) {
   TempDir d;
-  auto c = start(d.str());
+  auto c = start_collector(d.str());
   ASSERT_TRUE(c);
   ingest(*c, batch("gpu017", 1, kT0, 30));
   ingest(*c, batch("gpu018", 1, kT0, 30));
@@ -138,7 +128,7 @@ TEST(RemoteRead, AnswersMatchersWithInstanceForNode) {
 
 TEST(RemoteRead, InstanceMappingCanBeTurnedOffAndSamplesAreLimited) {
   TempDir d;
-  auto c = start(d.str(), "remote_read: {instance_from_node: false, max_samples: 50}");
+  auto c = start_collector(d.str(), "remote_read: {instance_from_node: false, max_samples: 50}");
   ASSERT_TRUE(c);
   ingest(*c, batch("gpu017", 1, kT0, 30));
   using T = prometheus::LabelMatcher;
@@ -162,14 +152,14 @@ TEST(RemoteRead, ReadsRollupsWhereRawPointsAgedOut) {
   int64_t t0 = now - now % kDay - 6 * kDay;
   // Six days of one point a minute, stored with the default retention (raw points for 15 days).
   {
-    auto c = start(d.str());
+    auto c = start_collector(d.str());
     ASSERT_TRUE(c);
     for (int day = 0; day < 6; ++day) ingest(*c, batch("gpu017", uint64_t(day + 1), t0 + day * kDay, 1440, 60'000));
     c->stop();  // writes every chunk and its rollups
   }
   // The collector now keeps raw points for two days: its retention (run every 10 minutes; here at once)
   // drops the older raw windows.
-  auto c = start(d.str(), "retention: {raw: 2d}");
+  auto c = start_collector(d.str(), "retention: {raw: 2d}");
   ASSERT_TRUE(c);
   auto removed = c->store().apply_retention(now);
   ASSERT_TRUE(removed.ok()) << removed.error().message;

@@ -18,11 +18,13 @@
 #include "collector/remote/wire.h"
 #include "common/codec.h"
 #include "common/config.h"
+#include "tests/support/collector.h"
 #include "tests/support/temp_dir.h"
 
 using namespace ss;
 using namespace ss::collector;
 using namespace ss::collector::remote;
+using ss::testing::start_collector;
 using ss::testing::TempDir;
 
 namespace {
@@ -282,18 +284,6 @@ struct Receiver {
     return n;
   }
 };
-
-std::unique_ptr<Collector> start_collector(const std::string& dir, const std::string& yaml) {
-  auto root = config::load_string(yaml);
-  EXPECT_TRUE(root.ok());
-  (*root)["listen"] = "127.0.0.1:0";
-  (*root)["db"] = dir + "/db.sqlite";
-  auto cfg = read_collector_config(*root);
-  EXPECT_TRUE(cfg.ok()) << cfg.error().message;
-  auto c = Collector::start(*cfg);
-  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
-  return c.ok() ? std::move(*c) : nullptr;
-}
 
 void ingest(Collector& c, const Batch& b) {
   httplib::Client client("127.0.0.1", c.port());
